@@ -1,0 +1,18 @@
+"""funcgrad: functional automatic differentiation for NumPy code.
+
+>>> import numpy as np
+>>> import funcgrad as fg
+>>> import funcgrad.numpy as fnp
+>>> fg.grad(lambda x: fnp.sum(fnp.sin(x)))(np.zeros(2))
+array([1., 1.])
+"""
+
+from funcgrad import errors, tree  # noqa: F401
+from funcgrad import numpy  # noqa: F401  (installs the tracer array interface)
+from funcgrad._core.graph import Graph, Node  # noqa: F401
+from funcgrad.ops.misc import stop_gradient  # noqa: F401
+from funcgrad.transforms import grad, make_graph, value_and_grad, vjp  # noqa: F401
+
+__version__ = "0.1.0"
+__all__ = ["grad", "value_and_grad", "vjp", "stop_gradient", "make_graph", "Graph", "Node",
+           "tree", "errors", "numpy"]

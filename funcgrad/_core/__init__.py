@@ -1,0 +1,1 @@
+"""The engine: graph, tracing and primitives. Knows no particular operation."""

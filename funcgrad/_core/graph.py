@@ -1,0 +1,230 @@
+"""The immutable expression graph: :class:`Node` and :class:`Graph`.
+
+A node is one application of a primitive to input nodes.  Inputs and constants
+are nodes too (their ``primitive`` is ``None``).  Nodes have no setters and no
+ids: identity is object identity, and a node's name in a printout is given by
+its position in the topological order.  Every walk over the graph is a loop with
+an explicit stack, so a chain of 100,000 nodes works.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from funcgrad.errors import ImmutableError
+
+EMPTY_PARAMS: Mapping[str, Any] = MappingProxyType({})
+
+#: ``Node.kind`` values for the nodes that are not primitive applications.
+INPUT, CONSTANT, LIFTED = "input", "constant", "lifted"
+
+
+class Node:
+    """One vertex of the graph: a primitive applied to input nodes.
+
+    ``primitive`` is ``None`` for inputs and constants; ``kind`` tells them apart.
+    ``where`` is the ``(filename, lineno)`` of the user code that created the node.
+
+    >>> Node.constant(np.ones(2)).shape
+    (2,)
+    """
+
+    __slots__ = ("primitive", "inputs", "params", "shape", "dtype", "where", "kind", "value")
+
+    def __init__(self, primitive, inputs, params, shape, dtype, where=None, kind="op", value=None):
+        s = object.__setattr__
+        s(self, "primitive", primitive)
+        s(self, "inputs", inputs)
+        s(self, "params", params)
+        s(self, "shape", shape)
+        s(self, "dtype", dtype)
+        s(self, "where", where)
+        s(self, "kind", kind)
+        s(self, "value", value)
+
+    @staticmethod
+    def input(shape: tuple[int, ...], dtype: np.dtype, where=None, kind: str = INPUT) -> "Node":
+        """A graph input (or a value lifted from an enclosing trace)."""
+        return Node(None, (), EMPTY_PARAMS, tuple(shape), np.dtype(dtype), where, kind)
+
+    @staticmethod
+    def constant(value: Any, where=None) -> "Node":
+        """A constant; arrays are stored as read-only views, Python scalars as they are."""
+        if isinstance(value, np.ndarray):
+            value = value.view()
+            value.flags.writeable = False
+            return Node(None, (), EMPTY_PARAMS, value.shape, value.dtype, where, CONSTANT, value)
+        return Node(None, (), EMPTY_PARAMS, np.shape(value), _scalar_dtype(value), where, CONSTANT, value)
+
+    def __setattr__(self, name, value):
+        raise ImmutableError(f"graph nodes are immutable: cannot set {name!r} on {self!r}")
+
+    def __delattr__(self, name):
+        raise ImmutableError(f"graph nodes are immutable: cannot delete {name!r} on {self!r}")
+
+    @property
+    def name(self) -> str:
+        return self.primitive.name if self.primitive is not None else self.kind
+
+    def structural_key(self) -> tuple:
+        """A hashable key from (primitive, inputs, params): equal keys compute equal values."""
+        params = tuple(sorted((k, _hashable(v)) for k, v in self.params.items()))
+        return (self.primitive, tuple(id(i) for i in self.inputs), params)
+
+    def __repr__(self) -> str:
+        return f"<Node {self.name} {type_string(self.shape, self.dtype)}>"
+
+
+def _scalar_dtype(value) -> np.dtype:
+    # Python scalars are "weak": they take the dtype of the array they meet (NEP 50).
+    return np.asarray(value).dtype
+
+
+def _hashable(v):
+    if isinstance(v, (list, tuple)):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, np.ndarray):
+        return ("array", v.shape, v.dtype.str, v.tobytes())
+    if isinstance(v, slice):
+        return ("slice", v.start, v.stop, v.step)
+    return v
+
+
+_SHORT_DTYPES = {"float64": "f64", "float32": "f32", "float16": "f16", "int64": "i64",
+                 "int32": "i32", "bool": "bool", "complex128": "c128", "uint8": "u8"}
+
+
+def type_string(shape: tuple[int, ...], dtype) -> str:
+    """``f64[3,4]``: the short form of an abstract value used in printouts and errors."""
+    name = _SHORT_DTYPES.get(np.dtype(dtype).name, np.dtype(dtype).name)
+    return f"{name}[{','.join(map(str, shape))}]"
+
+
+def toposort(outputs: Iterable[Node]) -> list[Node]:
+    """All nodes that ``outputs`` depend on, each after its inputs (iterative DFS)."""
+    order: list[Node] = []
+    done: set[int] = set()
+    for out in outputs:
+        if id(out) in done:
+            continue
+        stack = [(out, iter(out.inputs))]
+        done.add(id(out))
+        while stack:
+            node, it = stack[-1]
+            for child in it:
+                if id(child) not in done:
+                    done.add(id(child))
+                    stack.append((child, iter(child.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+class Graph:
+    """A closed, immutable computation: input nodes, output nodes and their pytree layouts.
+
+    >>> import funcgrad as fg, funcgrad.numpy as fnp
+    >>> g = fg.make_graph(lambda x: fnp.sin(x) * 2.0)(np.ones(3))
+    >>> [n.name for n in g.nodes if n.primitive is not None]
+    ['sin', 'multiply']
+    """
+
+    __slots__ = ("inputs", "outputs", "in_tree", "out_tree", "_nodes")
+
+    def __init__(self, inputs, outputs, in_tree=None, out_tree=None):
+        s = object.__setattr__
+        s(self, "inputs", tuple(inputs))
+        s(self, "outputs", tuple(outputs))
+        s(self, "in_tree", in_tree)
+        s(self, "out_tree", out_tree)
+        s(self, "_nodes", None)
+
+    def __setattr__(self, name, value):
+        raise ImmutableError(f"graphs are immutable: cannot set {name!r}")
+
+    @property
+    def nodes(self) -> tuple[Node, ...]:
+        """Every node the outputs depend on, in topological order (inputs first)."""
+        if self._nodes is None:
+            order = toposort(self.outputs)
+            seen = set(map(id, order))
+            # Unused inputs are still part of the graph's signature.
+            object.__setattr__(self, "_nodes", tuple(
+                [n for n in self.inputs if id(n) not in seen] + order))
+        return self._nodes
+
+    def _names(self) -> dict[int, str]:
+        names: dict[int, str] = {}
+        for node in self.inputs + self.nodes:
+            if id(node) in names:
+                continue
+            names[id(node)] = _letters(len(names))
+        return names
+
+    def __str__(self) -> str:
+        names = self._names()
+        fmt = lambda n: f"{names[id(n)]}:{type_string(n.shape, n.dtype)}"  # noqa: E731
+        lines = [f"graph({', '.join(fmt(n) for n in self.inputs)}) {{"]
+        for node in self.nodes:
+            if node.kind in (INPUT, LIFTED) and node in self.inputs:
+                continue
+            if node.kind == CONSTANT:
+                rhs = f"const {_short_value(node.value)}"
+            else:
+                args = " ".join(names[id(i)] for i in node.inputs)
+                params = "".join(f" {k}={_short_value(v)}" for k, v in node.params.items())
+                rhs = f"{node.name}{params} {args}".rstrip()
+            loc = f"  # {_location(node.where)}" if node.where else ""
+            lines.append(f"  {fmt(node)} = {rhs}{loc}")
+        lines.append(f"  return ({', '.join(names[id(n)] for n in self.outputs)})")
+        lines.append("}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def to_dot(self) -> str:
+        """The graph in Graphviz DOT: one box per node, edges from inputs to users."""
+        names = self._names()
+        out = ["digraph funcgrad {", "  rankdir=TB;", '  node [shape=box, fontname="monospace"];']
+        outputs = set(map(id, self.outputs))
+        for node in self.nodes:
+            label = f"{names[id(node)]} = {node.name}\\n{type_string(node.shape, node.dtype)}"
+            if node.where:
+                label += f"\\n{_location(node.where)}"
+            style = ", style=filled, fillcolor=lightblue" if node.kind in (INPUT, LIFTED) else ""
+            if id(node) in outputs:
+                style = ", style=filled, fillcolor=lightgreen"
+            out.append(f'  {names[id(node)]} [label="{label}"{style}];')
+            for i in node.inputs:
+                out.append(f"  {names[id(i)]} -> {names[id(node)]};")
+        out.append("}")
+        return "\n".join(out)
+
+
+def _letters(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(97 + r) + s
+    return s
+
+
+def _location(where) -> str:
+    filename, lineno = where
+    return f"{filename.rsplit('/', 1)[-1]}:{lineno}"
+
+
+def _short_value(v) -> str:
+    if isinstance(v, np.ndarray):
+        if v.size <= 4:
+            return np.array2string(v, separator=",").replace("\n", "")
+        return f"array<{type_string(v.shape, v.dtype)}>"
+    if isinstance(v, np.dtype):
+        return v.name
+    return repr(v)

@@ -1,0 +1,246 @@
+"""Tracing: :class:`Tracer` values flow through the user's Python code and record nodes.
+
+A trace is opened by a transformation (``grad``, ``make_graph``, ...) and
+closed when it returns.  Traces nest dynamically: the innermost open trace that
+owns one of an operation's operands records it.  Operands that belong to an
+enclosing trace are *lifted* into the inner trace as extra inputs (this is how
+closures are differentiated), so an inner derivative never confuses its own
+perturbation with an outer one.
+
+* :class:`ConcreteTrace` keeps each tracer's value (a NumPy array, or a tracer
+  of the enclosing trace), so Python control flow on values works and the
+  backward pass reuses the forward values.
+* :class:`AbstractTrace` keeps only shapes and dtypes (for ``make_graph`` and
+  ``jit``); asking for a concrete value raises :class:`ConcretizationError`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import Any
+
+import numpy as np
+
+from funcgrad._core.graph import EMPTY_PARAMS, LIFTED, Node, type_string
+from funcgrad.errors import (ConcretizationError, ImmutableError, TracerConversionError,
+                             TracerLeakError)
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
+_SKIP_DIRS = (_PKG_DIR, _NUMPY_DIR)
+_state = threading.local()
+
+
+def user_location() -> tuple[str, int] | None:
+    """``(filename, lineno)`` of the innermost frame outside funcgrad and NumPy."""
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_SKIP_DIRS):
+        f = f.f_back
+    return (f.f_code.co_filename, f.f_lineno) if f is not None else None
+
+
+def _stack() -> list:
+    try:
+        return _state.stack
+    except AttributeError:
+        _state.stack = []
+        return _state.stack
+
+
+class Tracer:
+    """A traced array: a node of the open trace, plus its value when the trace is concrete.
+
+    Tracers are immutable and behave like arrays: the operators, ``.shape``,
+    ``.T``, ``.sum()`` and friends all record operations (they are installed by
+    :mod:`funcgrad.numpy`).
+    """
+
+    __slots__ = ("_trace", "_node", "_value")
+    __array_priority__ = 1000  # win over np.ndarray in mixed binary operators
+    __hash__ = None  # like NumPy arrays: == is elementwise, so tracers are unhashable
+
+    def __init__(self, trace: "Trace", node: Node, value: Any):
+        s = object.__setattr__
+        s(self, "_trace", trace)
+        s(self, "_node", node)
+        s(self, "_value", value)
+
+    def __setattr__(self, name, value):
+        raise ImmutableError(f"traced values are immutable: cannot set {name!r}; "
+                             "use x.at[idx].set(v) for a functional update")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._node.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._node.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self._node.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self._node.shape, dtype=np.int64))
+
+    def __len__(self) -> int:
+        if not self._node.shape:
+            raise TypeError("len() of a 0-d traced array")
+        return self._node.shape[0]
+
+    def __iter__(self):
+        if not self._node.shape:
+            raise TypeError("iteration over a 0-d traced array")
+        return (self[i] for i in range(self._node.shape[0]))
+
+    def concrete_value(self, what: str):
+        """The NumPy value behind this tracer, or a :class:`ConcretizationError` saying why there is none."""
+        v = self._value
+        while isinstance(v, Tracer):
+            v = v._value
+        if v is None:
+            loc = user_location()
+            where = f" at {loc[0]}:{loc[1]}" if loc else ""
+            raise ConcretizationError(
+                f"{what} needs a concrete value, but this is an abstract tracer "
+                f"{type_string(self.shape, self.dtype)} (traced by {self._trace.name}){where}. "
+                "Python control flow cannot depend on traced values here: use "
+                "funcgrad.numpy.where to select values, mark the argument static "
+                "(static_argnums), or compute the condition outside the function.")
+        return v
+
+    def __bool__(self) -> bool:
+        return bool(self.concrete_value("bool()"))
+
+    def __float__(self) -> float:
+        return float(self.concrete_value("float()"))
+
+    def __int__(self) -> int:
+        return int(self.concrete_value("int()"))
+
+    def __index__(self) -> int:
+        return int(self.concrete_value("using a traced value as an index").__index__())
+
+    def __complex__(self) -> complex:
+        return complex(self.concrete_value("complex()"))
+
+    def __array__(self, dtype=None, copy=None):
+        raise TracerConversionError(
+            f"cannot convert a traced array {type_string(self.shape, self.dtype)} "
+            f"(traced by {self._trace.name}) to a NumPy array: the result would not be "
+            "differentiated. Use funcgrad.numpy (fnp) functions instead of numpy ones, or "
+            "funcgrad.stop_gradient(x) if you mean to drop the derivative.")
+
+    def __repr__(self) -> str:
+        v = self._value
+        while isinstance(v, Tracer):
+            v = v._value
+        body = "abstract" if v is None else np.array2string(np.asarray(v), threshold=20)
+        return f"Tracer<{type_string(self.shape, self.dtype)}, {self._trace.name}>({body})"
+
+
+class Trace:
+    """An open trace: records the nodes that operations on its tracers create."""
+
+    kind = "trace"
+
+    def __init__(self, name: str):
+        self.name = name
+        self.depth = 0
+        self.active = False
+        self.opened_at = user_location()
+        self.tape: list = []     # recorded op nodes in creation (= topological) order
+        self.lifted: dict = {}   # id(outer tracer) -> (outer tracer, lifted node)
+
+    def __enter__(self) -> "Trace":
+        stack = _stack()
+        self.depth = len(stack)
+        stack.append(self)
+        self.active = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.active = False
+        stack = _stack()
+        if stack and stack[-1] is self:
+            stack.pop()
+        else:  # pragma: no cover - only reachable if traces are closed out of order
+            stack.remove(self)
+
+    def _operand(self, a):
+        """The node and value of an operand: own tracer, lifted outer tracer, or constant."""
+        if isinstance(a, Tracer):
+            if a._trace is self:
+                return a._node, a._value
+            entry = self.lifted.get(id(a))
+            if entry is None:
+                node = Node.input(a.shape, a.dtype, user_location(), kind=LIFTED)
+                entry = self.lifted[id(a)] = (a, node)
+            return entry[1], a
+        return Node.constant(a), a
+
+    def leak_error(self) -> TracerLeakError:
+        where = f" (opened at {self.opened_at[0]}:{self.opened_at[1]})" if self.opened_at else ""
+        return TracerLeakError(
+            f"a traced value from {self.name}{where} was used after {self.name} returned. "
+            "Traced values must not escape the function being transformed (e.g. via a "
+            "global, a closure or a list); return them as outputs instead.")
+
+
+class ConcreteTrace(Trace):
+    """Tracing with values: each node's value is computed as it is recorded."""
+
+    kind = "concrete"
+
+    def new_input(self, value) -> Tracer:
+        node = Node.input(np.shape(value), value.dtype, user_location())
+        return Tracer(self, node, value)
+
+    def process(self, prim, args, params) -> Tracer:
+        nodes, values = [], []
+        for a in args:
+            n, v = self._operand(a)
+            nodes.append(n)
+            values.append(v)
+        value = prim.bind(*values, **params)
+        node = Node(prim, tuple(nodes), params or EMPTY_PARAMS, np.shape(value),
+                    value.dtype, user_location())
+        self.tape.append((node, values, value))
+        return Tracer(self, node, value)
+
+
+class AbstractTrace(Trace):
+    """Tracing with shapes and dtypes only; builds a :class:`~funcgrad._core.graph.Graph`."""
+
+    kind = "abstract"
+
+    def new_input(self, shape, dtype) -> Tracer:
+        return Tracer(self, Node.input(tuple(shape), np.dtype(dtype), user_location()), None)
+
+    def process(self, prim, args, params) -> Tracer:
+        nodes = []
+        for a in args:
+            nodes.append(self._operand(a)[0])
+        avals = [n.value if n.kind == "constant" else n for n in nodes]
+        shape, dtype = prim.abstract_eval(*avals, **params)
+        node = Node(prim, tuple(nodes), params or EMPTY_PARAMS, tuple(shape), np.dtype(dtype),
+                    user_location())
+        self.tape.append(node)
+        return Tracer(self, node, None)
+
+
+def bind_traced(prim, args, params):
+    """Record ``prim(*args)`` in the innermost open trace among the operands' traces."""
+    top = None
+    for a in args:
+        if isinstance(a, Tracer):
+            t = a._trace
+            if not t.active:
+                raise t.leak_error()
+            if top is None or t.depth > top.depth:
+                top = t
+    return top.process(prim, args, params)

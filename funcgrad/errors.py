@@ -1,0 +1,54 @@
+"""Every exception funcgrad raises on bad input, in one place.
+
+Each class says *what kind* of mistake happened; each message says what was
+expected, what was received (shapes, dtypes, pytree structure) and where in the
+user's code.  Classes also derive from the builtin exception a Python user
+would reach for (``TypeError``, ``ValueError``), so ``except ValueError`` keeps
+working.
+"""
+
+from __future__ import annotations
+
+
+class FuncgradError(Exception):
+    """Base class of every funcgrad error."""
+
+
+class ShapeError(FuncgradError, ValueError):
+    """Operand shapes do not fit the operation (broadcasting, matmul, reshape, ...)."""
+
+
+class DTypeError(FuncgradError, TypeError):
+    """An operand or output has a dtype the operation cannot accept."""
+
+
+class TreeStructureError(FuncgradError, ValueError):
+    """Two pytrees that must have the same structure do not."""
+
+
+class ArgumentError(FuncgradError, TypeError):
+    """A transformation was called with arguments it cannot accept."""
+
+
+class NonScalarOutputError(FuncgradError, TypeError):
+    """``grad`` needs a function whose output is a real floating-point scalar."""
+
+
+class TracerLeakError(FuncgradError, RuntimeError):
+    """A traced value was used after the transformation that made it returned."""
+
+
+class ConcretizationError(FuncgradError, TypeError):
+    """Python needed a concrete value (``bool``, ``int``, ``np.asarray``) of an abstract tracer."""
+
+
+class TracerConversionError(FuncgradError, TypeError):
+    """A traced value was converted to a NumPy array, which would drop its derivative."""
+
+
+class GradientCheckError(FuncgradError, AssertionError):
+    """``funcgrad.testing.check_grads`` found an analytic derivative that disagrees with finite differences."""
+
+
+class ImmutableError(FuncgradError, AttributeError):
+    """An attempt to modify a graph node, graph or tracer, which are immutable."""

@@ -1,0 +1,87 @@
+"""Give :class:`~funcgrad._core.trace.Tracer` the array interface: operators, methods, ``.at``.
+
+Kept here, not in ``_core``, because the core knows no particular op.
+``__array_ufunc__`` routes NumPy ufuncs called on tracers (``np.exp(t)``,
+``ndarray * t``) to the funcgrad op of the same name, so tracers win on either side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from funcgrad._core.trace import Tracer
+from funcgrad.errors import TracerConversionError
+from funcgrad.ops import elementwise as ew
+from funcgrad.ops import indexing, misc, reductions as red, shape as sh
+
+
+def _swap(fn):
+    return lambda self, other: fn(other, self)
+
+
+def _matmul(a, b):
+    from funcgrad.ops.linalg import matmul
+    return matmul(a, b)
+
+
+_BINARY = {
+    "add": ew.add, "sub": ew.subtract, "mul": ew.multiply, "truediv": ew.divide,
+    "pow": ew.power, "matmul": _matmul, "floordiv": ew.floor_divide, "mod": ew.mod,
+}
+_COMPARE = {"eq": ew.equal, "ne": ew.not_equal, "lt": ew.less, "le": ew.less_equal,
+            "gt": ew.greater, "ge": ew.greater_equal,
+            "and": ew.logical_and, "or": ew.logical_or, "xor": ew.logical_xor}
+
+
+def _method_reshape(self, *shape, order="C"):
+    if order != "C":
+        raise ValueError("only order='C' is supported")
+    return sh.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    fn = _matmul if ufunc.__name__ == "matmul" else getattr(ew, ufunc.__name__, None)
+    if method != "__call__" or fn is None or kwargs:
+        raise TracerConversionError(
+            f"numpy.{ufunc.__name__}.{method} is not supported on traced arrays; "
+            f"use funcgrad.numpy.{ufunc.__name__} (import funcgrad.numpy as fnp)")
+    return fn(*inputs)
+
+
+def install() -> None:
+    for name, fn in _BINARY.items():
+        setattr(Tracer, f"__{name}__", lambda self, other, fn=fn: fn(self, other))
+        setattr(Tracer, f"__r{name}__", _swap(fn))
+    for name, fn in _COMPARE.items():
+        setattr(Tracer, f"__{name}__", lambda self, other, fn=fn: fn(self, other))
+    Tracer.__rand__ = _swap(ew.logical_and)
+    Tracer.__ror__ = _swap(ew.logical_or)
+    Tracer.__neg__ = lambda self: ew.negative(self)
+    Tracer.__pos__ = lambda self: self
+    Tracer.__abs__ = lambda self: ew.abs(self)
+    Tracer.__invert__ = lambda self: ew.logical_not(self)
+    Tracer.__getitem__ = lambda self, index: indexing.getitem(self, index)
+    Tracer.__array_ufunc__ = _array_ufunc
+    Tracer.T = property(lambda self: sh.transpose(self))
+    Tracer.mT = property(lambda self: sh.swapaxes(self, -1, -2))
+    Tracer.at = property(lambda self: indexing.at(self))
+    Tracer.reshape = _method_reshape
+    Tracer.ravel = lambda self: sh.ravel(self)
+    Tracer.flatten = lambda self: sh.ravel(self)
+    Tracer.transpose = lambda self, *axes: sh.transpose(
+        self, (axes[0] if len(axes) == 1 else axes) if axes else None)
+    Tracer.squeeze = lambda self, axis=None: sh.squeeze(self, axis)
+    Tracer.swapaxes = lambda self, a, b: sh.swapaxes(self, a, b)
+    Tracer.astype = lambda self, dtype: misc.astype(self, dtype)
+    Tracer.dot = lambda self, other: _matmul(self, other)
+    for name in ("sum", "mean", "max", "min", "prod", "all", "any", "argmax", "argmin"):
+        setattr(Tracer, name, getattr(red, name))
+    Tracer.var = red.var
+    Tracer.std = red.std
+    Tracer.cumsum = red.cumsum
+    Tracer.cumprod = red.cumprod
+    Tracer.clip = lambda self, a_min=None, a_max=None: ew.clip(self, a_min, a_max)
+    Tracer.__hash__ = None
+
+
+install()

@@ -1,0 +1,1 @@
+"""``funcgrad.numpy.linalg``: differentiable ``norm``, ``inv``, ``det``, ``slogdet``, ``solve``."""

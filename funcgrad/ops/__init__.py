@@ -1,0 +1,1 @@
+"""Primitives, grouped by family. Each is defined once, with all its rules."""

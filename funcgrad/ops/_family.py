@@ -1,0 +1,122 @@
+"""Helpers that make whole families of primitives from one expression each.
+
+``unary`` and ``binary`` build elementwise primitives from the NumPy function
+and the derivative; ``unbroadcast`` is the one place where a cotangent is
+summed back to the shape of an operand that broadcasting expanded.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from funcgrad._core.primitive import Primitive, Tracer
+from funcgrad.errors import ShapeError
+
+
+def shape_of(x) -> tuple[int, ...]:
+    """The shape of an array, tracer, graph node or Python scalar."""
+    shape = getattr(x, "shape", None)
+    return shape if shape is not None else np.shape(x)
+
+
+def dtype_of(x) -> np.dtype:
+    """The dtype of an array, tracer, graph node or Python scalar."""
+    dtype = getattr(x, "dtype", None)
+    return dtype if dtype is not None else np.asarray(x).dtype
+
+
+def is_float(x) -> bool:
+    return dtype_of(x).kind in "fc"
+
+
+def unbroadcast(g, like):
+    """Sum the cotangent ``g`` over the axes broadcasting added, to ``like``'s shape and dtype."""
+    from funcgrad.ops import reductions, shape as shape_ops, misc
+
+    shape = shape_of(like)
+    gshape = shape_of(g)
+    if gshape != shape:
+        lead = len(gshape) - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
+        if axes:
+            g = reductions.sum(g, axis=axes, keepdims=False)
+        if shape_of(g) != shape:
+            g = shape_ops.reshape(g, shape)
+    dtype = dtype_of(like)
+    if dtype_of(g) != dtype and dtype.kind in "fc":
+        g = misc.astype(g, dtype)
+    return g
+
+
+def safe_mul(g, d):
+    """``g * d`` where a zero cotangent stays zero even if ``d`` is infinite or NaN.
+
+    This is what makes the gradient of ``where(x > 0, sqrt(x), 0)`` finite at ``x <= 0``:
+    the unchosen branch receives a zero cotangent, and zero times ``sqrt'(x)`` is zero.
+    """
+    from funcgrad.ops import elementwise as ew
+
+    return ew.where(ew.equal(g, 0), 0.0, g * d)
+
+
+def _zero(dtype):
+    return np.zeros((), dtype)
+
+
+@lru_cache(maxsize=4096)
+def _result_dtype(fn, key) -> np.dtype:
+    args = [_zero(k) if isinstance(k, np.dtype) else k for k in key]
+    with np.errstate(all="ignore"):
+        return np.result_type(fn(*args))
+
+
+def elementwise_aval(fn, name):
+    """Abstract evaluation of an elementwise NumPy function: broadcast shapes, probe the dtype."""
+
+    def abstract_eval(*avals, **params):
+        shapes = [shape_of(a) for a in avals]
+        try:
+            shape = np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise ShapeError(f"{name}: operands with shapes {' and '.join(map(str, shapes))} "
+                             "cannot be broadcast together") from None
+        # Python scalars stay weak (NEP 50): probe with the scalar itself.
+        key = tuple(a if isinstance(a, (bool, int, float, complex)) else np.dtype(dtype_of(a))
+                    for a in avals)
+        probe = (lambda *xs: fn(*xs, **params)) if params else fn
+        dtype = _result_dtype(probe, key) if not params else np.result_type(
+            probe(*[_zero(k) if isinstance(k, np.dtype) else k for k in key]))
+        return shape, dtype
+
+    return abstract_eval
+
+
+def unary(name: str, fn, deriv=None, *, singular: bool = False, rule=None) -> Primitive:
+    """An elementwise primitive ``fn(x)`` with derivative ``deriv(x, ans)``.
+
+    ``singular`` marks derivatives that can be infinite or NaN (``sqrt`` at 0, ``log`` at
+    negatives): their cotangent uses :func:`safe_mul`, so a zero cotangent stays zero.
+    ``rule(g, ans, x)`` gives the cotangent directly where that is cheaper than ``g * deriv``.
+    """
+    prim = Primitive(name, fn, elementwise_aval(fn, name),
+                     differentiable=deriv is not None or rule is not None)
+    if rule is not None:
+        prim.defvjp(rule)
+    elif deriv is not None:
+        if singular:
+            prim.defvjp(lambda g, ans, x: safe_mul(g, deriv(x, ans)))
+        else:
+            prim.defvjp(lambda g, ans, x: g * deriv(x, ans))
+    return prim
+
+
+def binary(name: str, fn, dx=None, dy=None) -> Primitive:
+    """A broadcasting elementwise primitive; ``dx(g, ans, x, y)`` gives the full-shape cotangent."""
+    prim = Primitive(name, fn, elementwise_aval(fn, name), differentiable=dx is not None)
+    if dx is not None:
+        prim.defvjp(lambda g, ans, x, y: unbroadcast(dx(g, ans, x, y), x),
+                    lambda g, ans, x, y: unbroadcast(dy(g, ans, x, y), y))
+    return prim

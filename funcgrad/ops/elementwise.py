@@ -1,0 +1,187 @@
+"""Elementwise primitives: arithmetic, transcendental functions, comparisons, ``where``.
+
+Each unary op is one line: the NumPy function and its derivative in terms of the
+input ``x`` and the output ``ans``, written with funcgrad ops so that it
+differentiates again.  Binary ops broadcast; their cotangents are unbroadcast.
+Conventions at non-differentiable points are in ``docs/conventions.md``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from funcgrad._core.primitive import Primitive
+from funcgrad.ops._family import binary, elementwise_aval, unary, unbroadcast
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+# -- unary -----------------------------------------------------------------
+negative_p = unary("negative", np.negative, rule=lambda g, ans, x: -g)
+reciprocal_p = unary("reciprocal", lambda x: np.divide(1, x),
+                     rule=lambda g, ans, x: -g * (ans * ans))
+square_p = unary("square", np.square, lambda x, ans: 2 * x)
+abs_p = unary("abs", np.abs, lambda x, ans: sign(x))
+sign_p = unary("sign", np.sign)
+exp_p = unary("exp", np.exp, rule=lambda g, ans, x: g * ans)
+expm1_p = unary("expm1", np.expm1, lambda x, ans: ans + 1)
+log_p = unary("log", np.log, lambda x, ans: 1 / x, singular=True)
+log1p_p = unary("log1p", np.log1p, lambda x, ans: 1 / (x + 1), singular=True)
+log2_p = unary("log2", np.log2, lambda x, ans: 1 / (x * _LN2), singular=True)
+log10_p = unary("log10", np.log10, lambda x, ans: 1 / (x * _LN10), singular=True)
+sqrt_p = unary("sqrt", np.sqrt, lambda x, ans: 0.5 / ans, singular=True)
+cbrt_p = unary("cbrt", np.cbrt, lambda x, ans: 1 / (3 * (ans * ans)), singular=True)
+sin_p = unary("sin", np.sin, lambda x, ans: cos(x))
+cos_p = unary("cos", np.cos, lambda x, ans: -sin(x))
+tan_p = unary("tan", np.tan, lambda x, ans: 1 + ans * ans)
+arcsin_p = unary("arcsin", np.arcsin, lambda x, ans: 1 / sqrt(1 - x * x), singular=True)
+arccos_p = unary("arccos", np.arccos, lambda x, ans: -1 / sqrt(1 - x * x), singular=True)
+arctan_p = unary("arctan", np.arctan, lambda x, ans: 1 / (1 + x * x))
+sinh_p = unary("sinh", np.sinh, lambda x, ans: cosh(x))
+cosh_p = unary("cosh", np.cosh, lambda x, ans: sinh(x))
+tanh_p = unary("tanh", np.tanh, lambda x, ans: 1 - ans * ans)
+arcsinh_p = unary("arcsinh", np.arcsinh, lambda x, ans: 1 / sqrt(x * x + 1))
+arccosh_p = unary("arccosh", np.arccosh, lambda x, ans: 1 / sqrt(x * x - 1), singular=True)
+arctanh_p = unary("arctanh", np.arctanh, lambda x, ans: 1 / (1 - x * x), singular=True)
+floor_p = unary("floor", np.floor, rule=lambda g, ans, x: None)
+ceil_p = unary("ceil", np.ceil, rule=lambda g, ans, x: None)
+round_p = unary("round", np.round, rule=lambda g, ans, x: None)
+isnan_p = unary("isnan", np.isnan)
+isfinite_p = unary("isfinite", np.isfinite)
+logical_not_p = unary("logical_not", np.logical_not)
+
+
+# -- binary ----------------------------------------------------------------
+def _pow_dx(g, ans, x, y):
+    # y * x**(y-1), written so that x**0 has derivative 0 everywhere (also at x = 0).
+    return g * (y * power(x, where(equal(y, 0), 1, y - 1)))
+
+
+def _pow_dy(g, ans, x, y):
+    # ans * log(x), with 0 at x = 0 (where x**y is flat in y for y > 0).
+    return g * (ans * log(where(equal(x, 0), 1, x)))
+
+
+def _max_dx(g, ans, x, y):
+    return g * (greater(x, y) + 0.5 * equal(x, y))
+
+
+def _min_dx(g, ans, x, y):
+    return g * (less(x, y) + 0.5 * equal(x, y))
+
+
+add_p = binary("add", np.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
+subtract_p = binary("subtract", np.subtract, lambda g, ans, x, y: g, lambda g, ans, x, y: -g)
+multiply_p = binary("multiply", np.multiply,
+                    lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
+divide_p = binary("divide", np.true_divide,
+                  lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y)
+power_p = binary("power", np.power, _pow_dx, _pow_dy)
+maximum_p = binary("maximum", np.maximum, _max_dx, lambda g, ans, x, y: _max_dx(g, ans, y, x))
+minimum_p = binary("minimum", np.minimum, _min_dx, lambda g, ans, x, y: _min_dx(g, ans, y, x))
+arctan2_p = binary("arctan2", np.arctan2,
+                   lambda g, ans, y, x: g * x / (x * x + y * y),
+                   lambda g, ans, y, x: -g * y / (x * x + y * y))
+hypot_p = binary("hypot", np.hypot, lambda g, ans, x, y: g * x / ans,
+                 lambda g, ans, x, y: g * y / ans)
+logaddexp_p = binary("logaddexp", np.logaddexp,
+                     lambda g, ans, x, y: g * exp(x - ans), lambda g, ans, x, y: g * exp(y - ans))
+
+# Comparisons and logical ops: recorded in graphs, never differentiated.
+equal_p = binary("equal", np.equal)
+not_equal_p = binary("not_equal", np.not_equal)
+less_p = binary("less", np.less)
+less_equal_p = binary("less_equal", np.less_equal)
+greater_p = binary("greater", np.greater)
+greater_equal_p = binary("greater_equal", np.greater_equal)
+logical_and_p = binary("logical_and", np.logical_and)
+logical_or_p = binary("logical_or", np.logical_or)
+logical_xor_p = binary("logical_xor", np.logical_xor)
+floor_divide_p = binary("floor_divide", np.floor_divide)
+mod_p = binary("mod", np.mod, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * floor_divide(x, y))
+
+# -- where -----------------------------------------------------------------
+select_p = Primitive("where", np.where, elementwise_aval(np.where, "where"))
+select_p.defvjp(None,
+                lambda g, ans, c, x, y: unbroadcast(where(c, g, 0), x),
+                lambda g, ans, c, x, y: unbroadcast(where(c, 0, g), y))
+
+
+# -- public functions --------------------------------------------------------
+def _public1(prim: Primitive, npname: str):
+    def fn(x):
+        return prim.bind(x)
+    fn.__name__ = fn.__qualname__ = npname
+    fn.__doc__ = (f"Elementwise ``numpy.{npname}``, differentiable.\n\n"
+                  f"    >>> {npname}(np.array([0.5]))  # doctest: +SKIP\n")
+    return fn
+
+
+def _public2(prim: Primitive, npname: str):
+    def fn(x, y):
+        return prim.bind(x, y)
+    fn.__name__ = fn.__qualname__ = npname
+    fn.__doc__ = (f"Elementwise ``numpy.{npname}`` with broadcasting, differentiable in both "
+                  f"operands.\n\n    >>> {npname}(np.ones(2), 2.0)  # doctest: +SKIP\n")
+    return fn
+
+
+negative, reciprocal, square = _public1(negative_p, "negative"), _public1(reciprocal_p, "reciprocal"), _public1(square_p, "square")  # noqa: E501
+abs, sign = _public1(abs_p, "abs"), _public1(sign_p, "sign")  # noqa: A001 - NumPy's names
+exp, expm1, log, log1p = _public1(exp_p, "exp"), _public1(expm1_p, "expm1"), _public1(log_p, "log"), _public1(log1p_p, "log1p")  # noqa: E501
+log2, log10, sqrt, cbrt = _public1(log2_p, "log2"), _public1(log10_p, "log10"), _public1(sqrt_p, "sqrt"), _public1(cbrt_p, "cbrt")  # noqa: E501
+sin, cos, tan = _public1(sin_p, "sin"), _public1(cos_p, "cos"), _public1(tan_p, "tan")
+arcsin, arccos, arctan = _public1(arcsin_p, "arcsin"), _public1(arccos_p, "arccos"), _public1(arctan_p, "arctan")  # noqa: E501
+sinh, cosh, tanh = _public1(sinh_p, "sinh"), _public1(cosh_p, "cosh"), _public1(tanh_p, "tanh")
+arcsinh, arccosh, arctanh = _public1(arcsinh_p, "arcsinh"), _public1(arccosh_p, "arccosh"), _public1(arctanh_p, "arctanh")  # noqa: E501
+floor, ceil, isnan, isfinite = _public1(floor_p, "floor"), _public1(ceil_p, "ceil"), _public1(isnan_p, "isnan"), _public1(isfinite_p, "isfinite")  # noqa: E501
+logical_not = _public1(logical_not_p, "logical_not")
+
+add, subtract, multiply, divide = _public2(add_p, "add"), _public2(subtract_p, "subtract"), _public2(multiply_p, "multiply"), _public2(divide_p, "divide")  # noqa: E501
+true_divide = divide
+power, maximum, minimum = _public2(power_p, "power"), _public2(maximum_p, "maximum"), _public2(minimum_p, "minimum")  # noqa: E501
+arctan2, hypot, logaddexp = _public2(arctan2_p, "arctan2"), _public2(hypot_p, "hypot"), _public2(logaddexp_p, "logaddexp")  # noqa: E501
+equal, not_equal = _public2(equal_p, "equal"), _public2(not_equal_p, "not_equal")
+less, less_equal = _public2(less_p, "less"), _public2(less_equal_p, "less_equal")
+greater, greater_equal = _public2(greater_p, "greater"), _public2(greater_equal_p, "greater_equal")
+logical_and, logical_or, logical_xor = _public2(logical_and_p, "logical_and"), _public2(logical_or_p, "logical_or"), _public2(logical_xor_p, "logical_xor")  # noqa: E501
+floor_divide, mod = _public2(floor_divide_p, "floor_divide"), _public2(mod_p, "mod")
+remainder = mod
+
+
+def round(x, decimals: int = 0):  # noqa: A001 - NumPy's name
+    """``numpy.round``; piecewise constant, so its derivative is zero.
+
+    >>> round(np.array([1.26]), 1)
+    array([1.3])
+    """
+    return round_p.bind(x, decimals=decimals) if decimals else round_p.bind(x)
+
+
+def where(condition, x, y):
+    """``numpy.where(condition, x, y)``: pick ``x`` where true, else ``y``; differentiable in both.
+
+    The branch that is not chosen receives a zero cotangent, so
+    ``where(x > 0, sqrt(x), 0)`` has a finite gradient everywhere.
+
+    >>> where(np.array([True, False]), 1.0, np.array([5.0, 6.0]))
+    array([1., 6.])
+    """
+    return select_p.bind(condition, x, y)
+
+
+def clip(x, a_min=None, a_max=None):
+    """``numpy.clip``; the gradient passes to ``x`` inside ``[a_min, a_max]`` (bounds included), else to the bound.
+
+    >>> clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
+    array([0. , 0.5, 1. ])
+    """
+    if a_min is not None:
+        x = where(less(x, a_min), a_min, x)
+    if a_max is not None:
+        x = where(greater(x, a_max), a_max, x)
+    return x
+
+
+absolute = abs

@@ -1,0 +1,39 @@
+"""Primitives that only move derivatives around: dtype conversion and ``stop_gradient``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from funcgrad._core.primitive import Primitive
+from funcgrad.ops._family import is_float, shape_of
+
+convert_p = Primitive("convert", lambda x, dtype: np.asarray(x).astype(dtype),
+                      lambda x, dtype: (shape_of(x), np.dtype(dtype)))
+convert_p.defvjp(lambda g, ans, x, dtype: astype(g, x.dtype) if is_float(x) else None)
+
+stop_gradient_p = Primitive("stop_gradient", lambda x: x, lambda x: (shape_of(x), x.dtype))
+stop_gradient_p.defvjp(lambda g, ans, x: None)
+
+
+def astype(x, dtype):
+    """``x.astype(dtype)``; the cotangent is converted back to ``x``'s dtype.
+
+    >>> astype(np.ones(2), np.float32).dtype
+    dtype('float32')
+    """
+    dtype = np.dtype(dtype)
+    if getattr(x, "dtype", None) == dtype:
+        return x
+    return convert_p.bind(x, dtype=dtype)
+
+
+def stop_gradient(x):
+    """``x`` itself, but its derivative is zero: no gradient flows through it.
+
+    >>> import funcgrad as fg
+    >>> float(fg.grad(lambda x: x * stop_gradient(x))(3.0))
+    3.0
+    """
+    from funcgrad import tree
+
+    return tree.map(lambda leaf: stop_gradient_p.bind(leaf), x)

@@ -1,0 +1,277 @@
+"""Reductions: sum, max/min, prod, cumulative sum and product, and non-differentiable ones.
+
+``sum`` and ``broadcast_to`` are each other's derivative (the seeds' sum/expand
+pair); every other reduction's rule is written in terms of them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+
+import numpy as np
+
+from funcgrad._core.primitive import Primitive
+from funcgrad.errors import ShapeError
+from funcgrad.ops import elementwise as ew
+from funcgrad.ops import shape as sh
+from funcgrad.ops._family import dtype_of, safe_mul, shape_of
+
+
+def normalize_axis(axis, ndim: int, name: str = "axis") -> tuple[int, ...]:
+    """``axis`` (None, int or tuple) as a sorted tuple of non-negative ints; a clear error when out of range."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        a = operator.index(a)
+        if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ShapeError(f"{name}={axis} is out of range for an array of {ndim} dimensions")
+        out.append(a % builtins.max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ShapeError(f"repeated axis in {name}={axis}")
+    return tuple(sorted(out))
+
+
+def _reduced_shape(shape, axis, keepdims):
+    if keepdims:
+        return tuple(1 if i in axis else n for i, n in enumerate(shape))
+    return tuple(n for i, n in enumerate(shape) if i not in axis)
+
+
+def _reduce_aval(dtype_fn):
+    def abstract_eval(x, axis, keepdims):
+        return _reduced_shape(shape_of(x), axis, keepdims), dtype_fn(dtype_of(x))
+    return abstract_eval
+
+
+def _expand_back(g, x, axis, keepdims):
+    """Reshape a reduction's cotangent so it broadcasts against ``x`` (the inverse of dropping axes)."""
+    if not keepdims:
+        g = sh.reshape(g, _reduced_shape(shape_of(x), axis, True))
+    return g
+
+
+def _sum_vjp(g, ans, x, axis, keepdims):
+    return sh.broadcast_to(_expand_back(g, x, axis, keepdims), shape_of(x))
+
+
+def _sum_dtype(dt):
+    return np.sum(np.zeros(0, dt)).dtype
+
+
+sum_p = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+                  _reduce_aval(_sum_dtype))
+sum_p.defvjp(_sum_vjp)
+
+
+def _extremum_vjp(g, ans, x, axis, keepdims):
+    # Ties share the cotangent evenly.
+    ans = _expand_back(ans, x, axis, keepdims)
+    mask = ew.equal(x, ans)
+    count = sum(mask, axis=axis, keepdims=True)
+    return _expand_back(g, x, axis, keepdims) * (mask / count)
+
+
+max_p = Primitive("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+                  _reduce_aval(lambda dt: dt))
+max_p.defvjp(_extremum_vjp)
+min_p = Primitive("min", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
+                  _reduce_aval(lambda dt: dt))
+min_p.defvjp(_extremum_vjp)
+
+
+def _prod_vjp(g, ans, x, axis, keepdims):
+    # d prod / d x_i is the product of all the *other* elements: computed with exclusive
+    # cumulative products from both ends, so zeros in x are handled exactly.
+    shape = shape_of(x)
+    kept = [i for i in range(len(shape)) if i not in axis]
+    xt = sh.transpose(x, tuple(kept) + axis)
+    n = int(np.prod([shape[i] for i in axis], dtype=np.int64))
+    flat = sh.reshape(xt, tuple(shape[i] for i in kept) + (n,))
+    ones = np.ones(shape_of(flat)[:-1] + (1,), dtype_of(x))
+    left = sh.concatenate([ones, cumprod(flat[..., :-1], axis=-1)], axis=-1)
+    right = sh.flip(sh.concatenate([ones, cumprod(sh.flip(flat, -1)[..., :-1], axis=-1)], axis=-1), -1)
+    others = sh.reshape(left * right, shape_of(xt))
+    inverse = tuple(np.argsort(tuple(kept) + axis))
+    return _expand_back(g, x, axis, keepdims) * sh.transpose(others, inverse)
+
+
+prod_p = Primitive("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+                   _reduce_aval(_sum_dtype))
+prod_p.defvjp(_prod_vjp)
+
+
+def _scan_aval(x, axis):
+    return shape_of(x), _sum_dtype(dtype_of(x))
+
+
+cumsum_p = Primitive("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _scan_aval)
+cumsum_p.defvjp(lambda g, ans, x, axis: sh.flip(cumsum(sh.flip(g, axis), axis=axis), axis))
+
+
+def _cumprod_vjp(g, ans, x, axis):
+    # out_j = prod_{k<=j} x_k, so d out_j / d x_i = prod_{k<=j, k!=i} x_k for i <= j.
+    # Build that n-by-n table with x_i replaced by 1 in row i: exact even with zeros in x.
+    x = sh.moveaxis(x, axis, -1)
+    g = sh.moveaxis(g, axis, -1)
+    n = shape_of(x)[-1]
+    eye = np.eye(n, dtype=bool)
+    rows = ew.where(eye, 1, sh.expand_dims(x, -2))              # [..., i, k]
+    table = cumprod(rows, axis=-1)                              # [..., i, j]
+    upper = np.triu(np.ones((n, n), dtype=bool))                # j >= i
+    grad = sum(ew.where(upper, table, 0) * sh.expand_dims(g, -2), axis=-1)
+    return sh.moveaxis(grad, -1, axis)
+
+
+cumprod_p = Primitive("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _scan_aval)
+cumprod_p.defvjp(_cumprod_vjp)
+
+
+def _index_aval(x, axis, keepdims):
+    return _reduced_shape(shape_of(x), axis, keepdims), np.dtype(np.intp)
+
+
+argmax_p = Primitive("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis[0] if axis else None, keepdims=keepdims), differentiable=False)  # noqa: E501
+argmin_p = Primitive("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis[0] if axis else None, keepdims=keepdims), differentiable=False)  # noqa: E501
+all_p = Primitive("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims),
+                  _reduce_aval(lambda dt: np.dtype(bool)), differentiable=False)
+any_p = Primitive("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims),
+                  _reduce_aval(lambda dt: np.dtype(bool)), differentiable=False)
+
+
+# -- public functions --------------------------------------------------------
+def sum(x, axis=None, keepdims: bool = False):  # noqa: A001 - NumPy's name
+    """``numpy.sum``; its derivative broadcasts the cotangent back.
+
+    >>> sum(np.ones((2, 3)), axis=0)
+    array([2., 2., 2.])
+    """
+    return sum_p.bind(x, axis=normalize_axis(axis, len(shape_of(x))), keepdims=bool(keepdims))
+
+
+def max(x, axis=None, keepdims: bool = False):  # noqa: A001
+    """``numpy.max``; tied maxima share the gradient evenly.
+
+    >>> max(np.array([1.0, 3.0, 2.0]))
+    np.float64(3.0)
+    """
+    return max_p.bind(x, axis=normalize_axis(axis, len(shape_of(x))), keepdims=bool(keepdims))
+
+
+def min(x, axis=None, keepdims: bool = False):  # noqa: A001
+    """``numpy.min``; tied minima share the gradient evenly.
+
+    >>> min(np.array([1.0, 3.0, 2.0]))
+    np.float64(1.0)
+    """
+    return min_p.bind(x, axis=normalize_axis(axis, len(shape_of(x))), keepdims=bool(keepdims))
+
+
+amax, amin = max, min
+
+
+def prod(x, axis=None, keepdims: bool = False):
+    """``numpy.prod``; exact gradient even where elements are zero.
+
+    >>> prod(np.array([2.0, 3.0]))
+    np.float64(6.0)
+    """
+    return prod_p.bind(x, axis=normalize_axis(axis, len(shape_of(x))), keepdims=bool(keepdims))
+
+
+def mean(x, axis=None, keepdims: bool = False):
+    """``numpy.mean``.
+
+    >>> mean(np.array([1.0, 2.0, 6.0]))
+    np.float64(3.0)
+    """
+    axes = normalize_axis(axis, len(shape_of(x)))
+    count = int(np.prod([shape_of(x)[a] for a in axes], dtype=np.int64))
+    total = sum(x, axis=axes, keepdims=keepdims)
+    if dtype_of(total).kind not in "fc":
+        total = total * 1.0
+    return total / count
+
+
+def var(x, axis=None, ddof: int = 0, keepdims: bool = False):
+    """``numpy.var`` with ``ddof``.
+
+    >>> var(np.array([1.0, 3.0]))
+    np.float64(1.0)
+    """
+    axes = normalize_axis(axis, len(shape_of(x)))
+    count = int(np.prod([shape_of(x)[a] for a in axes], dtype=np.int64))
+    centered = x - mean(x, axis=axes, keepdims=True)
+    return sum(centered * centered, axis=axes, keepdims=keepdims) / (count - ddof)
+
+
+def std(x, axis=None, ddof: int = 0, keepdims: bool = False):
+    """``numpy.std`` with ``ddof``.
+
+    >>> std(np.array([1.0, 3.0]))
+    np.float64(1.0)
+    """
+    return ew.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+def _scan(prim, x, axis):
+    if axis is None:
+        x, axis = sh.reshape(x, (-1,)), 0
+    return prim.bind(x, axis=normalize_axis(axis, len(shape_of(x)))[0])
+
+
+def cumsum(x, axis=None):
+    """``numpy.cumsum`` (flattened when ``axis`` is None).
+
+    >>> cumsum(np.array([1.0, 2.0, 3.0]))
+    array([1., 3., 6.])
+    """
+    return _scan(cumsum_p, x, axis)
+
+
+def cumprod(x, axis=None):
+    """``numpy.cumprod`` (flattened when ``axis`` is None); exact gradient with zeros.
+
+    >>> cumprod(np.array([1.0, 2.0, 3.0]))
+    array([1., 2., 6.])
+    """
+    return _scan(cumprod_p, x, axis)
+
+
+def _arg(prim, x, axis, keepdims):
+    if axis is None:
+        x, axis = sh.reshape(x, (-1,)), 0
+        keepdims_shape = (1,) * len(shape_of(x)) if keepdims else None
+        out = prim.bind(x, axis=(0,), keepdims=False)
+        return sh.reshape(out, keepdims_shape) if keepdims_shape else out
+    return prim.bind(x, axis=normalize_axis(axis, len(shape_of(x))), keepdims=bool(keepdims))
+
+
+def argmax(x, axis=None, keepdims: bool = False):
+    """``numpy.argmax`` (not differentiable: integer output).
+
+    >>> argmax(np.array([1.0, 3.0, 2.0]))
+    np.int64(1)
+    """
+    return _arg(argmax_p, x, axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims: bool = False):
+    """``numpy.argmin`` (not differentiable: integer output).
+
+    >>> argmin(np.array([1.0, 3.0, 2.0]))
+    np.int64(0)
+    """
+    return _arg(argmin_p, x, axis, keepdims)
+
+
+def all(x, axis=None, keepdims: bool = False):  # noqa: A001
+    """``numpy.all`` (boolean output, no gradient)."""
+    return all_p.bind(x, axis=normalize_axis(axis, len(shape_of(x))), keepdims=bool(keepdims))
+
+
+def any(x, axis=None, keepdims: bool = False):  # noqa: A001
+    """``numpy.any`` (boolean output, no gradient)."""
+    return any_p.bind(x, axis=normalize_axis(axis, len(shape_of(x))), keepdims=bool(keepdims))

@@ -1,0 +1,460 @@
+"""Shape primitives (reshape, transpose, broadcast_to, concatenate, pad) and the
+NumPy shape functions built from them and from indexing.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+
+import numpy as np
+
+from funcgrad._core.primitive import Primitive
+from funcgrad.errors import ShapeError
+from funcgrad.ops._family import dtype_of, shape_of, unbroadcast
+
+
+def _axis(axis, ndim, name="axis") -> int:
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"{name}={axis} is out of range for an array of {ndim} dimensions")
+    return axis % ndim
+
+
+# -- reshape -----------------------------------------------------------------
+def _reshape_aval(x, shape):
+    size = int(np.prod(shape_of(x), dtype=np.int64))
+    if int(np.prod(shape, dtype=np.int64)) != size:
+        raise ShapeError(f"reshape: cannot reshape an array of shape {shape_of(x)} "
+                         f"(size {size}) into shape {shape}")
+    return shape, dtype_of(x)
+
+
+reshape_p = Primitive("reshape", lambda x, shape: np.reshape(x, shape), _reshape_aval)
+reshape_p.defvjp(lambda g, ans, x, shape: reshape(g, shape_of(x)))
+
+
+def _resolve_shape(old, shape) -> tuple[int, ...]:
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(map(operator.index, shape))
+    size = int(np.prod(old, dtype=np.int64))
+    if shape.count(-1) > 1:
+        raise ShapeError(f"reshape: can only specify one unknown dimension, got {shape}")
+    if -1 in shape:
+        known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
+        if known == 0 or size % known:
+            raise ShapeError(f"reshape: cannot reshape an array of shape {old} into shape {shape}")
+        shape = tuple(size // known if n == -1 else n for n in shape)
+    if int(np.prod(shape, dtype=np.int64)) != size:
+        raise ShapeError(f"reshape: cannot reshape an array of shape {old} (size {size}) "
+                         f"into shape {shape}")
+    return shape
+
+
+def reshape(x, shape, *more):
+    """``numpy.reshape`` (one ``-1`` allowed).
+
+    >>> reshape(np.arange(6.0), (2, -1)).shape
+    (2, 3)
+    """
+    if more:
+        shape = (shape, *more)
+    shape = _resolve_shape(shape_of(x), shape)
+    if shape == shape_of(x):
+        return x
+    return reshape_p.bind(x, shape=shape)
+
+
+def ravel(x):
+    """``numpy.ravel``: flatten to one dimension (C order).
+
+    >>> ravel(np.ones((2, 2))).shape
+    (4,)
+    """
+    return reshape(x, (-1,))
+
+
+def expand_dims(x, axis):
+    """``numpy.expand_dims`` (``axis`` int or tuple).
+
+    >>> expand_dims(np.ones(3), 0).shape
+    (1, 3)
+    """
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    ndim = len(shape_of(x)) + len(axes)
+    axes = sorted(_axis(a, ndim) for a in axes)
+    shape = list(shape_of(x))
+    for a in axes:
+        shape.insert(a, 1)
+    return reshape(x, tuple(shape))
+
+
+def squeeze(x, axis=None):
+    """``numpy.squeeze``; squeezing an axis whose length is not 1 is a :class:`ShapeError`.
+
+    >>> squeeze(np.ones((1, 3, 1))).shape
+    (3,)
+    """
+    shape = shape_of(x)
+    if axis is None:
+        axes = {i for i, n in enumerate(shape) if n == 1}
+    else:
+        axes = {_axis(a, len(shape)) for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis)}
+        bad = [a for a in axes if shape[a] != 1]
+        if bad:
+            raise ShapeError(f"squeeze: axis {bad[0]} of shape {shape} has length {shape[bad[0]]}, not 1")
+    return reshape(x, tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+# -- transpose ---------------------------------------------------------------
+def _transpose_aval(x, axes):
+    return tuple(shape_of(x)[a] for a in axes), dtype_of(x)
+
+
+transpose_p = Primitive("transpose", lambda x, axes: np.transpose(x, axes), _transpose_aval)
+transpose_p.defvjp(lambda g, ans, x, axes: transpose(g, tuple(np.argsort(axes))))
+
+
+def transpose(x, axes=None):
+    """``numpy.transpose`` (reverse the axes, or permute them by ``axes``).
+
+    >>> transpose(np.ones((2, 3))).shape
+    (3, 2)
+    """
+    ndim = len(shape_of(x))
+    if axes is None:
+        axes = tuple(range(ndim))[::-1]
+    else:
+        axes = tuple(_axis(a, ndim, "axes") for a in axes)
+        if sorted(axes) != list(range(ndim)):
+            raise ShapeError(f"transpose: axes {axes} is not a permutation of {ndim} axes")
+    if axes == tuple(range(ndim)):
+        return x
+    return transpose_p.bind(x, axes=axes)
+
+
+def swapaxes(x, axis1, axis2):
+    """``numpy.swapaxes``.
+
+    >>> swapaxes(np.ones((2, 3, 4)), 0, 2).shape
+    (4, 3, 2)
+    """
+    ndim = len(shape_of(x))
+    axes = list(range(ndim))
+    a, b = _axis(axis1, ndim), _axis(axis2, ndim)
+    axes[a], axes[b] = axes[b], axes[a]
+    return transpose(x, tuple(axes))
+
+
+def moveaxis(x, source, destination):
+    """``numpy.moveaxis`` (ints or sequences).
+
+    >>> moveaxis(np.ones((2, 3, 4)), 0, -1).shape
+    (3, 4, 2)
+    """
+    ndim = len(shape_of(x))
+    src = [source] if isinstance(source, (int, np.integer)) else list(source)
+    dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
+    if len(src) != len(dst):
+        raise ShapeError("moveaxis: source and destination must have the same number of elements")
+    src = [_axis(a, ndim, "source") for a in src]
+    dst = [_axis(a, ndim, "destination") for a in dst]
+    order = [a for a in range(ndim) if a not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(x, tuple(order))
+
+
+# -- broadcast_to --------------------------------------------------------------
+def _broadcast_aval(x, shape):
+    try:
+        np.broadcast_shapes(shape_of(x), shape)
+        if np.broadcast_shapes(shape_of(x), shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ShapeError(f"broadcast_to: cannot broadcast an array of shape {shape_of(x)} "
+                         f"to shape {shape}") from None
+    return shape, dtype_of(x)
+
+
+broadcast_to_p = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+                           _broadcast_aval)
+broadcast_to_p.defvjp(lambda g, ans, x, shape: unbroadcast(g, x))
+
+
+def broadcast_to(x, shape):
+    """``numpy.broadcast_to`` (its derivative sums over the broadcast axes).
+
+    >>> broadcast_to(np.ones(3), (2, 3)).shape
+    (2, 3)
+    """
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(map(operator.index, shape))
+    if shape == shape_of(x):
+        return x
+    return broadcast_to_p.bind(x, shape=shape)
+
+
+# -- concatenate ---------------------------------------------------------------
+def _concat_aval(*xs, axis):
+    shapes = [shape_of(x) for x in xs]
+    base = shapes[0]
+    for s in shapes[1:]:
+        if len(s) != len(base) or any(a != b for i, (a, b) in enumerate(zip(s, base)) if i != axis):
+            raise ShapeError(f"concatenate: shapes {', '.join(map(str, shapes))} do not match "
+                             f"outside axis {axis}")
+    shape = list(base)
+    shape[axis] = builtins.sum(s[axis] for s in shapes)
+    return tuple(shape), np.result_type(*[dtype_of(x) for x in xs])
+
+
+def _concat_vjp(i, g, ans, *xs, axis):
+    start = builtins.sum(shape_of(x)[axis] for x in xs[:i])
+    index = (slice(None),) * axis + (slice(start, start + shape_of(xs[i])[axis]),)
+    return unbroadcast(g[index], xs[i])
+
+
+concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
+                          _concat_aval)
+concatenate_p.defvjp_argnum(_concat_vjp)
+
+
+def concatenate(arrays, axis: int = 0):
+    """``numpy.concatenate`` of a sequence of arrays along an existing axis.
+
+    >>> concatenate([np.ones(2), np.zeros(1)]).shape
+    (3,)
+    """
+    arrays = list(arrays)
+    if not arrays:
+        raise ShapeError("concatenate: need at least one array")
+    if axis is None:
+        arrays, axis = [ravel(a) for a in arrays], 0
+    ndim = len(shape_of(arrays[0]))
+    if ndim == 0:
+        raise ShapeError("concatenate: zero-dimensional arrays cannot be concatenated")
+    return concatenate_p.bind(*arrays, axis=_axis(axis, ndim))
+
+
+def stack(arrays, axis: int = 0):
+    """``numpy.stack``: join arrays of equal shape along a new axis.
+
+    >>> stack([np.ones(2), np.zeros(2)]).shape
+    (2, 2)
+    """
+    arrays = list(arrays)
+    if not arrays:
+        raise ShapeError("stack: need at least one array")
+    shapes = {shape_of(a) for a in arrays}
+    if len(shapes) != 1:
+        raise ShapeError(f"stack: all input arrays must have the same shape, got {sorted(shapes)}")
+    axis = _axis(axis, len(shape_of(arrays[0])) + 1)
+    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
+
+
+def atleast_1d(x):
+    return reshape(x, (1,)) if len(shape_of(x)) == 0 else x
+
+
+def atleast_2d(x):
+    nd = len(shape_of(x))
+    return reshape(x, (1,) * (2 - nd) + shape_of(x)) if nd < 2 else x
+
+
+def hstack(arrays):
+    """``numpy.hstack``.
+
+    >>> hstack([np.ones(2), np.zeros(1)]).shape
+    (3,)
+    """
+    arrays = [atleast_1d(a) for a in arrays]
+    return concatenate(arrays, axis=0 if len(shape_of(arrays[0])) == 1 else 1)
+
+
+def vstack(arrays):
+    """``numpy.vstack``.
+
+    >>> vstack([np.ones(2), np.zeros(2)]).shape
+    (2, 2)
+    """
+    return concatenate([atleast_2d(a) for a in arrays], axis=0)
+
+
+def split(x, indices_or_sections, axis: int = 0):
+    """``numpy.split`` into a list of arrays (equal sections, or at the given indices).
+
+    >>> [a.shape for a in split(np.ones(6), 3)]
+    [(2,), (2,), (2,)]
+    """
+    ndim = len(shape_of(x))
+    axis = _axis(axis, ndim)
+    n = shape_of(x)[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0 or n % sections:
+            raise ShapeError(f"split: array of length {n} along axis {axis} does not split "
+                             f"into {sections} equal sections")
+        bounds = list(range(0, n + 1, n // sections)) if n else [0] * (sections + 1)
+    else:
+        bounds = [0, *indices_or_sections, n]
+    pre = (slice(None),) * axis
+    return [x[pre + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def tile(x, reps):
+    """``numpy.tile``, built from reshape and broadcast_to.
+
+    >>> tile(np.array([1.0, 2.0]), 2)
+    array([1., 2., 1., 2.])
+    """
+    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
+    shape = shape_of(x)
+    nd = builtins.max(len(shape), len(reps))
+    shape = (1,) * (nd - len(shape)) + shape
+    reps = (1,) * (nd - len(reps)) + reps
+    x = reshape(x, tuple(v for n in shape for v in (1, n)))
+    x = broadcast_to(x, tuple(v for r, n in zip(reps, shape) for v in (r, n)))
+    return reshape(x, tuple(r * n for r, n in zip(reps, shape)))
+
+
+def repeat(x, repeats, axis=None):
+    """``numpy.repeat`` (an int, or one count per element along ``axis``).
+
+    >>> repeat(np.array([1.0, 2.0]), 2)
+    array([1., 1., 2., 2.])
+    """
+    from funcgrad.ops import indexing
+
+    if axis is None:
+        x, axis = ravel(x), 0
+    axis = _axis(axis, len(shape_of(x)))
+    if isinstance(repeats, (int, np.integer)):
+        shape = shape_of(x)
+        y = expand_dims(x, axis + 1)
+        y = broadcast_to(y, shape[:axis + 1] + (int(repeats),) + shape[axis + 1:])
+        return reshape(y, shape[:axis] + (shape[axis] * int(repeats),) + shape[axis + 1:])
+    index = np.repeat(np.arange(shape_of(x)[axis]), np.asarray(repeats))
+    return indexing.take(x, index, axis=axis)
+
+
+def flip(x, axis=None):
+    """``numpy.flip`` (all axes when ``axis`` is None).
+
+    >>> flip(np.array([1.0, 2.0]))
+    array([2., 1.])
+    """
+    from funcgrad.ops.reductions import normalize_axis
+
+    axes = normalize_axis(axis, len(shape_of(x)))
+    return x[tuple(slice(None, None, -1) if i in axes else slice(None)
+                   for i in range(len(shape_of(x))))]
+
+
+# -- pad -----------------------------------------------------------------------
+def _pad_aval(x, pad_width, constant_values):
+    return tuple(n + a + b for n, (a, b) in zip(shape_of(x), pad_width)), dtype_of(x)
+
+
+def _pad_vjp(g, ans, x, pad_width, constant_values):
+    return g[tuple(slice(a, a + n) for n, (a, _) in zip(shape_of(x), pad_width))]
+
+
+pad_p = Primitive("pad", lambda x, pad_width, constant_values:
+                  np.pad(x, pad_width, mode="constant", constant_values=constant_values), _pad_aval)
+pad_p.defvjp(_pad_vjp)
+
+
+def pad(x, pad_width, mode: str = "constant", constant_values=0):
+    """``numpy.pad`` in ``"constant"`` mode.
+
+    >>> pad(np.ones(2), 1)
+    array([0., 1., 1., 0.])
+    """
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got mode={mode!r}")
+    ndim = len(shape_of(x))
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
+    if (widths < 0).any():
+        raise ShapeError(f"pad: negative pad_width {pad_width}")
+    widths = tuple((int(a), int(b)) for a, b in widths)
+    if not isinstance(constant_values, (int, float)):
+        raise TypeError(f"pad: constant_values must be a Python number, got {type(constant_values).__name__}")
+    return pad_p.bind(x, pad_width=widths, constant_values=constant_values)
+
+
+# -- triangles and diagonals -------------------------------------------------------
+def _tri_mask(x, k, upper):
+    from funcgrad.ops import elementwise as ew
+
+    n, m = shape_of(x)[-2:]
+    mask = np.triu(np.ones((n, m), dtype=bool), k) if upper else np.tril(np.ones((n, m), dtype=bool), k)
+    return ew.where(mask, x, 0)
+
+
+def triu(x, k: int = 0):
+    """``numpy.triu``: zero below the ``k``-th diagonal.
+
+    >>> triu(np.ones((2, 2)))
+    array([[1., 1.],
+           [0., 1.]])
+    """
+    if len(shape_of(x)) < 2:
+        raise ShapeError(f"triu: expected an array of at least 2 dimensions, got shape {shape_of(x)}")
+    return _tri_mask(x, k, True)
+
+
+def tril(x, k: int = 0):
+    """``numpy.tril``: zero above the ``k``-th diagonal.
+
+    >>> tril(np.ones((2, 2)))
+    array([[1., 0.],
+           [1., 1.]])
+    """
+    if len(shape_of(x)) < 2:
+        raise ShapeError(f"tril: expected an array of at least 2 dimensions, got shape {shape_of(x)}")
+    return _tri_mask(x, k, False)
+
+
+def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1):
+    """``numpy.diagonal``: the diagonal over ``axis1``/``axis2``, appended as the last axis.
+
+    >>> diagonal(np.arange(4.0).reshape(2, 2))
+    array([0., 3.])
+    """
+    ndim = len(shape_of(x))
+    if ndim < 2:
+        raise ShapeError(f"diagonal: expected an array of at least 2 dimensions, got shape {shape_of(x)}")
+    y = moveaxis(x, (_axis(axis1, ndim), _axis(axis2, ndim)), (-2, -1))
+    n, m = shape_of(y)[-2:]
+    rows = np.arange(builtins.max(0, -offset), builtins.min(n, m - offset))
+    if rows.size == 0:
+        rows = np.arange(0)
+    return y[..., rows, rows + offset]
+
+
+def trace(x, offset: int = 0, axis1: int = 0, axis2: int = 1):
+    """``numpy.trace``: the sum of a diagonal.
+
+    >>> trace(np.eye(3))
+    np.float64(3.0)
+    """
+    from funcgrad.ops.reductions import sum
+
+    return sum(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def diag(v, k: int = 0):
+    """``numpy.diag``: a 1-D array's diagonal matrix, or a 2-D array's diagonal.
+
+    >>> diag(np.array([1.0, 2.0]))
+    array([[1., 0.],
+           [0., 2.]])
+    """
+    nd = len(shape_of(v))
+    if nd == 2:
+        return diagonal(v, k)
+    if nd != 1:
+        raise ShapeError(f"diag: expected a 1-D or 2-D array, got shape {shape_of(v)}")
+    n = shape_of(v)[0]
+    size = n + builtins.abs(k)
+    mat = expand_dims(v, 1) * np.eye(n, dtype=bool)  # n x n with v on the diagonal
+    before = (builtins.max(0, -k), builtins.max(0, k))
+    return pad(mat, (before, (size - n - before[0], size - n - before[1])))

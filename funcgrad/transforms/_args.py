@@ -1,0 +1,69 @@
+"""Checking and flattening the arguments and outputs of transformed functions."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Sequence
+
+import numpy as np
+
+from funcgrad import tree
+from funcgrad._core.trace import Tracer
+from funcgrad.errors import ArgumentError, DTypeError
+
+_SCALARS = (bool, int, float, complex, np.generic)
+
+
+def normalize_argnums(argnums, nargs: int, fname: str) -> tuple[tuple[int, ...], bool]:
+    """``(argnums as a tuple, whether one int was given)``; a clear error when out of range."""
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    if not nums:
+        raise ArgumentError(f"{fname}: argnums must name at least one argument, got {argnums!r}")
+    out = []
+    for n in nums:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise ArgumentError(f"{fname}: argnums must be ints, got {n!r} ({type(n).__name__})")
+        if not -nargs <= n < nargs:
+            raise ArgumentError(
+                f"{fname}: argnums={argnums!r} is out of range: the function was called "
+                f"with {nargs} positional argument{'s' if nargs != 1 else ''}")
+        out.append(n % nargs)
+    return tuple(out), single
+
+
+def as_array_leaf(x, where: str, fname: str):
+    """A leaf of an argument as an array (or tracer); anything else is an :class:`ArgumentError`."""
+    if isinstance(x, (np.ndarray, Tracer)):
+        return x
+    if isinstance(x, _SCALARS):
+        return np.asarray(x)
+    raise ArgumentError(
+        f"{fname}: {where} is a {type(x).__module__}.{type(x).__qualname__} ({x!r:.60}); "
+        "expected an array, a Python or NumPy scalar, or a pytree of them "
+        "(dict, list, tuple, namedtuple, dataclass)")
+
+
+def flatten_differentiable(args: Sequence[Any], fname: str) -> tuple[list, Any]:
+    """Flatten the differentiated arguments; every leaf must be a floating-point array."""
+    leaves, treedef = tree.flatten(tuple(args))
+    out = []
+    for i, leaf in enumerate(leaves):
+        where = f"leaf {i} of the differentiated arguments {treedef}"
+        leaf = as_array_leaf(leaf, where, fname)
+        if leaf.dtype.kind not in "fc":
+            raise DTypeError(
+                f"{fname}: {where} has dtype {leaf.dtype}, but it can only differentiate with "
+                "respect to floating-point inputs. Pass floats (e.g. x.astype(float)), or leave "
+                "integer arguments out of argnums.")
+        out.append(leaf)
+    return out, treedef
+
+
+def describe(x) -> str:
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return f"{np.dtype(x.dtype).name}{list(x.shape)}"
+    return type(x).__name__
+
+
+index = operator.index

@@ -1,0 +1,191 @@
+"""Reverse mode: ``vjp``, ``grad`` and ``value_and_grad``.
+
+``vjp`` opens a :class:`ConcreteTrace`, runs the user's function on tracers
+(recording each operation with its value), and returns the output values with a
+function that runs the backward pass: the recorded nodes in reverse order, each
+primitive's VJP rule turning the output cotangent into input cotangents.  The
+rules are written in funcgrad ops on the recorded values, so when those values
+are themselves tracers of an enclosing trace, the backward pass is recorded
+there too: that is all ``grad(grad(f))`` needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from funcgrad import tree
+from funcgrad._core.graph import CONSTANT, LIFTED
+from funcgrad._core.trace import ConcreteTrace, Tracer
+from funcgrad.errors import (ArgumentError, DTypeError, NonScalarOutputError, ShapeError,
+                             TreeStructureError)
+from funcgrad.transforms._args import describe, flatten_differentiable, normalize_argnums
+
+
+def backward_pass(tape: list, seeds: list[tuple[Any, Any]]) -> dict:
+    """Cotangents of every node reached from ``seeds`` ((node, cotangent) pairs), walking ``tape`` backwards."""
+    cts: dict = {}
+    for node, ct in seeds:
+        prev = cts.get(node)
+        cts[node] = ct if prev is None else prev + ct
+    for node, args, ans in reversed(tape):
+        g = cts.pop(node, None)
+        if g is None:
+            continue
+        prim = node.primitive
+        for i, inp in enumerate(node.inputs):
+            if inp.kind is CONSTANT or inp.kind is LIFTED or inp.dtype.kind not in "fc":
+                continue
+            ct = prim.vjp(i, g, ans, args, node.params)
+            if ct is None:
+                continue
+            if np.shape(ct) != inp.shape:  # a broken rule must fail loudly, not silently broadcast
+                raise AssertionError(f"internal error: VJP rule of {prim.name!r} gave a cotangent "
+                                     f"of shape {np.shape(ct)} for an input of shape {inp.shape}")
+            prev = cts.get(inp)
+            cts[inp] = ct if prev is None else prev + ct
+    return cts
+
+
+def _zeros_like(x):
+    return np.zeros(np.shape(x), x.dtype)
+
+
+class _VJPFunction:
+    """The function ``vjp`` returns: maps an output cotangent to input cotangents."""
+
+    def __init__(self, trace, in_nodes, in_leaves, in_tree, out_nodes, out_leaves, out_tree):
+        self._trace = trace
+        self._in = (in_nodes, in_leaves, in_tree)
+        self._out = (out_nodes, out_leaves, out_tree)
+
+    def __call__(self, cotangent):
+        out_nodes, out_leaves, out_tree = self._out
+        ct_leaves, ct_tree = tree.flatten(cotangent)
+        if ct_tree != out_tree:
+            raise TreeStructureError(f"vjp: the cotangent has structure {ct_tree}, but the "
+                                     f"function's output has structure {out_tree}")
+        seeds = []
+        for i, (node, out, ct) in enumerate(zip(out_nodes, out_leaves, ct_leaves)):
+            if np.shape(ct) != np.shape(out):
+                raise ShapeError(f"vjp: cotangent leaf {i} has shape {np.shape(ct)}, but the "
+                                 f"output leaf it pairs with has shape {np.shape(out)}")
+            if node is not None and node.dtype.kind in "fc":
+                seeds.append((node, ct))
+        cts = backward_pass(self._trace.tape, seeds)
+        in_nodes, in_leaves, in_tree = self._in
+        grads = []
+        for node, x in zip(in_nodes, in_leaves):
+            g = cts.get(node)
+            if g is None:
+                g = _zeros_like(x)
+            elif g.dtype != x.dtype:
+                g = g.astype(x.dtype)
+            grads.append(g)
+        return tree.unflatten(in_tree, grads)
+
+
+def _strip(trace, leaf):
+    """An output leaf's node in ``trace`` (or None) and its value with the tracer removed."""
+    if isinstance(leaf, Tracer) and leaf._trace is trace:
+        return leaf._node, leaf._value
+    return None, leaf
+
+
+def vjp(f: Callable, *primals, has_aux: bool = False):
+    """``(f(*primals), vjp_fn)``: ``vjp_fn(ct)`` gives the cotangents of the primals.
+
+    >>> import funcgrad.numpy as fnp
+    >>> out, f_vjp = vjp(fnp.sin, np.array([0.0, 1.0]))
+    >>> f_vjp(np.ones(2))
+    (array([1.        , 0.54030231]),)
+    """
+    leaves, in_tree = flatten_differentiable(primals, "vjp")
+    with ConcreteTrace("vjp") as trace:
+        tracers = [trace.new_input(x) for x in leaves]
+        result = f(*tree.unflatten(in_tree, tracers))
+        if has_aux:
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise ArgumentError("vjp(has_aux=True): the function must return a pair "
+                                    f"(output, aux), got {type(result).__name__}")
+            result, aux = result
+        out_leaves, out_tree = tree.flatten(result)
+        stripped = [_strip(trace, leaf) for leaf in out_leaves]
+        if has_aux:
+            aux = tree.map(lambda leaf: _strip(trace, leaf)[1], aux)
+    out_nodes = [n for n, _ in stripped]
+    out_values = [v for _, v in stripped]
+    fn = _VJPFunction(trace, [t._node for t in tracers], leaves, in_tree,
+                      out_nodes, out_values, out_tree)
+    out = tree.unflatten(out_tree, out_values)
+    return (out, fn, aux) if has_aux else (out, fn)
+
+
+def _check_scalar_output(out, fname: str) -> None:
+    shape = np.shape(out)
+    dtype = out.dtype if hasattr(out, "dtype") else np.asarray(out).dtype
+    if shape != ():
+        raise NonScalarOutputError(
+            f"{fname}: the function must return a scalar (shape ()), but returned {describe(out)}. "
+            "Reduce it (e.g. fnp.sum or fnp.mean), or use vjp / jacrev for non-scalar outputs.")
+    if np.dtype(dtype).kind != "f":
+        raise NonScalarOutputError(
+            f"{fname}: the function must return a real floating-point scalar, but returned "
+            f"dtype {np.dtype(dtype).name}.")
+
+
+def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
+    """A function returning ``(f(*args), gradient of f w.r.t. args[argnums])``.
+
+    With ``has_aux=True``, ``f`` returns ``(value, aux)`` and the result is ``((value, aux), grads)``.
+
+    >>> import funcgrad.numpy as fnp
+    >>> value_and_grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
+    (np.float64(5.0), array([2., 4.]))
+    """
+    fname = "value_and_grad" if f is None else f"grad of {getattr(f, '__name__', 'function')}"
+
+    def value_and_grad_f(*args, **kwargs):
+        nums, single = normalize_argnums(argnums, len(args), fname)
+
+        def partial(*diff):
+            full = list(args)
+            for n, d in zip(nums, diff):
+                full[n] = d
+            return f(*full, **kwargs)
+
+        outs = vjp(partial, *(args[n] for n in nums), has_aux=has_aux)
+        out, fn = outs[0], outs[1]
+        _check_scalar_output(out, fname)
+        grads = fn(np.ones((), out.dtype) if hasattr(out, "dtype") else 1.0)
+        grads = grads[0] if single else grads
+        return ((out, outs[2]), grads) if has_aux else (out, grads)
+
+    value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    value_and_grad_f.__doc__ = f.__doc__
+    return value_and_grad_f
+
+
+def grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
+    """The gradient of a scalar function: a new function with the same arguments.
+
+    The result has the structure of ``args[argnums]`` (a tuple of them when ``argnums``
+    is a tuple); with ``has_aux=True`` it is ``(grads, aux)``.
+
+    >>> import funcgrad.numpy as fnp
+    >>> grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
+    array([2., 4.])
+    """
+    vg = value_and_grad(f, argnums, has_aux)
+
+    def grad_f(*args, **kwargs):
+        value, grads = vg(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+
+    grad_f.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+    grad_f.__doc__ = f.__doc__
+    return grad_f
+
+
+__all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "DTypeError"]

@@ -1,0 +1,27 @@
+"""Hypothesis profiles shared by the whole test suite.
+
+`ci` is deterministic and is also the default, so a local run tests the same
+examples as CI. Set HYPOTHESIS_PROFILE=dev for a larger random search.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+_SLOW_DATA_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,  # no replay of earlier local failures: same examples every run
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=_SLOW_DATA_OK,
+)
+settings.register_profile(
+    "dev",
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=_SLOW_DATA_OK,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
