@@ -35,15 +35,15 @@ class Node:
     __slots__ = ("primitive", "inputs", "params", "shape", "dtype", "where", "kind", "value")
 
     def __init__(self, primitive, inputs, params, shape, dtype, where=None, kind="op", value=None):
-        s = object.__setattr__
-        s(self, "primitive", primitive)
-        s(self, "inputs", inputs)
-        s(self, "params", params)
-        s(self, "shape", shape)
-        s(self, "dtype", dtype)
-        s(self, "where", where)
-        s(self, "kind", kind)
-        s(self, "value", value)
+        # Slot descriptors write past the blocking __setattr__ (and are the fastest way to).
+        _set_primitive(self, primitive)
+        _set_inputs(self, inputs)
+        _set_params(self, params)
+        _set_shape(self, shape)
+        _set_dtype(self, dtype)
+        _set_where(self, where)
+        _set_kind(self, kind)
+        _set_value(self, value)
 
     @staticmethod
     def input(shape: tuple[int, ...], dtype: np.dtype, where=None, kind: str = INPUT) -> "Node":
@@ -57,7 +57,11 @@ class Node:
             value = value.view()
             value.flags.writeable = False
             return Node(None, (), EMPTY_PARAMS, value.shape, value.dtype, where, CONSTANT, value)
-        return Node(None, (), EMPTY_PARAMS, np.shape(value), _scalar_dtype(value), where, CONSTANT, value)
+        dtype = _SCALAR_DTYPES.get(type(value))
+        if dtype is not None:
+            return Node(None, (), EMPTY_PARAMS, (), dtype, where, CONSTANT, value)
+        return Node(None, (), EMPTY_PARAMS, np.shape(value), np.asarray(value).dtype, where,
+                    CONSTANT, value)
 
     def __setattr__(self, name, value):
         raise ImmutableError(f"graph nodes are immutable: cannot set {name!r} on {self!r}")
@@ -78,9 +82,12 @@ class Node:
         return f"<Node {self.name} {type_string(self.shape, self.dtype)}>"
 
 
-def _scalar_dtype(value) -> np.dtype:
-    # Python scalars are "weak": they take the dtype of the array they meet (NEP 50).
-    return np.asarray(value).dtype
+(_set_primitive, _set_inputs, _set_params, _set_shape, _set_dtype, _set_where, _set_kind,
+ _set_value) = (getattr(Node, name).__set__ for name in Node.__slots__)
+
+# Python scalars are "weak": their nominal dtype yields to the array they meet (NEP 50).
+_SCALAR_DTYPES = {float: np.dtype(np.float64), int: np.dtype(np.int64), bool: np.dtype(bool),
+                  complex: np.dtype(np.complex128)}
 
 
 def _hashable(v):

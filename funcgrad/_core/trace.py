@@ -33,9 +33,12 @@ _SKIP_DIRS = (_PKG_DIR, _NUMPY_DIR)
 _state = threading.local()
 
 
-def user_location() -> tuple[str, int] | None:
-    """``(filename, lineno)`` of the innermost frame outside funcgrad and NumPy."""
-    f = sys._getframe(1)
+def user_location(depth: int = 1) -> tuple[str, int] | None:
+    """``(filename, lineno)`` of the innermost frame outside funcgrad and NumPy.
+
+    ``depth`` frames are skipped first (they are known to be funcgrad's own).
+    """
+    f = sys._getframe(depth)
     while f is not None and f.f_code.co_filename.startswith(_SKIP_DIRS):
         f = f.f_back
     return (f.f_code.co_filename, f.f_lineno) if f is not None else None
@@ -62,10 +65,9 @@ class Tracer:
     __hash__ = None  # like NumPy arrays: == is elementwise, so tracers are unhashable
 
     def __init__(self, trace: "Trace", node: Node, value: Any):
-        s = object.__setattr__
-        s(self, "_trace", trace)
-        s(self, "_node", node)
-        s(self, "_value", value)
+        _set_trace(self, trace)
+        _set_node(self, node)
+        _set_value(self, value)
 
     def __setattr__(self, name, value):
         raise ImmutableError(f"traced values are immutable: cannot set {name!r}; "
@@ -143,6 +145,9 @@ class Tracer:
         return f"Tracer<{type_string(self.shape, self.dtype)}, {self._trace.name}>({body})"
 
 
+_set_trace, _set_node, _set_value = (getattr(Tracer, n).__set__ for n in Tracer.__slots__)
+
+
 class Trace:
     """An open trace: records the nodes that operations on its tracers create."""
 
@@ -155,6 +160,7 @@ class Trace:
         self.opened_at = user_location()
         self.tape: list = []     # recorded op nodes in creation (= topological) order
         self.lifted: dict = {}   # id(outer tracer) -> (outer tracer, lifted node)
+        self.plain = True        # no value is a tracer of an enclosing trace (all NumPy)
 
     def __enter__(self) -> "Trace":
         stack = _stack()
@@ -178,6 +184,7 @@ class Trace:
                 return a._node, a._value
             entry = self.lifted.get(id(a))
             if entry is None:
+                self.plain = False
                 node = Node.input(a.shape, a.dtype, user_location(), kind=LIFTED)
                 entry = self.lifted[id(a)] = (a, node)
             return entry[1], a
@@ -197,6 +204,8 @@ class ConcreteTrace(Trace):
     kind = "concrete"
 
     def new_input(self, value) -> Tracer:
+        if isinstance(value, Tracer):
+            self.plain = False
         node = Node.input(np.shape(value), value.dtype, user_location())
         return Tracer(self, node, value)
 
@@ -206,9 +215,16 @@ class ConcreteTrace(Trace):
             n, v = self._operand(a)
             nodes.append(n)
             values.append(v)
-        value = prim.bind(*values, **params)
-        node = Node(prim, tuple(nodes), params or EMPTY_PARAMS, np.shape(value),
-                    value.dtype, user_location())
+        if self.plain:  # every value is a NumPy array: run the reference directly
+            try:
+                value = prim.impl(*values, **params)
+            except ValueError as e:
+                raise prim.shape_error(values, params, e) from None
+        else:
+            value = prim.bind(*values, **params)
+        # user_location(4) skips process, bind_traced and Primitive.bind.
+        node = Node(prim, tuple(nodes), params or EMPTY_PARAMS, value.shape,
+                    value.dtype, user_location(4))
         self.tape.append((node, values, value))
         return Tracer(self, node, value)
 
@@ -228,7 +244,7 @@ class AbstractTrace(Trace):
         avals = [n.value if n.kind == "constant" else n for n in nodes]
         shape, dtype = prim.abstract_eval(*avals, **params)
         node = Node(prim, tuple(nodes), params or EMPTY_PARAMS, tuple(shape), np.dtype(dtype),
-                    user_location())
+                    user_location(4))
         self.tape.append(node)
         return Tracer(self, node, None)
 

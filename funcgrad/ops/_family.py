@@ -33,10 +33,12 @@ def is_float(x) -> bool:
 
 def unbroadcast(g, like):
     """Sum the cotangent ``g`` over the axes broadcasting added, to ``like``'s shape and dtype."""
-    from funcgrad.ops import reductions, shape as shape_ops, misc
-
     shape = shape_of(like)
     gshape = shape_of(g)
+    if gshape == shape and dtype_of(g) == dtype_of(like):
+        return g
+    from funcgrad.ops import misc, reductions, shape as shape_ops
+
     if gshape != shape:
         lead = len(gshape) - len(shape)
         axes = tuple(range(lead)) + tuple(

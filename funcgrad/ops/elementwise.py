@@ -127,26 +127,59 @@ def _public2(prim: Primitive, npname: str):
     return fn
 
 
-negative, reciprocal, square = _public1(negative_p, "negative"), _public1(reciprocal_p, "reciprocal"), _public1(square_p, "square")  # noqa: E501
-abs, sign = _public1(abs_p, "abs"), _public1(sign_p, "sign")  # noqa: A001 - NumPy's names
-exp, expm1, log, log1p = _public1(exp_p, "exp"), _public1(expm1_p, "expm1"), _public1(log_p, "log"), _public1(log1p_p, "log1p")  # noqa: E501
-log2, log10, sqrt, cbrt = _public1(log2_p, "log2"), _public1(log10_p, "log10"), _public1(sqrt_p, "sqrt"), _public1(cbrt_p, "cbrt")  # noqa: E501
-sin, cos, tan = _public1(sin_p, "sin"), _public1(cos_p, "cos"), _public1(tan_p, "tan")
-arcsin, arccos, arctan = _public1(arcsin_p, "arcsin"), _public1(arccos_p, "arccos"), _public1(arctan_p, "arctan")  # noqa: E501
-sinh, cosh, tanh = _public1(sinh_p, "sinh"), _public1(cosh_p, "cosh"), _public1(tanh_p, "tanh")
-arcsinh, arccosh, arctanh = _public1(arcsinh_p, "arcsinh"), _public1(arccosh_p, "arccosh"), _public1(arctanh_p, "arctanh")  # noqa: E501
-floor, ceil, isnan, isfinite = _public1(floor_p, "floor"), _public1(ceil_p, "ceil"), _public1(isnan_p, "isnan"), _public1(isfinite_p, "isfinite")  # noqa: E501
+negative = _public1(negative_p, "negative")
+reciprocal = _public1(reciprocal_p, "reciprocal")
+square = _public1(square_p, "square")
+abs = _public1(abs_p, "abs")  # noqa: A001 - NumPy's name
+sign = _public1(sign_p, "sign")
+exp = _public1(exp_p, "exp")
+expm1 = _public1(expm1_p, "expm1")
+log = _public1(log_p, "log")
+log1p = _public1(log1p_p, "log1p")
+log2 = _public1(log2_p, "log2")
+log10 = _public1(log10_p, "log10")
+sqrt = _public1(sqrt_p, "sqrt")
+cbrt = _public1(cbrt_p, "cbrt")
+sin = _public1(sin_p, "sin")
+cos = _public1(cos_p, "cos")
+tan = _public1(tan_p, "tan")
+arcsin = _public1(arcsin_p, "arcsin")
+arccos = _public1(arccos_p, "arccos")
+arctan = _public1(arctan_p, "arctan")
+sinh = _public1(sinh_p, "sinh")
+cosh = _public1(cosh_p, "cosh")
+tanh = _public1(tanh_p, "tanh")
+arcsinh = _public1(arcsinh_p, "arcsinh")
+arccosh = _public1(arccosh_p, "arccosh")
+arctanh = _public1(arctanh_p, "arctanh")
+floor = _public1(floor_p, "floor")
+ceil = _public1(ceil_p, "ceil")
+isnan = _public1(isnan_p, "isnan")
+isfinite = _public1(isfinite_p, "isfinite")
 logical_not = _public1(logical_not_p, "logical_not")
 
-add, subtract, multiply, divide = _public2(add_p, "add"), _public2(subtract_p, "subtract"), _public2(multiply_p, "multiply"), _public2(divide_p, "divide")  # noqa: E501
+add = _public2(add_p, "add")
+subtract = _public2(subtract_p, "subtract")
+multiply = _public2(multiply_p, "multiply")
+divide = _public2(divide_p, "divide")
+power = _public2(power_p, "power")
+maximum = _public2(maximum_p, "maximum")
+minimum = _public2(minimum_p, "minimum")
+arctan2 = _public2(arctan2_p, "arctan2")
+hypot = _public2(hypot_p, "hypot")
+logaddexp = _public2(logaddexp_p, "logaddexp")
+equal = _public2(equal_p, "equal")
+not_equal = _public2(not_equal_p, "not_equal")
+less = _public2(less_p, "less")
+less_equal = _public2(less_equal_p, "less_equal")
+greater = _public2(greater_p, "greater")
+greater_equal = _public2(greater_equal_p, "greater_equal")
+logical_and = _public2(logical_and_p, "logical_and")
+logical_or = _public2(logical_or_p, "logical_or")
+logical_xor = _public2(logical_xor_p, "logical_xor")
+floor_divide = _public2(floor_divide_p, "floor_divide")
+mod = _public2(mod_p, "mod")
 true_divide = divide
-power, maximum, minimum = _public2(power_p, "power"), _public2(maximum_p, "maximum"), _public2(minimum_p, "minimum")  # noqa: E501
-arctan2, hypot, logaddexp = _public2(arctan2_p, "arctan2"), _public2(hypot_p, "hypot"), _public2(logaddexp_p, "logaddexp")  # noqa: E501
-equal, not_equal = _public2(equal_p, "equal"), _public2(not_equal_p, "not_equal")
-less, less_equal = _public2(less_p, "less"), _public2(less_equal_p, "less_equal")
-greater, greater_equal = _public2(greater_p, "greater"), _public2(greater_equal_p, "greater_equal")
-logical_and, logical_or, logical_xor = _public2(logical_and_p, "logical_and"), _public2(logical_or_p, "logical_or"), _public2(logical_xor_p, "logical_xor")  # noqa: E501
-floor_divide, mod = _public2(floor_divide_p, "floor_divide"), _public2(mod_p, "mod")
 remainder = mod
 
 

@@ -34,13 +34,18 @@ def backward_pass(tape: list, seeds: list[tuple[Any, Any]]) -> dict:
         if g is None:
             continue
         prim = node.primitive
+        rules = prim.vjp_rules
         for i, inp in enumerate(node.inputs):
             if inp.kind is CONSTANT or inp.kind is LIFTED or inp.dtype.kind not in "fc":
                 continue
-            ct = prim.vjp(i, g, ans, args, node.params)
+            if rules is not None:  # the common case, inlined
+                rule = rules[i] if i < len(rules) else None
+                ct = None if rule is None else rule(g, ans, *args, **node.params)
+            else:
+                ct = prim.vjp(i, g, ans, args, node.params)
             if ct is None:
                 continue
-            if np.shape(ct) != inp.shape:  # a broken rule must fail loudly, not silently broadcast
+            if ct.shape != inp.shape:  # a broken rule must fail loudly, not silently broadcast
                 raise AssertionError(f"internal error: VJP rule of {prim.name!r} gave a cotangent "
                                      f"of shape {np.shape(ct)} for an input of shape {inp.shape}")
             prev = cts.get(inp)
