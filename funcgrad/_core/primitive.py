@@ -42,6 +42,7 @@ class Primitive:
         self.abstract_eval = abstract_eval or self._dummy_eval
         self.vjp_rules: tuple | None = None
         self.vjp_argnum: Callable | None = None
+        self.jvp_rules: tuple | None = None
         self.jvp_rule: Callable | None = None
         self.batch_rule: Callable | None = None
         self.differentiable = differentiable
@@ -68,6 +69,42 @@ class Primitive:
         if not self.differentiable:
             return None
         raise NotImplementedError(f"reverse-mode derivative of {self.name!r} is not defined")
+
+    def defjvp(self, *rules: Callable | None) -> None:
+        """One rule per input: ``rule(t, ans, *args, **params)`` is that input's share of the output tangent."""
+        self.jvp_rules = rules
+
+    def defjvp_full(self, rule: Callable) -> None:
+        """A rule for the whole op: ``rule(primals, tangents, **params) -> (ans, tangent)``; zero tangents are ``None``."""
+        self.jvp_rule = rule
+
+    def jvp(self, primals, tangents, params):
+        """``(output, output tangent)``; the tangent is ``None`` when it is zero."""
+        if self.jvp_rule is not None:
+            return self.jvp_rule(primals, tangents, **params)
+        ans = self.bind(*primals, **params)
+        rules = self.jvp_rules
+        if rules is None:
+            if not self.differentiable:
+                return ans, None
+            raise NotImplementedError(f"forward-mode derivative of {self.name!r} is not defined")
+        out = None
+        for i, t in enumerate(tangents):
+            rule = rules[i] if i < len(rules) else None
+            if t is None or rule is None:
+                continue
+            contribution = rule(t, ans, *primals, **params)
+            if contribution is not None:
+                out = contribution if out is None else out + contribution
+        return ans, out
+
+    def defbatch(self, rule: Callable) -> None:
+        """The batching rule: ``rule(args, dims, **params) -> (out, out_dim)``.
+
+        ``dims[i]`` is the batch axis of ``args[i]`` (``None`` if it is not batched).
+        Without a rule, ``vmap`` falls back to a loop over the batch.
+        """
+        self.batch_rule = rule
 
     # -- evaluation --------------------------------------------------------
     def bind(self, *args, **params):

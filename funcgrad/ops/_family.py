@@ -105,13 +105,16 @@ def unary(name: str, fn, deriv=None, *, singular: bool = False, rule=None) -> Pr
     """
     prim = Primitive(name, fn, elementwise_aval(fn, name),
                      differentiable=deriv is not None or rule is not None)
-    if rule is not None:
-        prim.defvjp(rule)
-    elif deriv is not None:
+    if rule is None and deriv is not None:
         if singular:
-            prim.defvjp(lambda g, ans, x: safe_mul(g, deriv(x, ans)))
+            rule = lambda g, ans, x: safe_mul(g, deriv(x, ans))  # noqa: E731
         else:
-            prim.defvjp(lambda g, ans, x: g * deriv(x, ans))
+            rule = lambda g, ans, x: g * deriv(x, ans)  # noqa: E731
+    if rule is not None:
+        # Elementwise: the cotangent rule is pointwise linear in g, so it maps tangents too.
+        prim.defvjp(rule)
+        prim.defjvp(rule)
+    batch_elementwise(prim)
     return prim
 
 
@@ -121,4 +124,44 @@ def binary(name: str, fn, dx=None, dy=None) -> Primitive:
     if dx is not None:
         prim.defvjp(lambda g, ans, x, y: unbroadcast(dx(g, ans, x, y), x),
                     lambda g, ans, x, y: unbroadcast(dy(g, ans, x, y), y))
+        prim.defjvp(lambda t, ans, x, y: broadcast_like(dx(t, ans, x, y), ans),
+                    lambda t, ans, x, y: broadcast_like(dy(t, ans, x, y), ans))
+    batch_elementwise(prim)
     return prim
+
+
+def broadcast_like(t, like):
+    """``t`` broadcast to ``like``'s shape (a tangent of a broadcasting op must have the output's shape)."""
+    shape = shape_of(like)
+    if shape_of(t) == shape:
+        return t
+    from funcgrad.ops.shape import broadcast_to
+
+    return broadcast_to(t, shape)
+
+
+def batch_size(values, dims) -> int:
+    """The batch size, read off the first batched operand."""
+    for v, d in zip(values, dims):
+        if d is not None:
+            return shape_of(v)[d]
+    raise ValueError("no batched operand")
+
+
+def batch_elementwise(prim: Primitive) -> None:
+    """Batch a broadcasting elementwise op in one call: batch axes to the front, ranks aligned."""
+    def rule(values, dims, **params):
+        from funcgrad.ops.shape import moveaxis, reshape
+
+        rank = max(len(shape_of(v)) - (d is not None) for v, d in zip(values, dims))
+        args = []
+        for v, d in zip(values, dims):
+            if d is not None:
+                v = moveaxis(v, d, 0)
+                s = shape_of(v)
+                if len(s) - 1 < rank:
+                    v = reshape(v, s[:1] + (1,) * (rank - len(s) + 1) + s[1:])
+            args.append(v)
+        return prim.bind(*args, **params), 0
+
+    prim.defbatch(rule)

@@ -13,7 +13,8 @@ import math
 import numpy as np
 
 from funcgrad._core.primitive import Primitive
-from funcgrad.ops._family import binary, elementwise_aval, unary, unbroadcast
+from funcgrad.ops._family import (batch_elementwise, binary, broadcast_like, elementwise_aval,
+                                  unary, unbroadcast)
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
@@ -106,6 +107,10 @@ select_p = Primitive("where", np.where, elementwise_aval(np.where, "where"))
 select_p.defvjp(None,
                 lambda g, ans, c, x, y: unbroadcast(where(c, g, 0), x),
                 lambda g, ans, c, x, y: unbroadcast(where(c, 0, g), y))
+select_p.defjvp(None,
+                lambda t, ans, c, x, y: broadcast_like(where(c, t, 0), ans),
+                lambda t, ans, c, x, y: broadcast_like(where(c, 0, t), ans))
+batch_elementwise(select_p)
 
 
 # -- public functions --------------------------------------------------------

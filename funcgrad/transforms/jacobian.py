@@ -1,0 +1,124 @@
+"""Whole Jacobians and Hessians: ``jacfwd``, ``jacrev``, ``hessian``.
+
+Both Jacobians use JAX's layout: for an output leaf of shape ``O`` and an input
+leaf of shape ``I`` the block has shape ``O + I``; with pytree outputs and
+inputs the result nests the input structure inside the output structure.
+``jacrev`` maps ``vjp`` over the rows of an identity basis with ``vmap``,
+``jacfwd`` maps ``jvp`` over its columns, and ``hessian`` is ``jacfwd(jacrev(f))``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from funcgrad import tree
+from funcgrad.ops import shape as sh
+from funcgrad.transforms._args import normalize_argnums
+from funcgrad.transforms.grad import vjp
+from funcgrad.transforms.jvp import jvp
+from funcgrad.transforms.vmap import vmap
+
+
+def _basis(leaves) -> list:
+    """One batched pytree leaf per input leaf: together, the rows of an identity matrix."""
+    sizes = [int(np.prod(np.shape(x), dtype=np.int64)) for x in leaves]
+    total = sum(sizes)
+    dtype = np.result_type(*[x.dtype for x in leaves]) if leaves else np.float64
+    eye = np.eye(total, dtype=dtype)
+    out, start = [], 0
+    for x, n in zip(leaves, sizes):
+        out.append(eye[:, start:start + n].reshape((total,) + tuple(np.shape(x))).astype(x.dtype))
+        start += n
+    return out
+
+
+def _partial(f, args, nums, kwargs):
+    def g(*diff):
+        full = list(args)
+        for n, d in zip(nums, diff):
+            full[n] = d
+        return f(*full, **kwargs)
+    return g
+
+
+def _split_rows(batched_leaves, row_leaves):
+    """Split a leading axis that enumerates ``row_leaves``' elements back into their shapes."""
+    out, start = [], 0
+    for b in batched_leaves:
+        pieces, start_j = [], 0
+        for r in row_leaves:
+            n = int(np.prod(np.shape(r), dtype=np.int64))
+            block = b[start_j:start_j + n]
+            pieces.append(sh.reshape(block, tuple(np.shape(r)) + tuple(np.shape(b))[1:]))
+            start_j += n
+        out.append(pieces)
+    return out
+
+
+def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
+    """The Jacobian of ``f`` by reverse mode (one ``vjp`` per output element, vectorised).
+
+    >>> import funcgrad.numpy as fnp
+    >>> jacrev(lambda x: x ** 2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    def jac(*args, **kwargs):
+        nums, single = normalize_argnums(argnums, len(args), "jacrev")
+        out, pullback = vjp(_partial(f, args, nums, kwargs), *(args[n] for n in nums))
+        out_leaves, out_tree = tree.flatten(out)
+        basis = tree.unflatten(out_tree, _basis(out_leaves))
+        rows = vmap(pullback)(basis)          # tuple over argnums, leading axis = output elements
+        in_leaves, in_tree = tree.flatten(rows)
+        # rows[j] has shape (M,) + in_shape; cut M into the output leaves' shapes.
+        blocks = _split_rows(in_leaves, out_leaves)   # [input leaf][output leaf]
+        per_out = [tree.unflatten(in_tree, [blocks[j][i] for j in range(len(in_leaves))])
+                   for i in range(len(out_leaves))]
+        per_out = [p[0] if single else p for p in per_out]
+        return tree.unflatten(out_tree, per_out)
+    return jac
+
+
+def jacfwd(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
+    """The Jacobian of ``f`` by forward mode (one ``jvp`` per input element, vectorised).
+
+    >>> import funcgrad.numpy as fnp
+    >>> jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    def jac(*args, **kwargs):
+        nums, single = normalize_argnums(argnums, len(args), "jacfwd")
+        g = _partial(f, args, nums, kwargs)
+        primals = tuple(args[n] for n in nums)
+        in_leaves, in_tree = tree.flatten(primals)
+        basis = tree.unflatten(in_tree, _basis([np.asarray(x) if not hasattr(x, "dtype") else x
+                                                for x in in_leaves]))
+        cols = vmap(lambda t: jvp(g, primals, t)[1])(basis)   # output tree, leading axis = N
+        out_leaves, out_tree = tree.flatten(cols)
+        result = []
+        for c in out_leaves:
+            c = sh.moveaxis(c, 0, -1)                  # out_shape + (N,)
+            out_shape = tuple(np.shape(c))[:-1]
+            pieces, start = [], 0
+            for x in in_leaves:
+                n = int(np.prod(np.shape(x), dtype=np.int64))
+                pieces.append(sh.reshape(c[..., start:start + n], out_shape + tuple(np.shape(x))))
+                start += n
+            per = tree.unflatten(in_tree, pieces)
+            result.append(per[0] if single else per)
+        return tree.unflatten(out_tree, result)
+    return jac
+
+
+def hessian(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
+    """The Hessian of a scalar function: forward-over-reverse, ``jacfwd(jacrev(f))``.
+
+    >>> import funcgrad.numpy as fnp
+    >>> hessian(lambda x: fnp.sum(x ** 3))(np.array([1.0, 2.0]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    return jacfwd(jacrev(f, argnums), argnums)
