@@ -51,10 +51,10 @@ class Node:
         return Node(None, (), EMPTY_PARAMS, tuple(shape), np.dtype(dtype), where, kind)
 
     @staticmethod
-    def constant(value: Any, where=None) -> "Node":
-        """A constant; arrays are stored as read-only views, Python scalars as they are."""
+    def constant(value: Any, where=None, copy: bool = False) -> "Node":
+        """A constant; arrays are stored read-only (copied if ``copy``), Python scalars as they are."""
         if isinstance(value, np.ndarray):
-            value = value.view()
+            value = value.copy() if copy else value.view()
             value.flags.writeable = False
             return Node(None, (), EMPTY_PARAMS, value.shape, value.dtype, where, CONSTANT, value)
         dtype = _SCALAR_DTYPES.get(type(value))
@@ -154,6 +154,9 @@ class Graph:
     def __setattr__(self, name, value):
         raise ImmutableError(f"graphs are immutable: cannot set {name!r}")
 
+    def __delattr__(self, name):
+        raise ImmutableError(f"graphs are immutable: cannot delete {name!r}")
+
     @property
     def nodes(self) -> tuple[Node, ...]:
         """Every node the outputs depend on, in topological order (inputs first)."""
@@ -228,6 +231,8 @@ def _location(where) -> str:
 
 
 def _short_value(v) -> str:
+    if isinstance(v, np.generic):
+        return repr(v.item())
     if isinstance(v, np.ndarray):
         if v.size <= 4:
             return np.array2string(v, separator=",").replace("\n", "")

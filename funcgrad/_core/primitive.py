@@ -114,6 +114,8 @@ class Primitive:
                 return _trace.bind_traced(self, args, params)
         try:
             return self.impl(*args, **params)
+        except np.linalg.LinAlgError:
+            raise
         except ValueError as e:
             raise self.shape_error(args, params, e) from None
 

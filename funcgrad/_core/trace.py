@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from funcgrad._core.graph import EMPTY_PARAMS, LIFTED, Node, type_string
-from funcgrad.errors import (ConcretizationError, ImmutableError, TracerConversionError,
-                             TracerLeakError)
+from funcgrad.errors import (ConcretizationError, ImmutableError, ShapeError,
+                             TracerConversionError, TracerLeakError)
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
@@ -73,6 +73,9 @@ class Tracer:
         raise ImmutableError(f"traced values are immutable: cannot set {name!r}; "
                              "use x.at[idx].set(v) for a functional update")
 
+    def __delattr__(self, name):
+        raise ImmutableError(f"traced values are immutable: cannot delete {name!r}")
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self._node.shape
@@ -101,6 +104,8 @@ class Tracer:
 
     def concrete_value(self, what: str):
         """The NumPy value behind this tracer, or a :class:`ConcretizationError` saying why there is none."""
+        if not self._trace.active:
+            raise self._trace.leak_error()
         v = self._value
         while isinstance(v, Tracer):
             v = v._value
@@ -188,7 +193,10 @@ class Trace:
                 node = Node.input(a.shape, a.dtype, user_location(), kind=LIFTED)
                 entry = self.lifted[id(a)] = (a, node)
             return entry[1], a
-        return Node.constant(a), a
+        return self.constant(a), a
+
+    def constant(self, value) -> Node:
+        return Node.constant(value)
 
     def leak_error(self) -> TracerLeakError:
         where = f" (opened at {self.opened_at[0]}:{self.opened_at[1]})" if self.opened_at else ""
@@ -218,6 +226,8 @@ class ConcreteTrace(Trace):
         if self.plain:  # every value is a NumPy array: run the reference directly
             try:
                 value = prim.impl(*values, **params)
+            except np.linalg.LinAlgError:
+                raise
             except ValueError as e:
                 raise prim.shape_error(values, params, e) from None
         else:
@@ -237,12 +247,20 @@ class AbstractTrace(Trace):
     def new_input(self, shape, dtype) -> Tracer:
         return Tracer(self, Node.input(tuple(shape), np.dtype(dtype), user_location()), None)
 
+    def constant(self, value) -> Node:
+        # The graph outlives this call: it must not see later writes to the user's array.
+        return Node.constant(value, copy=True)
+
     def process(self, prim, args, params) -> Tracer:
         nodes = []
         for a in args:
             nodes.append(self._operand(a)[0])
         avals = [n.value if n.kind == "constant" else n for n in nodes]
-        shape, dtype = prim.abstract_eval(*avals, **params)
+        try:
+            shape, dtype = prim.abstract_eval(*avals, **params)
+        except ShapeError as e:
+            loc = user_location(4)
+            raise ShapeError(f"{e} (at {loc[0]}:{loc[1]})" if loc else str(e)) from None
         node = Node(prim, tuple(nodes), params or EMPTY_PARAMS, tuple(shape), np.dtype(dtype),
                     user_location(4))
         self.tape.append(node)

@@ -26,7 +26,7 @@ from funcgrad.ops.elementwise import (  # noqa: F401
     true_divide, where)
 from funcgrad.ops.indexing import at, take, take_along_axis  # noqa: F401
 from funcgrad.ops.linalg import (  # noqa: F401
-    matmul)
+    dot, einsum, inner, matmul, outer, tensordot, vdot)
 from funcgrad.ops.misc import astype, stop_gradient  # noqa: F401
 from funcgrad.ops.reductions import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, cumprod, cumsum, max, mean, min, prod, std, sum, var)

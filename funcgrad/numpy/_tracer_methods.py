@@ -19,9 +19,13 @@ def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
+def _linalg():
+    from funcgrad.ops import linalg
+    return linalg
+
+
 def _matmul(a, b):
-    from funcgrad.ops.linalg import matmul
-    return matmul(a, b)
+    return _linalg().matmul(a, b)
 
 
 _BINARY = {
@@ -46,6 +50,19 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
             f"numpy.{ufunc.__name__}.{method} is not supported on traced arrays; "
             f"use funcgrad.numpy.{ufunc.__name__} (import funcgrad.numpy as fnp)")
     return fn(*inputs)
+
+
+def _numpy_method(fn):
+    """A reduction method that also takes the ``dtype``/``out`` keywords ``np.sum(t)`` passes."""
+    def method(self, *args, dtype=None, out=None, **kwargs):
+        if out is not None:
+            raise TracerConversionError(f"{fn.__name__}(out=...) cannot write into an array "
+                                        "from a traced computation")
+        result = fn(self, *args, **kwargs)
+        return result if dtype is None else misc.astype(result, dtype)
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
 
 
 def install() -> None:
@@ -73,13 +90,10 @@ def install() -> None:
     Tracer.squeeze = lambda self, axis=None: sh.squeeze(self, axis)
     Tracer.swapaxes = lambda self, a, b: sh.swapaxes(self, a, b)
     Tracer.astype = lambda self, dtype: misc.astype(self, dtype)
-    Tracer.dot = lambda self, other: _matmul(self, other)
-    for name in ("sum", "mean", "max", "min", "prod", "all", "any", "argmax", "argmin"):
-        setattr(Tracer, name, getattr(red, name))
-    Tracer.var = red.var
-    Tracer.std = red.std
-    Tracer.cumsum = red.cumsum
-    Tracer.cumprod = red.cumprod
+    Tracer.dot = lambda self, other: _linalg().dot(self, other)
+    for name in ("sum", "mean", "max", "min", "prod", "all", "any", "argmax", "argmin", "var",
+                 "std", "cumsum", "cumprod"):
+        setattr(Tracer, name, _numpy_method(getattr(red, name)))
     Tracer.clip = lambda self, a_min=None, a_max=None: ew.clip(self, a_min, a_max)
     Tracer.__hash__ = None
 

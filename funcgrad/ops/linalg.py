@@ -1,17 +1,60 @@
 """Linear algebra: matmul (NumPy's 1-D and batched rules), einsum, dot and friends,
-and ``linalg``'s norm, inv, det, slogdet and solve.
+and ``linalg``'s inv, det, slogdet and solve.
+
+The primitives are ``matmul``, ``einsum``, ``inv``, ``det``, ``logabsdet``,
+``slogdet_sign`` and ``solve``; ``dot``, ``vdot``, ``inner``, ``outer`` and
+``tensordot`` are built from them and from shape ops (``norm``, a composite of
+elementwise ops and reductions, lives in :mod:`funcgrad.numpy.linalg`).  Every
+derivative rule is written in funcgrad ops, so it differentiates again.
 """
 
 from __future__ import annotations
 
+import builtins
+import operator
+import string
+from collections import Counter
+from functools import lru_cache
+from typing import NamedTuple
+
 import numpy as np
 
-from funcgrad._core.primitive import Primitive
-from funcgrad.errors import ShapeError
+from funcgrad._core.primitive import Primitive, Tracer
+from funcgrad._core.trace import user_location
+from funcgrad.errors import ArgumentError, DTypeError, ShapeError
+from funcgrad.ops import elementwise as ew
+from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.ops._family import dtype_of, shape_of, unbroadcast
 
 
+def _array(x):
+    """Tracers as they are; anything else (lists, scalars) as a NumPy array."""
+    return x if isinstance(x, Tracer) else np.asarray(x)
+
+
+def _mT(x):
+    return sh.swapaxes(x, -1, -2)
+
+
+def _here() -> str:
+    """`` at file:line`` of the user's call, for errors raised before any primitive is bound."""
+    loc = user_location()
+    return f" at {loc[0]}:{loc[1]}" if loc else ""
+
+
+def _checked(impl, aval):
+    """``impl``, but a NumPy shape error is replaced by ``aval``'s :class:`ShapeError` naming every shape."""
+    def run(*args):
+        try:
+            return impl(*args)
+        except ValueError:
+            aval(*args)  # raises the ShapeError when the shapes are at fault
+            raise        # otherwise (e.g. a singular matrix) NumPy's own error
+    return run
+
+
+# -- matmul --------------------------------------------------------------------
 def _matmul_aval(a, b):
     sa, sb = shape_of(a), shape_of(b)
     if not sa or not sb:
@@ -30,23 +73,15 @@ def _matmul_aval(a, b):
     return out, np.result_type(dtype_of(a), dtype_of(b))
 
 
-def _matmul_impl(a, b):
-    try:
-        return np.matmul(a, b)
-    except ValueError:
-        _matmul_aval(a, b)  # raises the ShapeError that names both shapes
-        raise
-
-
 def _as_matrices(g, a, b):
     """Promote 1-D operands (and the cotangent) to matrices, as NumPy's matmul does."""
     sa, sb = shape_of(a), shape_of(b)
+    if len(sb) == 1:  # first: with both 1-D, g is 0-d and gains its last axis here
+        b = sh.reshape(b, sb + (1,))
+        g = sh.expand_dims(g, -1)
     if len(sa) == 1:
         a = sh.reshape(a, (1,) + sa)
         g = sh.expand_dims(g, -2)
-    if len(sb) == 1:
-        b = sh.reshape(b, sb + (1,))
-        g = sh.expand_dims(g, -1)
     return g, a, b
 
 
@@ -58,17 +93,18 @@ def _drop_promoted(ct, x):
 
 
 def _matmul_da(g, ans, a, b):
-    g2, a2, b2 = _as_matrices(g, a, b)
-    return _drop_promoted(matmul(g2, sh.swapaxes(b2, -1, -2)), a)
+    g2, _, b2 = _as_matrices(g, a, b)
+    return _drop_promoted(matmul(g2, _mT(b2)), a)
 
 
 def _matmul_db(g, ans, a, b):
-    g2, a2, b2 = _as_matrices(g, a, b)
-    return _drop_promoted(matmul(sh.swapaxes(a2, -1, -2), g2), b)
+    g2, a2, _ = _as_matrices(g, a, b)
+    return _drop_promoted(matmul(_mT(a2), g2), b)
 
 
-matmul_p = Primitive("matmul", _matmul_impl, _matmul_aval)
+matmul_p = Primitive("matmul", _checked(np.matmul, _matmul_aval), _matmul_aval)
 matmul_p.defvjp(_matmul_da, _matmul_db)
+matmul_p.defjvp(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t))
 
 
 def matmul(a, b):
@@ -78,3 +114,419 @@ def matmul(a, b):
     array([3., 3.])
     """
     return matmul_p.bind(a, b)
+
+
+# -- einsum --------------------------------------------------------------------
+# The primitive only ever sees *normalized* subscripts: explicit ("ij,jk->ik"), no
+# ellipsis, no letter twice in one operand, and every letter of one size in every
+# operand.  The public ``einsum`` gets there by mapping "..." to unused letters and
+# reshaping away the length-1 axes that NumPy would broadcast.
+def _split_subscripts(subscripts: str) -> tuple[list[str], str]:
+    lhs, out = subscripts.split("->")
+    return lhs.split(","), out
+
+
+def _einsum_aval(*operands, subscripts):
+    ins, out = _split_subscripts(subscripts)
+    sizes: dict = {}
+    for term, x in zip(ins, operands):
+        for c, n in zip(term, shape_of(x)):
+            if sizes.setdefault(c, n) != n:
+                shapes = ", ".join(str(shape_of(o)) for o in operands)
+                raise ShapeError(f"einsum {subscripts!r}: index {c!r} has sizes {sizes[c]} and {n} "
+                                 f"in operands of shapes {shapes}")
+    return tuple(sizes[c] for c in out), np.result_type(*[dtype_of(x) for x in operands])
+
+
+def _einsum_impl(*operands, subscripts):
+    return np.einsum(subscripts, *operands, optimize=len(operands) >= 3)
+
+
+def _einsum_vjp(i, g, ans, *operands, subscripts):
+    # Contract g with the other operands back to operand i's indices.  An index that
+    # only operand i has was summed away in the forward pass: broadcast it back.
+    ins, out = _split_subscripts(subscripts)
+    others = [t for j, t in enumerate(ins) if j != i]
+    present = set(out).union(*others)
+    target = "".join(c for c in ins[i] if c in present)
+    ct = _contract([out, *others], target,
+                   [g, *(x for j, x in enumerate(operands) if j != i)])
+    x = operands[i]
+    if target != ins[i]:
+        ct = sh.reshape(ct, tuple(n if c in present else 1 for c, n in zip(ins[i], shape_of(x))))
+        ct = sh.broadcast_to(ct, shape_of(x))
+    return unbroadcast(ct, x)
+
+
+def _einsum_jvp(primals, tangents, subscripts):
+    # Multilinear: the tangent is the sum over inputs of einsum with that input's tangent.
+    out = None
+    for i, t in enumerate(tangents):
+        if t is not None:
+            term = einsum_p.bind(*primals[:i], t, *primals[i + 1:], subscripts=subscripts)
+            out = term if out is None else out + term
+    return einsum_p.bind(*primals, subscripts=subscripts), out
+
+
+einsum_p = Primitive("einsum", _einsum_impl, _einsum_aval)
+einsum_p.defvjp_argnum(_einsum_vjp)
+einsum_p.defjvp_full(_einsum_jvp)
+
+
+def _permutation(ins: list[str], out: str) -> tuple[int, ...] | None:
+    """The axes order when the einsum only permutes one operand (then it is a transpose)."""
+    if len(ins) == 1 and sorted(ins[0]) == sorted(out):
+        return tuple(ins[0].index(c) for c in out)
+    return None
+
+
+def _contract(ins: list[str], out: str, operands: list):
+    """Bind normalized subscripts (a transpose when only one operand is permuted)."""
+    perm = _permutation(ins, out)
+    if perm is not None:
+        return sh.transpose(operands[0], perm)
+    return einsum_p.bind(*operands, subscripts=",".join(ins) + "->" + out)
+
+
+def _einsum_error(subscripts, shapes, why, cls=ShapeError):
+    return cls(f"einsum {subscripts!r} with operands of shapes "
+               f"{', '.join(map(str, shapes))}: {why}{_here()}")
+
+
+_LETTERS = frozenset(string.ascii_letters)
+
+
+@lru_cache(maxsize=1024)
+def _normalize_einsum(subscripts: str, shapes: tuple) -> tuple[str, tuple | None, list | None]:
+    """The normalized subscripts, the transpose it amounts to (or None), and each operand's
+    squeezed shape (None for an operand kept as it is; None in all when none changes)."""
+    spec = subscripts.replace(" ", "")
+    if spec.count("->") > 1 or ("->" not in spec and ">" in spec):
+        raise _einsum_error(subscripts, shapes, "expected at most one '->'", ArgumentError)
+    lhs, arrow, rhs = spec.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise _einsum_error(subscripts, shapes, f"{len(terms)} input terms for {len(shapes)} "
+                            "operands", ArgumentError)
+    for t in terms + [rhs]:
+        if t.count("...") > 1 or not set(t.replace("...", "")) <= _LETTERS:
+            raise _einsum_error(subscripts, shapes, f"invalid term {t!r}: use letters and at "
+                                "most one '...'", ArgumentError)
+    # Map "..." to unused letters, right-aligned so ellipsis axes broadcast like NumPy's.
+    ell_ndims = [len(s) - len(t.replace("...", "")) if "..." in t else 0
+                 for t, s in zip(terms, shapes)]
+    for t, s, e in zip(terms, shapes, ell_ndims):
+        if e < 0 or ("..." not in t and len(t) != len(s)):
+            raise _einsum_error(subscripts, shapes, f"term {t!r} does not fit an operand of shape {s}")
+    n_ell = builtins.max(ell_ndims, default=0)
+    free = [c for c in string.ascii_letters if c not in spec]
+    if n_ell > len(free):
+        raise _einsum_error(subscripts, shapes, "too many indices", ArgumentError)
+    ell = "".join(free[:n_ell])
+    terms = [t.replace("...", ell[n_ell - e:]) for t, e in zip(terms, ell_ndims)]
+    for t in terms:
+        repeated = [c for c, k in Counter(t).items() if k > 1]
+        if repeated:
+            raise _einsum_error(
+                subscripts, shapes, f"index {repeated[0]!r} repeats within one operand (a "
+                "diagonal), which einsum does not support; use funcgrad.numpy.diagonal or "
+                "funcgrad.numpy.trace first", ArgumentError)
+    if arrow:
+        if "..." not in rhs and n_ell:
+            raise _einsum_error(subscripts, shapes, "the output needs '...' for the "
+                                "ellipsis axes of the inputs")
+        out = rhs.replace("...", ell)
+        counts = Counter(out)
+        bad = [c for c in out if counts[c] > 1 or not any(c in t for t in terms)]
+        if bad:
+            raise _einsum_error(subscripts, shapes, f"output index {bad[0]!r} repeats or is in "
+                                "no input", ArgumentError)
+    else:  # implicit mode: ellipsis axes, then the indices seen once, in character order
+        counts = Counter("".join(terms))
+        out = ell + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ell))
+    # Sizes: a length-1 axis broadcasts against a longer one of the same index.
+    sizes: dict = {}
+    for t, s in zip(terms, shapes):
+        for c, n in zip(t, s):
+            if n != 1 and sizes.get(c, 1) not in (1, n):
+                raise _einsum_error(subscripts, shapes, f"index {c!r} has sizes {sizes[c]} and {n}")
+            sizes[c] = n if n != 1 else sizes.get(c, 1)
+    squeezed, plans = [], []
+    for t, s in zip(terms, shapes):
+        keep = [k for k, (c, n) in enumerate(zip(t, s)) if n == sizes[c]]
+        squeezed.append("".join(t[k] for k in keep))
+        plans.append(None if len(keep) == len(t) else tuple(s[k] for k in keep))
+    return (",".join(squeezed) + "->" + out, _permutation(squeezed, out),
+            plans if any(p is not None for p in plans) else None)
+
+
+def einsum(subscripts: str, *operands):
+    """``numpy.einsum``: Einstein summation, explicit (``'ij,jk->ik'``) or implicit (``'ij,jk'``).
+
+    ``...`` stands for broadcast leading axes.  An index repeated within one operand
+    (a diagonal, ``'ii->i'``) is not supported: use ``diagonal`` or ``trace``.
+
+    >>> einsum('ij,j->i', np.ones((2, 3)), np.arange(3.0))
+    array([3., 3.])
+    """
+    if not isinstance(subscripts, str):
+        raise ArgumentError("einsum: the first argument must be a subscripts string such as "
+                            f"'ij,jk->ik', got {type(subscripts).__name__}{_here()}")
+    arrays = [x if isinstance(x, Tracer) else np.asarray(x) for x in operands]
+    spec, perm, plans = _normalize_einsum(subscripts, tuple([x.shape for x in arrays]))
+    if plans is not None:
+        arrays = [x if p is None else sh.reshape(x, p) for x, p in zip(arrays, plans)]
+    if perm is not None:
+        return sh.transpose(arrays[0], perm)
+    return einsum_p.bind(*arrays, subscripts=spec)
+
+
+# -- dot, vdot, inner, outer, tensordot --------------------------------------
+def _axes_list(axes, ndim: int, which: str, shapes) -> list[int]:
+    axes = [axes] if isinstance(axes, (int, np.integer)) else list(axes)
+    out = []
+    for a in axes:
+        a = operator.index(a)
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"tensordot: axis {a} is out of range for the {which} operand; "
+                             f"shapes {shapes[0]} and {shapes[1]}{_here()}")
+        out.append(a % ndim)
+    return out
+
+
+def _size(shape, axes) -> int:
+    return int(np.prod([shape[i] for i in axes], dtype=np.int64))
+
+
+def tensordot(a, b, axes=2):
+    """``numpy.tensordot``: contract the last ``axes`` axes of ``a`` with the first of ``b``,
+    or the axes given as a pair of sequences.
+
+    >>> tensordot(np.ones((2, 3, 4)), np.ones((3, 4, 5))).shape
+    (2, 5)
+    """
+    a, b = _array(a), _array(b)
+    sa, sb = shape_of(a), shape_of(b)
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        if n < 0 or n > len(sa) or n > len(sb):
+            raise ShapeError(f"tensordot: cannot contract {n} axes of shapes {sa} and {sb}{_here()}")
+        ax_a, ax_b = list(range(len(sa) - n, len(sa))), list(range(n))
+    else:
+        try:
+            first, second = axes
+        except (TypeError, ValueError):
+            raise ArgumentError(f"tensordot: axes must be an int or a pair of sequences, "
+                                f"got {axes!r}{_here()}") from None
+        ax_a = _axes_list(first, len(sa), "first", (sa, sb))
+        ax_b = _axes_list(second, len(sb), "second", (sa, sb))
+    if len(ax_a) != len(ax_b) or any(sa[i] != sb[j] for i, j in zip(ax_a, ax_b)):
+        raise ShapeError(f"tensordot: axes {ax_a} of shape {sa} do not match axes {ax_b} of "
+                         f"shape {sb}{_here()}")
+    free_a = [i for i in range(len(sa)) if i not in ax_a]
+    free_b = [j for j in range(len(sb)) if j not in ax_b]
+    k = _size(sa, ax_a)
+    a2 = sh.reshape(sh.transpose(a, tuple(free_a + ax_a)), (_size(sa, free_a), k))
+    b2 = sh.reshape(sh.transpose(b, tuple(ax_b + free_b)), (k, _size(sb, free_b)))
+    return sh.reshape(matmul(a2, b2), tuple(sa[i] for i in free_a) + tuple(sb[j] for j in free_b))
+
+
+def dot(a, b):
+    """``numpy.dot``: a product for scalars, ``matmul`` up to 2-D, and for N-D a sum over the
+    last axis of ``a`` and the second-to-last of ``b``.
+
+    >>> dot(np.ones((2, 3)), np.ones((3, 4))).shape
+    (2, 4)
+    """
+    a, b = _array(a), _array(b)
+    na, nb = len(shape_of(a)), len(shape_of(b))
+    if na == 0 or nb == 0:
+        return ew.multiply(a, b)
+    if nb == 1 or (na <= 2 and nb <= 2):
+        return matmul(a, b)
+    return tensordot(a, b, axes=([na - 1], [nb - 2]))
+
+
+def vdot(a, b):
+    """``numpy.vdot`` for real arrays: the dot product of the flattened arrays.
+
+    >>> vdot(np.ones((2, 2)), np.full((2, 2), 2.0))
+    np.float64(8.0)
+    """
+    a, b = _array(a), _array(b)
+    if dtype_of(a).kind == "c":
+        raise DTypeError(f"vdot: complex operands are not supported (got {dtype_of(a)}); "
+                         f"vdot would conjugate the first operand{_here()}")
+    if int(np.prod(shape_of(a), dtype=np.int64)) != int(np.prod(shape_of(b), dtype=np.int64)):
+        raise ShapeError(f"vdot: operands of shapes {shape_of(a)} and {shape_of(b)} have "
+                         f"different sizes{_here()}")
+    return matmul(sh.ravel(a), sh.ravel(b))
+
+
+def inner(a, b):
+    """``numpy.inner``: a sum over the last axes of ``a`` and ``b`` (a product for scalars).
+
+    >>> inner(np.ones((2, 3)), np.ones((4, 3))).shape
+    (2, 4)
+    """
+    a, b = _array(a), _array(b)
+    if not shape_of(a) or not shape_of(b):
+        return ew.multiply(a, b)
+    if shape_of(a)[-1] != shape_of(b)[-1]:
+        raise ShapeError(f"inner: the last axes of shapes {shape_of(a)} and {shape_of(b)} "
+                         f"differ{_here()}")
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+def outer(a, b):
+    """``numpy.outer``: ``out[i, j] = a.ravel()[i] * b.ravel()[j]``.
+
+    >>> outer(np.array([1.0, 2.0]), np.array([1.0, 10.0]))
+    array([[ 1., 10.],
+           [ 2., 20.]])
+    """
+    return ew.multiply(sh.reshape(_array(a), (-1, 1)), sh.reshape(_array(b), (1, -1)))
+
+
+# -- inv, det, slogdet, solve ----------------------------------------------------
+def _linalg_dtype(dt) -> np.dtype:
+    """NumPy's linalg result dtype: floats keep their precision, integers become float64."""
+    dt = np.dtype(dt)
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
+
+
+def _square(name: str, a) -> tuple[int, ...]:
+    s = shape_of(a)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise ShapeError(f"{name}: expected a square matrix or a stack of them (..., M, M), "
+                         f"got shape {s}")
+    return s
+
+
+def _inv_aval(a):
+    return _square("inv", a), _linalg_dtype(dtype_of(a))
+
+
+def _batch_aval(name):
+    return lambda a: (_square(name, a)[:-2], _linalg_dtype(dtype_of(a)))
+
+
+def _solve_aval(a, b):
+    sa, sb = shape_of(a), shape_of(b)
+    if len(sa) < 2 or sa[-1] != sa[-2]:
+        raise ShapeError(f"solve: a must be square (..., M, M), got shapes {sa} and {sb}")
+    m = sa[-1]
+    if len(sb) == 1:
+        if sb[0] != m:
+            raise ShapeError(f"solve: a of shape {sa} needs b of shape ({m},) or (..., {m}, K), "
+                             f"got shape {sb}")
+        out = sa[:-1]
+    else:
+        if len(sb) < 1 or sb[-2] != m:
+            raise ShapeError(f"solve: a of shape {sa} needs b of shape ({m},) or (..., {m}, K), "
+                             f"got shape {sb}")
+        try:
+            out = np.broadcast_shapes(sa[:-2], sb[:-2]) + sb[-2:]
+        except ValueError:
+            raise ShapeError(f"solve: batch dimensions of shapes {sa} and {sb} do not "
+                             "broadcast") from None
+    return out, _linalg_dtype(np.result_type(dtype_of(a), dtype_of(b)))
+
+
+def _matrix_of(v):
+    """A batch of scalars as (..., 1, 1), to scale a batch of matrices."""
+    return sh.expand_dims(v, (-2, -1))
+
+
+def _trace_product(m, t):
+    """``trace(mᵀ t)`` over the last two axes, batched."""
+    return red.sum(m * t, axis=(-2, -1))
+
+
+def _solve_tangent_a(t, ans, a, b):
+    """d x = -solve(a, d a · x) for x = solve(a, b)."""
+    if len(shape_of(b)) == 1:
+        return -solve(a, matmul(t, sh.expand_dims(ans, -1)))[..., 0]
+    return -solve(a, matmul(t, ans))
+
+
+def _solve_cotangents(g, ans, a, b):
+    """(ā, b̄) for x = solve(a, b): b̄ = solve(aᵀ, g), ā = -b̄ xᵀ."""
+    vector = len(shape_of(b)) == 1
+    if vector:
+        g, ans = sh.expand_dims(g, -1), sh.expand_dims(ans, -1)
+    b_bar = solve(_mT(a), g)
+    a_bar = -matmul(b_bar, _mT(ans))
+    if vector:
+        b_bar = b_bar[..., 0]
+    return unbroadcast(a_bar, a), unbroadcast(b_bar, b)
+
+
+inv_p = Primitive("inv", _checked(np.linalg.inv, _inv_aval), _inv_aval)
+inv_p.defvjp(lambda g, ans, a: -matmul(_mT(ans), matmul(g, _mT(ans))))
+inv_p.defjvp(lambda t, ans, a: -matmul(ans, matmul(t, ans)))
+
+det_p = Primitive("det", _checked(np.linalg.det, _batch_aval("det")), _batch_aval("det"))
+det_p.defvjp(lambda g, ans, a: _matrix_of(g * ans) * _mT(inv(a)))
+det_p.defjvp(lambda t, ans, a: ans * _trace_product(_mT(inv(a)), t))
+
+logabsdet_p = Primitive("logabsdet", _checked(lambda a: np.linalg.slogdet(a)[1],
+                                              _batch_aval("slogdet")), _batch_aval("slogdet"))
+logabsdet_p.defvjp(lambda g, ans, a: _matrix_of(g) * _mT(inv(a)))
+logabsdet_p.defjvp(lambda t, ans, a: _trace_product(_mT(inv(a)), t))
+
+slogdet_sign_p = Primitive("slogdet_sign", _checked(lambda a: np.linalg.slogdet(a)[0],
+                                                    _batch_aval("slogdet")),
+                           _batch_aval("slogdet"), differentiable=False)
+
+solve_p = Primitive("solve", _checked(np.linalg.solve, _solve_aval), _solve_aval)
+solve_p.defvjp(lambda g, ans, a, b: _solve_cotangents(g, ans, a, b)[0],
+               lambda g, ans, a, b: _solve_cotangents(g, ans, a, b)[1])
+solve_p.defjvp(_solve_tangent_a, lambda t, ans, a, b: solve(a, t))
+
+
+class SlogdetResult(NamedTuple):
+    """``(sign, logabsdet)`` of a determinant, like NumPy 2's ``SlogdetResult``."""
+
+    sign: object
+    logabsdet: object
+
+
+def inv(a):
+    """``numpy.linalg.inv``, batched over leading axes; derivative ``-A⁻ᵀ ḡ A⁻ᵀ``.
+
+    >>> inv(np.diag([2.0, 4.0]))
+    array([[0.5 , 0.  ],
+           [0.  , 0.25]])
+    """
+    return inv_p.bind(_array(a))
+
+
+def det(a):
+    """``numpy.linalg.det``, batched; derivative ``ḡ det(A) A⁻ᵀ`` (needs A invertible).
+
+    >>> float(det(np.diag([2.0, 3.0])))
+    6.0
+    """
+    return det_p.bind(_array(a))
+
+
+def slogdet(a) -> SlogdetResult:
+    """``numpy.linalg.slogdet``: ``(sign, logabsdet)``; only ``logabsdet`` is differentiable.
+
+    >>> sign, logabsdet = slogdet(np.diag([-2.0, 3.0]))
+    >>> float(sign), round(float(logabsdet), 4)
+    (-1.0, 1.7918)
+    """
+    a = _array(a)
+    return SlogdetResult(slogdet_sign_p.bind(a), logabsdet_p.bind(a))
+
+
+def solve(a, b):
+    """``numpy.linalg.solve`` with NumPy 2's rule: ``b`` is a vector only when ``b.ndim == 1``,
+    otherwise a stack of (M, K) matrices; batch axes broadcast.
+
+    >>> solve(np.diag([2.0, 4.0]), np.array([1.0, 1.0]))
+    array([0.5 , 0.25])
+    """
+    return solve_p.bind(_array(a), _array(b))

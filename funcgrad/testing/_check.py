@@ -11,13 +11,19 @@ named in a :class:`~funcgrad.errors.GradientCheckError`.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from funcgrad import tree
-from funcgrad.errors import (ArgumentError, DTypeError, GradientCheckError, NonScalarOutputError,
-                             TreeStructureError)
+from funcgrad.errors import (
+    ArgumentError,
+    DTypeError,
+    GradientCheckError,
+    NonScalarOutputError,
+    TreeStructureError,
+)
 from funcgrad.transforms import vjp
 from funcgrad.transforms._args import normalize_argnums
 
@@ -42,7 +48,7 @@ def _defaults(dtype: np.dtype) -> tuple[float, float, float]:
 class _Leaf:
     """One differentiated input leaf: its value (a private copy) and where it came from."""
 
-    __slots__ = ("value", "label", "eps")
+    __slots__ = ("eps", "label", "value")
 
     def __init__(self, value: np.ndarray, label: str, eps: float):
         self.value = value
@@ -178,8 +184,16 @@ def _next_order(F: Callable, u_tree: Any) -> Callable:
     return gradient
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.10g}"
+def _probe(order: int) -> str:
+    """The scalar whose gradient order ``order`` compares, in words."""
+    if order == 1:
+        return "<u1, f(x)>"
+    inner = "f" if order == 2 else f"f{order - 1}"
+    return f"<u{order}, f{order}(x)>, f{order}(x) = vjp({inner}, x)(u{order - 1})"
+
+
+def _fmt(v: Any) -> str:
+    return f"{float(v):.10g}"
 
 
 def _check_order(F: Callable, leaves: list[_Leaf], order: int, rng: np.random.Generator,
@@ -215,24 +229,20 @@ def _check_order(F: Callable, leaves: list[_Leaf], order: int, rng: np.random.Ge
         size_total += bad.size
         if first is None and bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            first = (leaf, idx, int(bad.sum()), float(a[idx]), float(n[idx]), float(tol[idx]),
-                     float(r[idx]))
+            first = (leaf, idx, int(bad.sum()), a[idx], n[idx], tol[idx], r[idx])
     if first is not None:
-        leaf, idx, bad_here, a, n, tol, r = first
-        what = ("order-1 derivative" if order == 1 else
-                f"order-{order} derivative (the derivative of the order-{order - 1} gradient "
-                "x -> vjp(f, x)(u))")
+        leaf, idx, bad_here, a_bad, n_bad, tol_bad, r_bad = first
         raise GradientCheckError(
-            f"{fname}: the {what} disagrees with finite differences at {leaf.label}, "
-            f"element {idx}:\n"
-            f"  analytic (reverse mode)       = {_fmt(a)}\n"
-            f"  numeric (central differences) = {_fmt(n)}\n"
-            f"  |analytic - numeric| = {abs(a - n):.3g} > tolerance {tol:.3g} "
-            f"(atol={atol:g} + rtol={rtol:g} * max(|analytic|, |numeric|) + rounding {r:.2g})\n"
+            f"{fname}: the order-{order} derivative disagrees with finite differences at "
+            f"{leaf.label}, element {idx}:\n"
+            f"  analytic (reverse mode)       = {_fmt(a_bad)}\n"
+            f"  numeric (central differences) = {_fmt(n_bad)}\n"
+            f"  |analytic - numeric| = {abs(a_bad - n_bad):.3g} > tolerance {tol_bad:.3g} "
+            f"(atol={atol:g} + rtol={rtol:g} * max(|analytic|, |numeric|) + rounding {r_bad:.2g})\n"
             f"  {bad_here} of {leaf.value.size} element(s) of this leaf disagree, "
             f"{bad_total} of {size_total} in all.\n"
-            f"  Each value is d<u, f(x)>/dx[element] for a fixed random cotangent u over the "
-            f"outputs; eps={leaf.eps:g}, input dtype {leaf.value.dtype}.")
+            f"  Each value is the derivative of {_probe(order)} with respect to that element, "
+            f"for fixed random cotangents u; eps={leaf.eps:g}, input dtype {leaf.value.dtype}.")
     return u_tree
 
 
@@ -275,7 +285,6 @@ def check_grads(f: Callable, args: Sequence[Any], order: int = 2, *, eps: float 
         u_tree = _check_order(F, leaves, k, rng, rtol, atol, fname)
         if k < order:
             F = _next_order(F, u_tree)
-    return None
 
 
 def numerical_grad(f: Callable, args: Sequence[Any], eps: float | None = None) -> Any:

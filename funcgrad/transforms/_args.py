@@ -17,6 +17,9 @@ _SCALARS = (bool, int, float, complex, np.generic)
 def normalize_argnums(argnums, nargs: int, fname: str) -> tuple[tuple[int, ...], bool]:
     """``(argnums as a tuple, whether one int was given)``; a clear error when out of range."""
     single = isinstance(argnums, int)
+    if not single and not isinstance(argnums, (tuple, list)):
+        raise ArgumentError(f"{fname}: argnums must be an int or a tuple of ints, got "
+                            f"{argnums!r} ({type(argnums).__name__})")
     nums = (argnums,) if single else tuple(argnums)
     if not nums:
         raise ArgumentError(f"{fname}: argnums must name at least one argument, got {argnums!r}")

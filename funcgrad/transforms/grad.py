@@ -77,6 +77,8 @@ class _VJPFunction:
                 raise ShapeError(f"vjp: cotangent leaf {i} has shape {np.shape(ct)}, but the "
                                  f"output leaf it pairs with has shape {np.shape(out)}")
             if node is not None and node.dtype.kind in "fc":
+                if not isinstance(ct, (np.ndarray, Tracer)):
+                    ct = np.asarray(ct, dtype=node.dtype)
                 seeds.append((node, ct))
         cts = backward_pass(self._trace.tape, seeds)
         in_nodes, in_leaves, in_tree = self._in
@@ -87,6 +89,8 @@ class _VJPFunction:
                 g = _zeros_like(x)
             elif g.dtype != x.dtype:
                 g = g.astype(x.dtype)
+            if type(g) is np.ndarray and g.ndim == 0:
+                g = g[()]  # 0-d results are NumPy scalars, like NumPy's own reductions
             grads.append(g)
         return tree.unflatten(in_tree, grads)
 
@@ -106,13 +110,17 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
     >>> f_vjp(np.ones(2))
     (array([1.        , 0.54030231]),)
     """
-    leaves, in_tree = flatten_differentiable(primals, "vjp")
-    with ConcreteTrace("vjp") as trace:
+    return _vjp(f, primals, has_aux, "vjp")
+
+
+def _vjp(f, primals, has_aux, fname):
+    leaves, in_tree = flatten_differentiable(primals, fname)
+    with ConcreteTrace(fname) as trace:
         tracers = [trace.new_input(x) for x in leaves]
         result = f(*tree.unflatten(in_tree, tracers))
         if has_aux:
             if not (isinstance(result, tuple) and len(result) == 2):
-                raise ArgumentError("vjp(has_aux=True): the function must return a pair "
+                raise ArgumentError(f"{fname}(has_aux=True): the function must return a pair "
                                     f"(output, aux), got {type(result).__name__}")
             result, aux = result
         out_leaves, out_tree = tree.flatten(result)
@@ -149,7 +157,7 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
     >>> value_and_grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
     (np.float64(5.0), array([2., 4.]))
     """
-    fname = "value_and_grad" if f is None else f"grad of {getattr(f, '__name__', 'function')}"
+    fname = f"grad of {getattr(f, '__name__', 'function')}"
 
     def value_and_grad_f(*args, **kwargs):
         nums, single = normalize_argnums(argnums, len(args), fname)
@@ -160,7 +168,7 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
                 full[n] = d
             return f(*full, **kwargs)
 
-        outs = vjp(partial, *(args[n] for n in nums), has_aux=has_aux)
+        outs = _vjp(partial, tuple(args[n] for n in nums), has_aux, fname)
         out, fn = outs[0], outs[1]
         _check_scalar_output(out, fname)
         grads = fn(np.ones((), out.dtype) if hasattr(out, "dtype") else 1.0)

@@ -1,0 +1,30 @@
+"""Tools for testing derivatives: ``check_grads``, ``numerical_grad`` and hypothesis strategies.
+
+``check_grads(f, args)`` compares funcgrad's first and second derivatives of
+``f`` with central finite differences and raises a
+:class:`~funcgrad.errors.GradientCheckError` naming the first element that
+disagrees.  ``funcgrad.testing.strategies`` holds hypothesis strategies for
+shapes, arrays and pytrees; it is imported on first use, so this package does
+not need hypothesis installed.
+
+>>> import numpy as np
+>>> import funcgrad.numpy as fnp
+>>> from funcgrad.testing import check_grads
+>>> check_grads(lambda x: fnp.tanh(x) ** 2, (np.array([0.1, -0.7]),))
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from funcgrad.testing._check import check_grads, numerical_grad
+
+__all__ = ["check_grads", "numerical_grad", "strategies"]
+
+
+def __getattr__(name: str) -> Any:
+    # The strategies need hypothesis, a test-time dependency: import them on first use.
+    if name == "strategies":
+        return importlib.import_module("funcgrad.testing.strategies")
+    raise AttributeError(f"module 'funcgrad.testing' has no attribute {name!r}")
