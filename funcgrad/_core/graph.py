@@ -9,6 +9,7 @@ an explicit stack, so a chain of 100,000 nodes works.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
@@ -22,28 +23,26 @@ EMPTY_PARAMS: Mapping[str, Any] = MappingProxyType({})
 INPUT, CONSTANT, LIFTED = "input", "constant", "lifted"
 
 
-class Node:
+_NodeFields = namedtuple("_NodeFields", "primitive inputs params shape dtype where kind value",
+                         defaults=(None, "op", None))
+
+
+class Node(_NodeFields):
     """One vertex of the graph: a primitive applied to input nodes.
 
     ``primitive`` is ``None`` for inputs and constants; ``kind`` tells them apart.
     ``where`` is the ``(filename, lineno)`` of the user code that created the node.
+    A node is a tuple underneath (immutable, and the cheapest object to build),
+    but compares and hashes by identity, like any graph vertex.
 
     >>> Node.constant(np.ones(2)).shape
     (2,)
     """
 
-    __slots__ = ("primitive", "inputs", "params", "shape", "dtype", "where", "kind", "value")
-
-    def __init__(self, primitive, inputs, params, shape, dtype, where=None, kind="op", value=None):
-        # Slot descriptors write past the blocking __setattr__ (and are the fastest way to).
-        _set_primitive(self, primitive)
-        _set_inputs(self, inputs)
-        _set_params(self, params)
-        _set_shape(self, shape)
-        _set_dtype(self, dtype)
-        _set_where(self, where)
-        _set_kind(self, kind)
-        _set_value(self, value)
+    __slots__ = ()
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
     @staticmethod
     def input(shape: tuple[int, ...], dtype: np.dtype, where=None, kind: str = INPUT) -> "Node":
@@ -81,9 +80,6 @@ class Node:
     def __repr__(self) -> str:
         return f"<Node {self.name} {type_string(self.shape, self.dtype)}>"
 
-
-(_set_primitive, _set_inputs, _set_params, _set_shape, _set_dtype, _set_where, _set_kind,
- _set_value) = (getattr(Node, name).__set__ for name in Node.__slots__)
 
 # Python scalars are "weak": their nominal dtype yields to the array they meet (NEP 50).
 _SCALAR_DTYPES = {float: np.dtype(np.float64), int: np.dtype(np.int64), bool: np.dtype(bool),

@@ -16,6 +16,7 @@ perturbation with an outer one.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -32,6 +33,12 @@ _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
 _SKIP_DIRS = (_PKG_DIR, _NUMPY_DIR)
 _state = threading.local()
 
+#: Pause Python's cyclic garbage collector while the outermost trace is open (see docs/performance.md).
+PAUSE_GC_WHILE_TRACING = True
+
+
+_skip_code: dict = {}  # code object -> whether it belongs to funcgrad or NumPy
+
 
 def user_location(depth: int = 1) -> tuple[str, int] | None:
     """``(filename, lineno)`` of the innermost frame outside funcgrad and NumPy.
@@ -39,9 +46,15 @@ def user_location(depth: int = 1) -> tuple[str, int] | None:
     ``depth`` frames are skipped first (they are known to be funcgrad's own).
     """
     f = sys._getframe(depth)
-    while f is not None and f.f_code.co_filename.startswith(_SKIP_DIRS):
+    while f is not None:
+        code = f.f_code
+        skip = _skip_code.get(code)
+        if skip is None:
+            skip = _skip_code[code] = code.co_filename.startswith(_SKIP_DIRS)
+        if not skip:
+            return (code.co_filename, f.f_lineno)
         f = f.f_back
-    return (f.f_code.co_filename, f.f_lineno) if f is not None else None
+    return None
 
 
 def _stack() -> list:
@@ -50,6 +63,19 @@ def _stack() -> list:
     except AttributeError:
         _state.stack = []
         return _state.stack
+
+
+class gc_paused:
+    """Pause the cyclic garbage collector inside a block (when :data:`PAUSE_GC_WHILE_TRACING`)."""
+
+    def __enter__(self):
+        self.resume = PAUSE_GC_WHILE_TRACING and gc.isenabled()
+        if self.resume:
+            gc.disable()
+
+    def __exit__(self, *exc):
+        if self.resume:
+            gc.enable()
 
 
 class Tracer:
@@ -166,10 +192,16 @@ class Trace:
         self.tape: list = []     # recorded op nodes in creation (= topological) order
         self.lifted: dict = {}   # id(outer tracer) -> (outer tracer, lifted node)
         self.plain = True        # no value is a tracer of an enclosing trace (all NumPy)
+        self._resume_gc = False
 
     def __enter__(self) -> "Trace":
         stack = _stack()
         self.depth = len(stack)
+        if not stack and PAUSE_GC_WHILE_TRACING and gc.isenabled():
+            # A trace allocates several tracked objects per operation and frees none until it
+            # ends, so the cyclic collector only rescans live objects: pause it meanwhile.
+            gc.disable()
+            self._resume_gc = True
         stack.append(self)
         self.active = True
         return self
@@ -181,6 +213,8 @@ class Trace:
             stack.pop()
         else:  # pragma: no cover - only reachable if traces are closed out of order
             stack.remove(self)
+        if self._resume_gc:
+            gc.enable()
 
     def _operand(self, a):
         """The node and value of an operand: own tracer, lifted outer tracer, or constant."""

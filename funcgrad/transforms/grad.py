@@ -17,7 +17,7 @@ import numpy as np
 
 from funcgrad import tree
 from funcgrad._core.graph import CONSTANT, LIFTED
-from funcgrad._core.trace import ConcreteTrace, Tracer
+from funcgrad._core.trace import ConcreteTrace, Tracer, gc_paused
 from funcgrad.errors import (ArgumentError, DTypeError, NonScalarOutputError, ShapeError,
                              TreeStructureError)
 from funcgrad.transforms._args import describe, flatten_differentiable, normalize_argnums
@@ -80,7 +80,8 @@ class _VJPFunction:
                 if not isinstance(ct, (np.ndarray, Tracer)):
                     ct = np.asarray(ct, dtype=node.dtype)
                 seeds.append((node, ct))
-        cts = backward_pass(self._trace.tape, seeds)
+        with gc_paused():
+            cts = backward_pass(self._trace.tape, seeds)
         in_nodes, in_leaves, in_tree = self._in
         grads = []
         for node, x in zip(in_nodes, in_leaves):

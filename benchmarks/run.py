@@ -1,0 +1,497 @@
+"""funcgrad benchmarks: eager gradients against hand-written NumPy and the peers.
+
+Run from the repository root::
+
+    python benchmarks/run.py                 # every case
+    python benchmarks/run.py --case mlp      # one case (repeat --case for more)
+    python benchmarks/run.py --quick         # few repeats: a smoke test, not a measurement
+    python -m benchmarks --json out.json     # also write the results as JSON
+
+Adding a case: write a function that returns a list of :class:`Problem` and
+decorate it with ``@case(name, target=...)``.  A problem is a list of
+:class:`Contender`; the first one is the baseline (ratio 1.00x) and the
+reference gradient every other contender is checked against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import itertools
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable from the repo root
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import funcgrad as fg  # noqa: E402  (after the sys.path fix above)
+import funcgrad.numpy as fnp  # noqa: E402
+from benchmarks._timing import (  # noqa: E402
+    Plan,
+    format_table,
+    format_time,
+    limit_threads,
+    mismatch,
+    peer,
+    peer_names,
+    time_interleaved,
+)
+
+# ---------------------------------------------------------------- registry
+
+
+@dataclass
+class Contender:
+    """One way of computing a problem's result.
+
+    ``make`` does the untimed set-up (building grad functions, converting
+    inputs to the library's arrays) and returns the zero-argument function
+    that is timed; that function returns the gradient.  ``needs`` names the
+    peer library it requires (see ``_timing.peer``); without it the contender
+    is listed as "not installed".  ``skip`` is a reason not to run it at all
+    (say, a peer that would take minutes at this size).
+    """
+
+    name: str
+    make: Callable[[], Callable[[], Any]]
+    needs: str | None = None
+    skip: str | None = None
+
+
+@dataclass
+class Problem:
+    """Contenders computing the same thing; the first is the baseline.  ``ops`` enables a per-op column."""
+
+    label: str
+    contenders: list[Contender]
+    ops: int | None = None
+
+
+@dataclass
+class Case:
+    name: str
+    summary: str
+    target: str
+    build: Callable[[bool], list[Problem]]
+
+
+CASES: dict[str, Case] = {}
+
+
+def case(name: str, target: str = "") -> Callable:
+    """Register ``build(quick) -> list[Problem]`` as the benchmark case ``name``.
+
+    The docstring's first line describes the case.  ``quick`` is true under
+    ``--quick``: a case may then use smaller sizes, to keep the smoke test short.
+    """
+    def register(build: Callable[[bool], list[Problem]]) -> Callable[[bool], list[Problem]]:
+        summary = (build.__doc__ or "").strip().split("\n")[0]
+        CASES[name] = Case(name, summary, target, build)
+        return build
+    return register
+
+
+# ---------------------------------------------------------------- the same gradient, every library
+
+
+def grad_contenders(loss: Callable, params, *rest, torch_loss: Callable | None = None,
+                    skip: dict[str, str] | None = None) -> list[Contender]:
+    """funcgrad, autograd, JAX (no jit) and PyTorch contenders for the gradient of a loss.
+
+    ``loss(xp, params, *rest)`` is written once against a NumPy-like namespace
+    ``xp`` (``funcgrad.numpy``, ``autograd.numpy``, ``jax.numpy``, and ``torch``
+    unless ``torch_loss`` gives a PyTorch spelling).  The gradient is taken
+    with respect to ``params``: an array or a dict of arrays; ``rest`` are
+    constant arrays.  ``skip`` maps contender names to a reason not to run them.
+    """
+
+    def funcgrad_grad():
+        g = fg.grad(lambda p, *r: loss(fnp, p, *r))
+        return lambda: g(params, *rest)
+
+    def autograd_grad():
+        import autograd
+        import autograd.numpy as anp
+        g = autograd.grad(lambda p, *r: loss(anp, p, *r))
+        return lambda: g(params, *rest)
+
+    def jax_grad():
+        jax = peer("jax")
+        import jax.numpy as jnp
+        g = jax.grad(lambda p, *r: loss(jnp, p, *r))
+        jp, jr = jax.tree_util.tree_map(jnp.asarray, (params, rest))
+        return lambda: jax.block_until_ready(g(jp, *jr))  # JAX dispatches asynchronously
+
+    def torch_grad():
+        torch = peer("torch")
+        def leaf(a):
+            return torch.from_numpy(np.array(a)).requires_grad_()
+        keys = sorted(params) if isinstance(params, dict) else None
+        leaves = [leaf(params[k]) for k in keys] if keys else [leaf(params)]
+        tp = dict(zip(keys, leaves)) if keys else leaves[0]
+        tr = [torch.from_numpy(np.array(r)) for r in rest]
+        fn = torch_loss or (lambda p, *r: loss(torch, p, *r))
+
+        def run():
+            grads = torch.autograd.grad(fn(tp, *tr), leaves)
+            return dict(zip(keys, grads)) if keys else grads[0]
+        return run
+
+    skip = skip or {}
+    return [Contender(name, make, needs, skip.get(name)) for name, make, needs in [
+        ("funcgrad", funcgrad_grad, None),
+        ("autograd", autograd_grad, "autograd"),
+        ("jax (no jit)", jax_grad, "jax"),
+        ("torch", torch_grad, "torch")]]
+
+
+# ---------------------------------------------------------------- cases
+
+
+def chain(xp, x, blocks: int = 25):
+    """25 x [sin, *1.01, tanh, +0.5], then sum: 101 elementwise ops."""
+    for _ in range(blocks):
+        x = xp.sin(x)
+        x = x * 1.01
+        x = xp.tanh(x)
+        x = x + 0.5
+    return xp.sum(x)
+
+
+def chain_numpy_grad(x, blocks: int = 25):
+    """Hand-written forward and backward of :func:`chain`."""
+    saved = []
+    for _ in range(blocks):
+        s = np.sin(x)
+        t = np.tanh(s * 1.01)
+        saved.append((x, t))
+        x = t + 0.5
+    g = np.ones_like(x)  # d sum / d x
+    for x_in, t in reversed(saved):
+        g = g * (1.0 - t * t)
+        g = g * 1.01
+        g = g * np.cos(x_in)
+    return g
+
+
+@case("chain100", target="funcgrad <= 4x hand NumPy (autograd ~8.5x, torch ~5x)")
+def chain100(quick: bool) -> list[Problem]:
+    """Eager grad of a 100-op elementwise chain on a length-10 float64 array: per-op overhead."""
+    x = np.linspace(-1.0, 1.0, 10)
+    numpy = Contender("numpy (hand)", lambda: lambda: chain_numpy_grad(x))
+    return [Problem("chain100", [numpy, *grad_contenders(chain, x)], ops=101)]
+
+
+MLP_SIZES = (784, 256, 256, 10)
+MLP_BATCH = 64
+
+
+def mlp_loss(xp, p, x, y_onehot):
+    """Softmax cross-entropy of a 784-256-256-10 ReLU MLP, with a max-shifted logsumexp."""
+    h = xp.maximum(x @ p["W1"] + p["b1"], 0.0)
+    h = xp.maximum(h @ p["W2"] + p["b2"], 0.0)
+    z = h @ p["W3"] + p["b3"]
+    m = xp.max(z, axis=1, keepdims=True)
+    lse = xp.log(xp.sum(xp.exp(z - m), axis=1, keepdims=True)) + m
+    return -xp.sum(y_onehot * (z - lse)) / z.shape[0]
+
+
+def mlp_loss_torch(p, x, y_onehot):
+    """:func:`mlp_loss` in PyTorch's spelling."""
+    import torch
+    h = torch.relu(x @ p["W1"] + p["b1"])
+    h = torch.relu(h @ p["W2"] + p["b2"])
+    z = h @ p["W3"] + p["b3"]
+    m = torch.amax(z, dim=1, keepdim=True)
+    lse = torch.log(torch.sum(torch.exp(z - m), dim=1, keepdim=True)) + m
+    return -torch.sum(y_onehot * (z - lse)) / z.shape[0]
+
+
+def mlp_numpy_grad(p, x, y_onehot):
+    """Hand-written forward and backward of :func:`mlp_loss`."""
+    z1 = x @ p["W1"] + p["b1"]
+    h1 = np.maximum(z1, 0.0)
+    z2 = h1 @ p["W2"] + p["b2"]
+    h2 = np.maximum(z2, 0.0)
+    z = h2 @ p["W3"] + p["b3"]
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    dz = (e / e.sum(axis=1, keepdims=True) - y_onehot) / z.shape[0]
+    g = {"W3": h2.T @ dz, "b3": dz.sum(axis=0)}
+    dz2 = (dz @ p["W3"].T) * (z2 > 0)
+    g["W2"], g["b2"] = h1.T @ dz2, dz2.sum(axis=0)
+    dz1 = (dz2 @ p["W2"].T) * (z1 > 0)
+    g["W1"], g["b1"] = x.T @ dz1, dz1.sum(axis=0)
+    return g
+
+
+@case("mlp", target="funcgrad <= 1.5x hand NumPy")
+def mlp(quick: bool) -> list[Problem]:
+    """Grad step of a 784-256-256-10 ReLU MLP, softmax cross-entropy, batch 64: all six parameters."""
+    rng = np.random.default_rng(0)
+    params = {}
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(MLP_SIZES), start=1):
+        params[f"W{i}"] = rng.normal(size=(n_in, n_out)) * np.sqrt(2.0 / n_in)
+        params[f"b{i}"] = rng.normal(size=n_out) * 0.1
+    x = rng.normal(size=(MLP_BATCH, MLP_SIZES[0]))
+    y = np.eye(MLP_SIZES[-1])[rng.integers(0, MLP_SIZES[-1], size=MLP_BATCH)]
+    numpy = Contender("numpy (hand)", lambda: lambda: mlp_numpy_grad(params, x, y))
+    peers = grad_contenders(mlp_loss, params, x, y, torch_loss=mlp_loss_torch)
+    return [Problem("mlp", [numpy, *peers])]
+
+
+SCALING_NS = (1_000, 10_000, 100_000)
+SCALING_NS_QUICK = (100, 1_000, 10_000)
+SCALING_JAX_MAX_N = 1_000  # JAX's eager grad costs ~0.4 ms per op here: N=1e5 is a minute a call
+SCALE = 1.0000001
+
+
+def long_chain(xp, x, n_ops: int):
+    """``n_ops`` elementwise ops (x * SCALE + 0.0, repeated), then sum."""
+    for _ in range(n_ops // 2):
+        x = x * SCALE + 0.0
+    return xp.sum(x)
+
+
+def long_chain_numpy_grad(x, n_ops: int):
+    """Hand-written forward and backward of :func:`long_chain` (the add's backward passes g through)."""
+    for _ in range(n_ops // 2):
+        x = x * SCALE + 0.0
+    g = np.ones_like(x)
+    for _ in range(n_ops // 2):
+        g = g * SCALE
+    return g
+
+
+@case("chain_scaling", target="per-op time flat in N: per-op(1e5) / per-op(1e3) ~ 1")
+def chain_scaling(quick: bool) -> list[Problem]:
+    """Eager grad of an N-op chain (x*1.0000001 + 0.0) on a length-10 array, N = 1e3, 1e4, 1e5: time per op.
+
+    Under ``--quick`` N = 1e2, 1e3, 1e4.
+    """
+    x = np.linspace(-1.0, 1.0, 10)
+    problems = []
+    for n in SCALING_NS_QUICK if quick else SCALING_NS:
+        def loss(xp, x, n=n):
+            return long_chain(xp, x, n)
+        skip = {"jax (no jit)": f"above N={SCALING_JAX_MAX_N}: ~0.4 ms per op"} \
+            if n > SCALING_JAX_MAX_N else None
+        numpy = Contender("numpy (hand)", lambda n=n: lambda: long_chain_numpy_grad(x, n))
+        problems.append(Problem(f"N={n}", [numpy, *grad_contenders(loss, x, skip=skip)], ops=n))
+    return problems
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass
+class Row:
+    case: str
+    problem: str
+    contender: str
+    status: str  # "ok", "wrong gradient", "not installed", "skipped", "too slow", "error"
+    note: str = ""
+    ops: int | None = None
+    stats: Any = None
+    ratio: float | None = None
+
+    def as_json(self) -> dict:
+        d = {"case": self.case, "problem": self.problem, "contender": self.contender,
+             "status": self.status, "note": self.note, "ops": self.ops, "ratio": self.ratio}
+        s = self.stats
+        if s is not None:
+            d.update(median_s=s.median, q1_s=s.q1, q3_s=s.q3, min_s=s.min, max_s=s.max,
+                     samples=len(s.samples), calls=s.calls,
+                     per_op_s=s.median / self.ops if self.ops else None)
+        return d
+
+
+@dataclass
+class Settings:
+    plan: Plan
+    max_call_s: float  # a contender whose checked call takes longer is not timed
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_problem(case_name: str, problem: Problem, settings: Settings) -> list[Row]:
+    """Check every contender against the baseline, then time the ones that run, interleaved."""
+    rows, fns, reference = [], {}, None
+    for c in problem.contenders:
+        row = Row(case_name, problem.label, c.name, "ok", ops=problem.ops)
+        rows.append(row)
+        if c.needs and peer(c.needs) is None:
+            row.status, row.note = "not installed", f"pip install {c.needs}"
+            continue
+        if c.skip:
+            row.status, row.note = "skipped", c.skip
+            continue
+        try:
+            fn = c.make()
+            t0 = time.perf_counter()
+            result = fn()
+            first_call = time.perf_counter() - t0
+        except Exception as exc:  # noqa: BLE001 - any peer failure goes in the table, not a crash
+            row.status, row.note = "error", f"{type(exc).__name__}: {exc}"[:120]
+            settings.warnings.append(f"WARNING {case_name} {problem.label}: {c.name} failed: "
+                                     f"{row.note}")
+            continue
+        if c is problem.contenders[0]:
+            reference = result
+        elif reference is not None:
+            why = mismatch(reference, result)
+            if why is not None:
+                row.status, row.note = "wrong gradient", why
+                settings.warnings.append(f"WARNING {case_name} {problem.label}: {c.name} does not "
+                                         f"match {problem.contenders[0].name}: {why}")
+        if first_call > settings.max_call_s and c is not problem.contenders[0]:
+            again = first_call
+            if first_call < 4 * settings.max_call_s:  # the first call may have paid for compiling (JAX)
+                t0 = time.perf_counter()
+                fn()
+                again = time.perf_counter() - t0
+            if again > settings.max_call_s:
+                row.status, row.note = "too slow", f"one call took {again:.1f} s; not timed"
+                continue
+        fns[c.name] = fn
+    if reference is None:
+        settings.warnings.append(f"WARNING {case_name} {problem.label}: the baseline failed; "
+                                     "nothing timed")
+        return rows
+    stats = time_interleaved(fns, settings.plan)
+    base = stats.get(problem.contenders[0].name)
+    for row in rows:
+        if row.contender in stats:
+            row.stats = stats[row.contender]
+            row.ratio = row.stats.median / base.median if base else None
+    return rows
+
+
+def render(case_: Case, rows: list[Row]) -> str:
+    with_ops = any(r.ops for r in rows)
+    header = ["case", "contender", "median", "ratio", "IQR (q25 - q75)", "min", "max"]
+    header += ["per op"] if with_ops else []
+    header += ["note"]
+    lines = []
+    for r in rows:
+        label = case_.name if r.problem == case_.name else f"{case_.name} {r.problem}"
+        s = r.stats
+        if s is None:
+            cells = [label, r.contender, "-", "-", "-", "-", "-"] + (["-"] if with_ops else [])
+            lines.append(cells + [r.status + (f" ({r.note})" if r.note else "")])
+            continue
+        cells = [label, r.contender, format_time(s.median), f"{r.ratio:.2f}x",
+                 f"{format_time(s.q1)} - {format_time(s.q3)}", format_time(s.min), format_time(s.max)]
+        cells += [format_time(s.median / r.ops)] if with_ops else []
+        note = f"{len(s.samples)} samples, {s.calls} calls"
+        if r.status != "ok":
+            note = f"{r.status.upper()}: {r.note}; {note}"
+        lines.append(cells + [note])
+    text = format_table(header, lines, right={2, 3, 5, 6, 7} if with_ops else {2, 3, 5, 6})
+    return text + _growth_summary(rows)
+
+
+def _growth_summary(rows: list[Row]) -> str:
+    """For a case with several problem sizes: each contender's per-op time at the largest N over the smallest."""
+    sized = [r for r in rows if r.ops and r.stats is not None]
+    if len({r.ops for r in sized}) < 2:
+        return ""
+    out = ["", "per-op time, largest N over smallest N (1.00 = linear growth):"]
+    for name in dict.fromkeys(r.contender for r in sized):
+        mine = sorted((r for r in sized if r.contender == name), key=lambda r: r.ops)
+        if len(mine) < 2:
+            continue
+        lo, hi = mine[0], mine[-1]
+        ratio = (hi.stats.median / hi.ops) / (lo.stats.median / lo.ops)
+        out.append(f"  {name:<14} N={hi.ops} vs N={lo.ops}: {ratio:.2f}x")
+    return "\n".join(out)
+
+
+def machine_info() -> dict:
+    info = {"platform": platform.platform(), "machine": platform.machine(),
+            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "numpy": np.__version__, "funcgrad": fg.__version__}
+    try:
+        info["blas"] = np.__config__.CONFIG["Build Dependencies"]["blas"]["name"]
+    except (AttributeError, KeyError, TypeError):
+        pass
+    peers = {}
+    for name in peer_names():
+        mod = peer(name)
+        peers[name] = importlib.metadata.version(name) if mod is not None else None
+    info["peers"] = peers
+    return info
+
+
+def header(info: dict, plan_name: str) -> str:
+    peers = ", ".join(f"{k} {v}" if v else f"{k} (not installed)" for k, v in info["peers"].items())
+    return "\n".join([
+        "funcgrad benchmarks: eager gradients, hand-written NumPy = 1.00x",
+        f"machine : {info['platform']} ({info['machine']}, {info['cpus']} CPUs), Python {info['python']}",
+        f"versions: numpy {info['numpy']}" + (f" ({info['blas']})" if "blas" in info else "")
+        + f", funcgrad {info['funcgrad']}",
+        f"peers   : {peers}",
+        f"threads : {info['threads']}",
+        f"timing  : {plan_name}; contenders interleaved round-robin, times are per call",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python benchmarks/run.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats: a smoke test, not a measurement")
+    parser.add_argument("--case", action="append", choices=sorted(CASES), metavar="NAME",
+                        help=f"run only this case (repeatable); one of: {', '.join(CASES)}")
+    parser.add_argument("--json", metavar="PATH", help="also write the results to PATH as JSON")
+    parser.add_argument("--threads", type=int, default=1, metavar="N",
+                        help="cap BLAS / PyTorch / XLA threads at N (default 1, steadier on a "
+                             "shared machine; 0 leaves the libraries' defaults)")
+    parser.add_argument("--no-gc", action="store_true",
+                        help="disable the garbage collector while timing (as timeit does); "
+                             "by default it stays on, as in real use")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    args = parser.parse_args(argv)
+
+    if args.list:
+        for c in CASES.values():
+            print(f"{c.name:<15} {c.summary}\n{'':<15} target: {c.target}")
+        return 0
+    plan = Plan.quick() if args.quick else Plan.full()
+    plan_name = (f"{'--quick' if args.quick else 'full'} (~{plan.target_s:g} s per contender, "
+                 f"{plan.max_rounds} rounds, >= {plan.min_rounds} samples each), garbage collector "
+                 f"{'off' if args.no_gc else 'on'}")
+    plan.gc = not args.no_gc
+    settings = Settings(plan, max_call_s=5.0 if args.quick else 10.0)
+    threads = limit_threads(args.threads)
+    info = machine_info()
+    info["threads"] = threads
+    print(header(info, plan_name), flush=True)
+
+    all_rows: list[Row] = []
+    for name in args.case or list(CASES):
+        c = CASES[name]
+        print(f"\n== {c.name}: {c.summary}\n   target: {c.target}", flush=True)
+        start, n_warn = time.perf_counter(), len(settings.warnings)
+        rows = [row for problem in c.build(args.quick) for row in run_problem(name, problem, settings)]
+        print(render(c, rows))
+        for w in settings.warnings[n_warn:]:
+            print(w)
+        print(f"   ({time.perf_counter() - start:.1f} s)", flush=True)
+        all_rows += rows
+
+    if args.json:
+        out = {"machine": info, "plan": vars(plan), "quick": args.quick,
+               "results": [r.as_json() for r in all_rows], "warnings": settings.warnings}
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
