@@ -12,9 +12,9 @@ from funcgrad import numpy  # noqa: F401  (installs the tracer array interface)
 from funcgrad._core.graph import Graph, Node  # noqa: F401
 from funcgrad.ops.misc import stop_gradient  # noqa: F401
 from funcgrad.transforms import (custom_jvp, custom_vjp, grad, hessian, jacfwd,  # noqa: F401
-                                 jacrev, jvp, make_graph, value_and_grad, vjp, vmap)
+                                 jacrev, jit, jvp, make_graph, value_and_grad, vjp, vmap)
 
 __version__ = "0.1.0"
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "vmap",
-           "custom_vjp", "custom_jvp", "stop_gradient", "make_graph", "Graph", "Node",
+           "custom_vjp", "custom_jvp", "jit", "stop_gradient", "make_graph", "Graph", "Node",
            "tree", "errors", "numpy"]

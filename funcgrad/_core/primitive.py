@@ -109,9 +109,17 @@ class Primitive:
     # -- evaluation --------------------------------------------------------
     def bind(self, *args, **params):
         """Apply the primitive: NumPy directly on arrays, recorded in a trace on tracers."""
+        top = None
         for a in args:
             if isinstance(a, Tracer):
-                return _trace.bind_traced(self, args, params)
+                t = a._trace
+                if t is not top:
+                    if not t.active:
+                        raise t.leak_error()
+                    if top is None or t.depth > top.depth:
+                        top = t
+        if top is not None:  # record it in the innermost trace among the operands'
+            return top.process(self, args, params)
         try:
             return self.impl(*args, **params)
         except np.linalg.LinAlgError:

@@ -20,11 +20,12 @@ import gc
 import os
 import sys
 import threading
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from funcgrad._core.graph import EMPTY_PARAMS, LIFTED, Node, type_string
+from funcgrad._core.graph import CONSTANT, EMPTY_PARAMS, LIFTED, Node, type_string
 from funcgrad.errors import (ConcretizationError, ImmutableError, ShapeError,
                              TracerConversionError, TracerLeakError)
 
@@ -177,6 +178,8 @@ class Tracer:
 
 
 _set_trace, _set_node, _set_value = (getattr(Tracer, n).__set__ for n in Tracer.__slots__)
+_new_node = tuple.__new__  # Node(...) without the Python-level __new__ call, on the hot path
+_FLOAT64 = np.dtype(np.float64)
 
 
 class Trace:
@@ -254,9 +257,17 @@ class ConcreteTrace(Trace):
     def process(self, prim, args, params) -> Tracer:
         nodes, values = [], []
         for a in args:
-            n, v = self._operand(a)
-            nodes.append(n)
-            values.append(v)
+            if isinstance(a, Tracer) and a._trace is self:  # the common case, inlined
+                nodes.append(a._node)
+                values.append(a._value)
+            elif type(a) is float:  # the next most common: a Python float constant
+                nodes.append(_new_node(Node, (None, (), EMPTY_PARAMS, (), _FLOAT64, None,
+                                              CONSTANT, a)))
+                values.append(a)
+            else:
+                n, v = self._operand(a)
+                nodes.append(n)
+                values.append(v)
         if self.plain:  # every value is a NumPy array: run the reference directly
             try:
                 value = prim.impl(*values, **params)
@@ -266,10 +277,12 @@ class ConcreteTrace(Trace):
                 raise prim.shape_error(values, params, e) from None
         else:
             value = prim.bind(*values, **params)
-        # user_location(4) skips process, bind_traced and Primitive.bind.
-        node = Node(prim, tuple(nodes), params or EMPTY_PARAMS, value.shape,
-                    value.dtype, user_location(4))
-        self.tape.append((node, values, value))
+        # user_location(3) skips process and Primitive.bind.
+        node = _new_node(Node, (prim, tuple(nodes),
+                                MappingProxyType(params) if params else EMPTY_PARAMS,
+                                value.shape, value.dtype, user_location(3), "op", None))
+        # The tape keeps the plain dict: ``**mappingproxy`` costs three times ``**dict``.
+        self.tape.append((node, values, value, params))
         return Tracer(self, node, value)
 
 
@@ -293,22 +306,10 @@ class AbstractTrace(Trace):
         try:
             shape, dtype = prim.abstract_eval(*avals, **params)
         except ShapeError as e:
-            loc = user_location(4)
+            loc = user_location(3)
             raise ShapeError(f"{e} (at {loc[0]}:{loc[1]})" if loc else str(e)) from None
-        node = Node(prim, tuple(nodes), params or EMPTY_PARAMS, tuple(shape), np.dtype(dtype),
-                    user_location(4))
+        node = Node(prim, tuple(nodes), MappingProxyType(params) if params else EMPTY_PARAMS,
+                    tuple(shape), np.dtype(dtype),
+                    user_location(3))
         self.tape.append(node)
         return Tracer(self, node, None)
-
-
-def bind_traced(prim, args, params):
-    """Record ``prim(*args)`` in the innermost open trace among the operands' traces."""
-    top = None
-    for a in args:
-        if isinstance(a, Tracer):
-            t = a._trace
-            if not t.active:
-                raise t.leak_error()
-            if top is None or t.depth > top.depth:
-                top = t
-    return top.process(prim, args, params)

@@ -16,7 +16,17 @@ from funcgrad.ops import indexing, misc, reductions as red, shape as sh
 
 
 def _swap(fn):
+    prim = getattr(fn, "primitive", None)
+    if prim is not None:  # skip the public wrapper: operators are the hottest path
+        return lambda self, other, bind=prim.bind: bind(other, self)
     return lambda self, other: fn(other, self)
+
+
+def _forward(fn):
+    prim = getattr(fn, "primitive", None)
+    if prim is not None:
+        return lambda self, other, bind=prim.bind: bind(self, other)
+    return lambda self, other: fn(self, other)
 
 
 def _linalg():
@@ -67,10 +77,10 @@ def _numpy_method(fn):
 
 def install() -> None:
     for name, fn in _BINARY.items():
-        setattr(Tracer, f"__{name}__", lambda self, other, fn=fn: fn(self, other))
+        setattr(Tracer, f"__{name}__", _forward(fn))
         setattr(Tracer, f"__r{name}__", _swap(fn))
     for name, fn in _COMPARE.items():
-        setattr(Tracer, f"__{name}__", lambda self, other, fn=fn: fn(self, other))
+        setattr(Tracer, f"__{name}__", _forward(fn))
     Tracer.__rand__ = _swap(ew.logical_and)
     Tracer.__ror__ = _swap(ew.logical_or)
     Tracer.__neg__ = lambda self: ew.negative(self)

@@ -33,10 +33,13 @@ def is_float(x) -> bool:
 
 def unbroadcast(g, like):
     """Sum the cotangent ``g`` over the axes broadcasting added, to ``like``'s shape and dtype."""
+    try:  # the common case first: nothing was broadcast
+        if g.shape == like.shape and g.dtype == like.dtype:
+            return g
+    except AttributeError:
+        pass
     shape = shape_of(like)
     gshape = shape_of(g)
-    if gshape == shape and dtype_of(g) == dtype_of(like):
-        return g
     from funcgrad.ops import misc, reductions, shape as shape_ops
 
     if gshape != shape:
@@ -96,34 +99,38 @@ def elementwise_aval(fn, name):
     return abstract_eval
 
 
-def unary(name: str, fn, deriv=None, *, singular: bool = False, rule=None) -> Primitive:
-    """An elementwise primitive ``fn(x)`` with derivative ``deriv(x, ans)``.
+def unary(name: str, fn, rule=None) -> Primitive:
+    """An elementwise primitive ``fn(x)`` with cotangent rule ``rule(g, ans, x)`` (``None``: not differentiable).
 
-    ``singular`` marks derivatives that can be infinite or NaN (``sqrt`` at 0, ``log`` at
-    negatives): their cotangent uses :func:`safe_mul`, so a zero cotangent stays zero.
-    ``rule(g, ans, x)`` gives the cotangent directly where that is cheaper than ``g * deriv``.
+    Elementwise, the rule is pointwise linear in ``g``, so it maps tangents too: it
+    serves as both the VJP and the JVP rule.
     """
-    prim = Primitive(name, fn, elementwise_aval(fn, name),
-                     differentiable=deriv is not None or rule is not None)
-    if rule is None and deriv is not None:
-        if singular:
-            rule = lambda g, ans, x: safe_mul(g, deriv(x, ans))  # noqa: E731
-        else:
-            rule = lambda g, ans, x: g * deriv(x, ans)  # noqa: E731
+    prim = Primitive(name, fn, elementwise_aval(fn, name), differentiable=rule is not None)
     if rule is not None:
-        # Elementwise: the cotangent rule is pointwise linear in g, so it maps tangents too.
         prim.defvjp(rule)
         prim.defjvp(rule)
     batch_elementwise(prim)
     return prim
 
 
+def _unbroadcasting(d, argnum):
+    def rule(g, ans, x, y):
+        ct = d(g, ans, x, y)
+        like = y if argnum else x
+        try:  # the common case inlined: nothing was broadcast
+            if ct.shape == like.shape and ct.dtype == like.dtype:
+                return ct
+        except AttributeError:
+            pass
+        return unbroadcast(ct, like)
+    return rule
+
+
 def binary(name: str, fn, dx=None, dy=None) -> Primitive:
     """A broadcasting elementwise primitive; ``dx(g, ans, x, y)`` gives the full-shape cotangent."""
     prim = Primitive(name, fn, elementwise_aval(fn, name), differentiable=dx is not None)
     if dx is not None:
-        prim.defvjp(lambda g, ans, x, y: unbroadcast(dx(g, ans, x, y), x),
-                    lambda g, ans, x, y: unbroadcast(dy(g, ans, x, y), y))
+        prim.defvjp(_unbroadcasting(dx, 0), _unbroadcasting(dy, 1))
         prim.defjvp(lambda t, ans, x, y: broadcast_like(dx(t, ans, x, y), ans),
                     lambda t, ans, x, y: broadcast_like(dy(t, ans, x, y), ans))
     batch_elementwise(prim)

@@ -1,8 +1,9 @@
 """Elementwise primitives: arithmetic, transcendental functions, comparisons, ``where``.
 
-Each unary op is one line: the NumPy function and its derivative in terms of the
-input ``x`` and the output ``ans``, written with funcgrad ops so that it
-differentiates again.  Binary ops broadcast; their cotangents are unbroadcast.
+Each unary op is one line: the NumPy function and its cotangent rule
+``(g, ans, x) -> g * f'(x)``, written with funcgrad ops (in terms of the input
+``x`` and the output ``ans``) so that it differentiates again.  Rules whose
+derivative can be infinite use ``safe_mul``, so a zero cotangent stays zero.  Binary ops broadcast; their cotangents are unbroadcast.
 Conventions at non-differentiable points are in ``docs/conventions.md``.
 """
 
@@ -14,40 +15,39 @@ import numpy as np
 
 from funcgrad._core.primitive import Primitive
 from funcgrad.ops._family import (batch_elementwise, binary, broadcast_like, elementwise_aval,
-                                  unary, unbroadcast)
+                                  safe_mul, unary, unbroadcast)
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 # -- unary -----------------------------------------------------------------
-negative_p = unary("negative", np.negative, rule=lambda g, ans, x: -g)
-reciprocal_p = unary("reciprocal", lambda x: np.divide(1, x),
-                     rule=lambda g, ans, x: -g * (ans * ans))
-square_p = unary("square", np.square, lambda x, ans: 2 * x)
-abs_p = unary("abs", np.abs, lambda x, ans: sign(x))
+negative_p = unary("negative", np.negative, lambda g, ans, x: -g)
+reciprocal_p = unary("reciprocal", lambda x: np.divide(1, x), lambda g, ans, x: -g * (ans * ans))
+square_p = unary("square", np.square, lambda g, ans, x: g * 2 * x)
+abs_p = unary("abs", np.abs, lambda g, ans, x: g * sign(x))
 sign_p = unary("sign", np.sign)
-exp_p = unary("exp", np.exp, rule=lambda g, ans, x: g * ans)
-expm1_p = unary("expm1", np.expm1, lambda x, ans: ans + 1)
-log_p = unary("log", np.log, lambda x, ans: 1 / x, singular=True)
-log1p_p = unary("log1p", np.log1p, lambda x, ans: 1 / (x + 1), singular=True)
-log2_p = unary("log2", np.log2, lambda x, ans: 1 / (x * _LN2), singular=True)
-log10_p = unary("log10", np.log10, lambda x, ans: 1 / (x * _LN10), singular=True)
-sqrt_p = unary("sqrt", np.sqrt, lambda x, ans: 0.5 / ans, singular=True)
-cbrt_p = unary("cbrt", np.cbrt, lambda x, ans: 1 / (3 * (ans * ans)), singular=True)
-sin_p = unary("sin", np.sin, lambda x, ans: cos(x))
-cos_p = unary("cos", np.cos, lambda x, ans: -sin(x))
-tan_p = unary("tan", np.tan, lambda x, ans: 1 + ans * ans)
-arcsin_p = unary("arcsin", np.arcsin, lambda x, ans: 1 / sqrt(1 - x * x), singular=True)
-arccos_p = unary("arccos", np.arccos, lambda x, ans: -1 / sqrt(1 - x * x), singular=True)
-arctan_p = unary("arctan", np.arctan, lambda x, ans: 1 / (1 + x * x))
-sinh_p = unary("sinh", np.sinh, lambda x, ans: cosh(x))
-cosh_p = unary("cosh", np.cosh, lambda x, ans: sinh(x))
-tanh_p = unary("tanh", np.tanh, lambda x, ans: 1 - ans * ans)
-arcsinh_p = unary("arcsinh", np.arcsinh, lambda x, ans: 1 / sqrt(x * x + 1))
-arccosh_p = unary("arccosh", np.arccosh, lambda x, ans: 1 / sqrt(x * x - 1), singular=True)
-arctanh_p = unary("arctanh", np.arctanh, lambda x, ans: 1 / (1 - x * x), singular=True)
-floor_p = unary("floor", np.floor, rule=lambda g, ans, x: None)
-ceil_p = unary("ceil", np.ceil, rule=lambda g, ans, x: None)
-round_p = unary("round", np.round, rule=lambda g, ans, x: None)
+exp_p = unary("exp", np.exp, lambda g, ans, x: g * ans)
+expm1_p = unary("expm1", np.expm1, lambda g, ans, x: g * (ans + 1))
+log_p = unary("log", np.log, lambda g, ans, x: safe_mul(g, 1 / x))
+log1p_p = unary("log1p", np.log1p, lambda g, ans, x: safe_mul(g, 1 / (x + 1)))
+log2_p = unary("log2", np.log2, lambda g, ans, x: safe_mul(g, 1 / (x * _LN2)))
+log10_p = unary("log10", np.log10, lambda g, ans, x: safe_mul(g, 1 / (x * _LN10)))
+sqrt_p = unary("sqrt", np.sqrt, lambda g, ans, x: safe_mul(g, 0.5 / ans))
+cbrt_p = unary("cbrt", np.cbrt, lambda g, ans, x: safe_mul(g, 1 / (3 * (ans * ans))))
+sin_p = unary("sin", np.sin, lambda g, ans, x: g * cos(x))
+cos_p = unary("cos", np.cos, lambda g, ans, x: -g * sin(x))
+tan_p = unary("tan", np.tan, lambda g, ans, x: g * (1 + ans * ans))
+arcsin_p = unary("arcsin", np.arcsin, lambda g, ans, x: safe_mul(g, 1 / sqrt(1 - x * x)))
+arccos_p = unary("arccos", np.arccos, lambda g, ans, x: safe_mul(g, -1 / sqrt(1 - x * x)))
+arctan_p = unary("arctan", np.arctan, lambda g, ans, x: g / (1 + x * x))
+sinh_p = unary("sinh", np.sinh, lambda g, ans, x: g * cosh(x))
+cosh_p = unary("cosh", np.cosh, lambda g, ans, x: g * sinh(x))
+tanh_p = unary("tanh", np.tanh, lambda g, ans, x: g * (1 - ans * ans))
+arcsinh_p = unary("arcsinh", np.arcsinh, lambda g, ans, x: g / sqrt(x * x + 1))
+arccosh_p = unary("arccosh", np.arccosh, lambda g, ans, x: safe_mul(g, 1 / sqrt(x * x - 1)))
+arctanh_p = unary("arctanh", np.arctanh, lambda g, ans, x: safe_mul(g, 1 / (1 - x * x)))
+floor_p = unary("floor", np.floor, lambda g, ans, x: None)
+ceil_p = unary("ceil", np.ceil, lambda g, ans, x: None)
+round_p = unary("round", np.round, lambda g, ans, x: None)
 isnan_p = unary("isnan", np.isnan)
 isfinite_p = unary("isfinite", np.isfinite)
 logical_not_p = unary("logical_not", np.logical_not)
@@ -118,6 +118,7 @@ def _public1(prim: Primitive, npname: str):
     def fn(x):
         return prim.bind(x)
     fn.__name__ = fn.__qualname__ = npname
+    fn.primitive = prim
     fn.__doc__ = (f"Elementwise ``numpy.{npname}``, differentiable.\n\n"
                   f"    >>> {npname}(np.array([0.5]))  # doctest: +SKIP\n")
     return fn
@@ -127,6 +128,7 @@ def _public2(prim: Primitive, npname: str):
     def fn(x, y):
         return prim.bind(x, y)
     fn.__name__ = fn.__qualname__ = npname
+    fn.primitive = prim
     fn.__doc__ = (f"Elementwise ``numpy.{npname}`` with broadcasting, differentiable in both "
                   f"operands.\n\n    >>> {npname}(np.ones(2), 2.0)  # doctest: +SKIP\n")
     return fn

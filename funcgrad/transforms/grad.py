@@ -29,7 +29,7 @@ def backward_pass(tape: list, seeds: list[tuple[Any, Any]]) -> dict:
     for node, ct in seeds:
         prev = cts.get(node)
         cts[node] = ct if prev is None else prev + ct
-    for node, args, ans in reversed(tape):
+    for node, args, ans, params in reversed(tape):
         g = cts.pop(node, None)
         if g is None:
             continue
@@ -40,9 +40,9 @@ def backward_pass(tape: list, seeds: list[tuple[Any, Any]]) -> dict:
                 continue
             if rules is not None:  # the common case, inlined
                 rule = rules[i] if i < len(rules) else None
-                ct = None if rule is None else rule(g, ans, *args, **node.params)
+                ct = None if rule is None else rule(g, ans, *args, **params)
             else:
-                ct = prim.vjp(i, g, ans, args, node.params)
+                ct = prim.vjp(i, g, ans, args, params)
             if ct is None:
                 continue
             if ct.shape != inp.shape:  # a broken rule must fail loudly, not silently broadcast

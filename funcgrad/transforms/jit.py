@@ -1,0 +1,275 @@
+"""``jit``: trace once per input signature, optimise the graph, run the compiled executable.
+
+The signature of a call is the pytree structure of its dynamic arguments, each
+leaf's shape and dtype, and the values of the static arguments.  A new
+signature traces the function abstractly (:class:`AbstractTrace`), optimises
+the graph and compiles it with the chosen backend; calls with a known
+signature run the cached executable.  Each retrace records *why* it happened
+(which argument's shape, dtype, structure or static value changed), and a
+function that keeps retracing gets a warning naming the argument.
+
+When an argument is a tracer of an enclosing transformation (``grad(jit(f))``,
+``vmap(jit(f))``), the cached graph is inlined into that trace instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import warnings
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+from funcgrad import tree
+from funcgrad._core.graph import Graph, Node
+from funcgrad._core.interpret import eval_graph
+from funcgrad._core.trace import AbstractTrace, Tracer
+from funcgrad.errors import ArgumentError
+from funcgrad.transforms._args import as_array_leaf
+
+#: Warn when one jitted function has been traced more than this many times.
+RETRACE_WARNING_THRESHOLD = 10
+
+
+class RetraceWarning(UserWarning):
+    """A jitted function keeps being retraced because an argument's signature keeps changing."""
+
+
+class CacheInfo(NamedTuple):
+    """What :meth:`Jitted.cache_info` reports."""
+
+    hits: int
+    misses: int
+    size: int
+    retraces: tuple[str, ...]  # one reason per miss after the first
+
+
+class _Signature(NamedTuple):
+    tree: Any
+    avals: tuple
+    static: tuple
+
+
+class Jitted:
+    """A function compiled by :func:`jit`; call it like the original."""
+
+    def __init__(self, fun, static_argnums, static_argnames, backend, warn_after):
+        self.fun = fun
+        self.static_argnums = tuple(sorted(static_argnums))
+        self.static_argnames = tuple(static_argnames)
+        self.backend = backend
+        self.warn_after = warn_after
+        self._cache: dict = {}
+        self._lock = threading.Lock()
+        self._hits = 0
+        self._misses = 0
+        self._reasons: list[str] = []
+        self._last: _Signature | None = None
+        self._warned = False
+        try:
+            self._names = list(inspect.signature(fun).parameters)
+        except (TypeError, ValueError):
+            self._names = []
+        self.__name__ = getattr(fun, "__name__", "f")
+        self.__doc__ = getattr(fun, "__doc__", None)
+        self.__wrapped__ = fun
+
+    # -- signatures ------------------------------------------------------------
+    def _split(self, args, kwargs):
+        for n in self.static_argnums:
+            if n >= len(args):
+                raise ArgumentError(f"jit({self.__name__}): static_argnums contains {n}, but "
+                                    f"the function was called with {len(args)} positional "
+                                    "arguments")
+        dynamic = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
+        static = tuple((f"#{i}", args[i]) for i in self.static_argnums)
+        dyn_kwargs = {}
+        for k, v in kwargs.items():
+            if k in self.static_argnames:
+                static += ((k, v),)
+            else:
+                dyn_kwargs[k] = v
+        for name, value in static:
+            try:
+                hash(value)
+            except TypeError:
+                raise ArgumentError(f"jit({self.__name__}): static argument {self._arg_name(name)} "
+                                    f"must be hashable, got {type(value).__name__}") from None
+        return dynamic, dyn_kwargs, static
+
+    def _arg_name(self, key) -> str:
+        if isinstance(key, str) and key.startswith("#"):
+            i = int(key[1:])
+            return f"{i} ({self._names[i]!r})" if i < len(self._names) else str(i)
+        return repr(key)
+
+    def _signature(self, leaves, treedef, static) -> _Signature:
+        avals = tuple((tuple(np.shape(x)), np.dtype(x.dtype)) for x in leaves)
+        return _Signature(treedef, avals, static)
+
+    def _why(self, new: _Signature) -> str:
+        """Which argument changed since the previous signature, in words."""
+        old = self._last
+        if old is None:
+            return "first call"
+        if old.static != new.static:
+            for (k, a), (k2, b) in zip(old.static, new.static):
+                if a != b or k != k2:
+                    return f"static argument {self._arg_name(k)} changed from {a!r} to {b!r}"
+            return f"static arguments changed from {old.static!r} to {new.static!r}"
+        if old.tree != new.tree:
+            return f"argument structure changed from {old.tree} to {new.tree}"
+        for i, ((s1, d1), (s2, d2)) in enumerate(zip(old.avals, new.avals)):
+            what = self._leaf_owner(new.tree, i)
+            if s1 != s2:
+                return f"{what} changed shape from {s1} to {s2}"
+            if d1 != d2:
+                return f"{what} changed dtype from {d1} to {d2}"
+        return "signature changed"
+
+    def _leaf_owner(self, treedef, i) -> str:
+        """Name the dynamic argument that holds flat leaf ``i``."""
+        args_tree = tree.unflatten(treedef, list(range(treedef.num_leaves)))
+        dyn_args, dyn_kwargs = args_tree
+        positions = [n for n in range(len(dyn_args) + len(self.static_argnums))
+                     if n not in self.static_argnums]
+        for pos, sub in zip(positions, dyn_args):
+            if i in tree.leaves(sub):
+                name = self._names[pos] if pos < len(self._names) else None
+                return f"argument {pos}" + (f" ({name!r})" if name else "")
+        for k, sub in dyn_kwargs.items():
+            if i in tree.leaves(sub):
+                return f"argument {k!r}"
+        return f"leaf {i}"
+
+    # -- tracing -------------------------------------------------------------------
+    def _trace(self, dynamic, dyn_kwargs, static, leaves, treedef):
+        static_pos = {int(k[1:]): v for k, v in static if k.startswith("#")}
+        static_kw = {k: v for k, v in static if not k.startswith("#")}
+        with AbstractTrace(f"jit({self.__name__})") as trace:
+            tracers = [trace.new_input(np.shape(x), x.dtype) for x in leaves]
+            dyn_args, kw = tree.unflatten(treedef, tracers)
+            it = iter(dyn_args)
+            n = len(dyn_args) + len(static_pos)
+            full = [static_pos[i] if i in static_pos else next(it) for i in range(n)]
+            out = self.fun(*full, **kw, **static_kw)
+            out_leaves, out_tree = tree.flatten(out)
+        outputs = []
+        for leaf in out_leaves:
+            if isinstance(leaf, Tracer) and leaf._trace is trace:
+                outputs.append(leaf._node)
+            else:
+                outputs.append(Node.constant(np.asarray(as_array_leaf(leaf, "an output leaf",
+                                                                      "jit")), copy=True))
+        lifted = [t for t, _ in trace.lifted.values()]
+        inputs = [t._node for t in tracers] + [node for _, node in trace.lifted.values()]
+        return Graph(inputs, outputs, treedef, out_tree), lifted
+
+    def _compile(self, graph):
+        from funcgrad.backends import get_backend
+        from funcgrad.optimize import optimize
+
+        return get_backend(self.backend).compile(optimize(graph))
+
+    def lower(self, *args, **kwargs) -> Graph:
+        """The optimised graph this function runs for these arguments (traces if needed)."""
+        from funcgrad.optimize import optimize
+
+        dynamic, dyn_kwargs, static = self._split(args, kwargs)
+        leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
+        leaves = [as_array_leaf(x, f"leaf {i} of the arguments {treedef}", self.__name__)
+                  for i, x in enumerate(leaves)]
+        graph, _ = self._trace(dynamic, dyn_kwargs, static, leaves, treedef)
+        return optimize(graph)
+
+    # -- calling --------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        dynamic, dyn_kwargs, static = self._split(args, kwargs)
+        leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
+        leaves = [as_array_leaf(x, f"leaf {i} of the arguments {treedef}", f"jit({self.__name__})")
+                  for i, x in enumerate(leaves)]
+        sig = self._signature(leaves, treedef, static)
+        entry = self._cache.get(sig)
+        if entry is None:
+            with self._lock:
+                entry = self._cache.get(sig)
+                if entry is None:
+                    entry = self._miss(sig, dynamic, dyn_kwargs, static, leaves, treedef)
+                else:
+                    self._hits += 1
+        else:
+            with self._lock:
+                self._hits += 1
+        graph, executable, lifted = entry
+        if lifted or any(isinstance(x, Tracer) for x in leaves):
+            # Inside another transformation (or closing over its tracers): inline the graph.
+            outs = eval_graph(graph, list(leaves) + lifted)
+        else:
+            outs = executable(leaves)
+        return tree.unflatten(graph.out_tree, outs)
+
+    def _miss(self, sig, dynamic, dyn_kwargs, static, leaves, treedef):
+        reason = self._why(sig)
+        self._misses += 1
+        if self._last is not None:
+            self._reasons.append(reason)
+        self._last = sig
+        graph, lifted = self._trace(dynamic, dyn_kwargs, static, leaves, treedef)
+        if lifted:  # closes over tracers of an enclosing trace: valid for this call only
+            return graph, None, lifted
+        entry = (graph, self._compile(graph), [])
+        self._cache[sig] = entry
+        limit = self.warn_after if self.warn_after is not None else RETRACE_WARNING_THRESHOLD
+        if self._misses > limit and not self._warned:
+            self._warned = True
+            warnings.warn(f"jit({self.__name__}) has been traced {self._misses} times; the "
+                          f"latest retrace: {reason}. Pass arguments with a fixed shape and "
+                          "dtype, or mark arguments that change static (static_argnums).",
+                          RetraceWarning, stacklevel=4)
+        return entry
+
+    def cache_info(self) -> CacheInfo:
+        """Hits, misses, cache size, and the reason for each retrace.
+
+        >>> import funcgrad.numpy as fnp
+        >>> f = jit(lambda x: fnp.sum(x))
+        >>> _ = f(np.ones(2)); _ = f(np.ones(2)); _ = f(np.ones(3))
+        >>> f.cache_info()
+        CacheInfo(hits=1, misses=2, size=2, retraces=("argument 0 ('x') changed shape from (2,) to (3,)",))
+        """
+        with self._lock:
+            return CacheInfo(self._hits, self._misses, len(self._cache), tuple(self._reasons))
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def __repr__(self) -> str:
+        return f"<jit {self.__name__} backend={self.backend or 'default'}>"
+
+
+def jit(f: Callable | None = None, static_argnums: int | tuple[int, ...] = (),
+        static_argnames: str | tuple[str, ...] = (), backend: str | None = None,
+        warn_after: int | None = None):
+    """Compile ``f``: trace once per input signature, optimise, and cache the executable.
+
+    ``static_argnums``/``static_argnames`` name arguments whose *values* (hashable)
+    are part of the signature, so Python control flow may depend on them.
+    ``backend`` is ``"numba"`` (the default when numba imports) or ``"numpy"``.
+    Usable as ``@jit`` or ``@jit(static_argnums=1)``.
+
+    >>> import funcgrad.numpy as fnp
+    >>> f = jit(lambda x: fnp.tanh(2.0 * x + 1.0))
+    >>> f(np.zeros(2))
+    array([0.76159416, 0.76159416])
+    """
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    if isinstance(static_argnames, str):
+        static_argnames = (static_argnames,)
+
+    def wrap(fun):
+        return Jitted(fun, static_argnums, static_argnames, backend, warn_after)
+
+    return wrap if f is None else wrap(f)
