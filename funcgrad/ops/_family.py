@@ -106,6 +106,7 @@ def unary(name: str, fn, rule=None) -> Primitive:
     serves as both the VJP and the JVP rule.
     """
     prim = Primitive(name, fn, elementwise_aval(fn, name), differentiable=rule is not None)
+    prim.elementwise = True  # pointwise and broadcasting: the optimiser may fuse it
     if rule is not None:
         prim.defvjp(rule)
         prim.defjvp(rule)
@@ -129,6 +130,7 @@ def _unbroadcasting(d, argnum):
 def binary(name: str, fn, dx=None, dy=None) -> Primitive:
     """A broadcasting elementwise primitive; ``dx(g, ans, x, y)`` gives the full-shape cotangent."""
     prim = Primitive(name, fn, elementwise_aval(fn, name), differentiable=dx is not None)
+    prim.elementwise = True  # pointwise and broadcasting: the optimiser may fuse it
     if dx is not None:
         prim.defvjp(_unbroadcasting(dx, 0), _unbroadcasting(dy, 1))
         prim.defjvp(lambda t, ans, x, y: broadcast_like(dx(t, ans, x, y), ans),

@@ -79,6 +79,20 @@ multiply_p = binary("multiply", np.multiply,
 divide_p = binary("divide", np.true_divide,
                   lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y)
 power_p = binary("power", np.power, _pow_dx, _pow_dy)
+
+
+def _integer_pow_rule(g, ans, x, y):
+    if y == 0:
+        return g * 0
+    if y == 1:
+        return g
+    if y == 2:
+        return g * (2 * x)
+    return g * (y * integer_pow_p.bind(x, y=y - 1))
+
+
+# x ** n for a Python int n: cheaper rules than power's (no exponent cotangent, no guards).
+integer_pow_p = unary("integer_pow", lambda x, y: np.power(x, y), _integer_pow_rule)
 maximum_p = binary("maximum", np.maximum, _max_dx, lambda g, ans, x, y: _max_dx(g, ans, y, x))
 minimum_p = binary("minimum", np.minimum, _min_dx, lambda g, ans, x, y: _min_dx(g, ans, y, x))
 arctan2_p = binary("arctan2", np.arctan2,
@@ -104,6 +118,7 @@ mod_p = binary("mod", np.mod, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * 
 
 # -- where -----------------------------------------------------------------
 select_p = Primitive("where", np.where, elementwise_aval(np.where, "where"))
+select_p.elementwise = True  # pointwise and broadcasting: the optimiser may fuse it
 select_p.defvjp(None,
                 lambda g, ans, c, x, y: unbroadcast(where(c, g, 0), x),
                 lambda g, ans, c, x, y: unbroadcast(where(c, 0, g), y))
@@ -169,7 +184,22 @@ add = _public2(add_p, "add")
 subtract = _public2(subtract_p, "subtract")
 multiply = _public2(multiply_p, "multiply")
 divide = _public2(divide_p, "divide")
-power = _public2(power_p, "power")
+
+
+def power(x, y):
+    """Elementwise ``numpy.power`` with broadcasting, differentiable in both operands.
+
+    A Python ``int`` exponent uses a dedicated primitive whose rules skip the
+    exponent's derivative; integer powers of negative bases have finite gradients.
+
+    >>> power(np.array([2.0, 3.0]), 2)
+    array([4., 9.])
+    """
+    if type(y) is int:
+        return integer_pow_p.bind(x, y=y)
+    return power_p.bind(x, y)
+
+
 maximum = _public2(maximum_p, "maximum")
 minimum = _public2(minimum_p, "minimum")
 arctan2 = _public2(arctan2_p, "arctan2")

@@ -14,7 +14,7 @@ import numpy as np
 
 from funcgrad._core.primitive import Primitive, Tracer
 from funcgrad.errors import ShapeError
-from funcgrad.ops._family import dtype_of, shape_of, unbroadcast
+from funcgrad.ops._family import batch_size, dtype_of, shape_of, unbroadcast
 
 
 class _ArraySlot:
@@ -108,21 +108,170 @@ def _scatter_aval(operand, updates, *arrays, index):
     return shape_of(operand), np.result_type(dtype_of(operand))
 
 
+# -- batching ------------------------------------------------------------------
+# NumPy places the dimensions of the advanced indices (index arrays, and ints when
+# any array is present) where the first one stands when they are adjacent, and in
+# front of the result when anything (a slice, None, an Ellipsis) separates them.
+def _advanced(static) -> list[int]:
+    """Positions in ``static`` of the advanced entries (only meaningful when it holds arrays)."""
+    return [k for k, s in enumerate(static) if s is ARRAY or type(s) is int]
+
+
+def _adjacent(static) -> bool:
+    adv = _advanced(static)
+    return adv[-1] - adv[0] + 1 == len(adv)
+
+
+def _leading_dims(static, ndim: int, k: int) -> tuple[int, int]:
+    """``(axes of x, axes of the result)`` that the entries before position ``k`` account for."""
+    consumed = sum(1 for s in static if s is not None and s is not Ellipsis)
+    x_axes = out_axes = 0
+    for s in static[:k]:
+        if s is Ellipsis:
+            x_axes += ndim - consumed
+            out_axes += ndim - consumed
+        elif s is None:
+            out_axes += 1
+        else:  # a slice (ints before the first advanced entry cannot occur with arrays)
+            x_axes += 1
+            out_axes += 1
+    return x_axes, out_axes
+
+
+def _batch_index(x, xdim, arrays, adims, static, size):
+    """Rewrite ``x[static]`` for a batch: ``(x, arrays, static, x_axis, out_axis)``.
+
+    ``x`` (batched along ``xdim``, or unbatched) and the index arrays (batched along
+    ``adims``) become one index into the batched ``x``, whose batch axis is then
+    ``x_axis``; the batch axis of the result is ``out_axis``.
+    """
+    from funcgrad.ops.shape import moveaxis, reshape
+
+    if all(d is None for d in adims):
+        # Only x is batched: a full slice over its batch axis, moved to the front.
+        x = moveaxis(x, xdim, 0)
+        if arrays and not _adjacent(static):  # the advanced dims go first, the batch after
+            out_axis = len(np.broadcast_shapes(*[shape_of(a) for a in arrays]))
+        else:
+            out_axis = 0
+        return x, list(arrays), (slice(None),) + tuple(static), 0, out_axis
+    # Batched index arrays: the batch axis becomes the leading axis of the broadcast
+    # index arrays, and a batched x is indexed along its batch axis by arange(size).
+    rank = max(len(shape_of(a)) - (d is not None) for a, d in zip(arrays, adims))
+    new_arrays = []
+    for a, d in zip(arrays, adims):
+        if d is not None:
+            a = moveaxis(a, d, 0)
+            s = shape_of(a)
+            a = reshape(a, s[:1] + (1,) * (rank - len(s) + 1) + s[1:])
+        new_arrays.append(a)
+    k = _advanced(static)[0]
+    ndim = len(shape_of(x)) - (xdim is not None)
+    x_axis, before = _leading_dims(static, ndim, k)
+    out_axis = before if _adjacent(static) else 0
+    if xdim is None:
+        return x, new_arrays, tuple(static), None, out_axis
+    # Just before the first advanced entry, so the advanced block stays where it was.
+    x = moveaxis(x, xdim, x_axis)
+    batch_index = np.arange(size).reshape((size,) + (1,) * rank)
+    return (x, [batch_index] + new_arrays, static[:k] + (ARRAY,) + static[k:], x_axis,
+            out_axis)
+
+
+def _gather_batch(values, dims, index):
+    x, *arrays = values
+    x, arrays, index, _, out_axis = _batch_index(x, dims[0], arrays, dims[1:], index,
+                                                 batch_size(values, dims))
+    return gather_p.bind(x, *arrays, index=index), out_axis
+
+
+def _indexed_shape(x, arrays, static) -> tuple[int, ...]:
+    """The shape of ``x[static]`` with these index arrays, from zero-stride dummies."""
+    dummy = np.broadcast_to(np.zeros((), np.int8), shape_of(x))
+    idx = [np.broadcast_to(np.zeros((), np.intp), shape_of(a)) for a in arrays]
+    return np.shape(dummy[fill_index(static, idx)])
+
+
+def _align_updates(updates, udim, shape, out_axis, size):
+    """Updates for a batched scatter: broadcastable to the batched indexed ``shape``, with
+    their batch axis (a unit axis if they are unbatched) at ``out_axis``."""
+    from funcgrad.ops.shape import moveaxis, reshape
+
+    rank = len(shape) - 1  # of one example's indexed shape
+    s = shape_of(updates)
+    if udim is None and not s:
+        return updates  # a scalar broadcasts anywhere
+    if udim is not None:
+        updates = moveaxis(updates, udim, 0)
+        s = shape_of(updates)[1:]
+    if len(s) > rank and all(n == 1 for n in s[:len(s) - rank]):
+        s = s[len(s) - rank:]  # NumPy ignores leading unit axes of the values
+    s = (1,) * (rank - len(s)) + s
+    if udim is None:
+        return reshape(updates, s[:out_axis] + (1,) + s[out_axis:])
+    return moveaxis(reshape(updates, (size,) + s), 0, out_axis)
+
+
+def _scatter_batch(prim):
+    def rule(values, dims, index):
+        from funcgrad.ops.shape import broadcast_to, expand_dims
+
+        operand, updates, *arrays = values
+        size = batch_size(values, dims)
+        odim = dims[0]
+        if odim is None:  # every example starts from the same operand
+            operand = broadcast_to(expand_dims(operand, 0), (size,) + tuple(shape_of(operand)))
+            odim = 0
+        operand, arrays, index, x_axis, out_axis = _batch_index(operand, odim, arrays, dims[2:],
+                                                                index, size)
+        shape = _indexed_shape(operand, arrays, index)
+        updates = _align_updates(updates, dims[1], shape, out_axis, size)
+        return prim.bind(operand, updates, *arrays, index=index), x_axis
+
+    prim.defbatch(rule)
+
+
+# -- forward mode -------------------------------------------------------------
+def _scatter_jvp(prim, zero_updates):
+    """The scatters are linear in (operand, updates) jointly: scatter the tangents."""
+    def rule(primals, tangents, index):
+        operand, _, *arrays = primals
+        t_operand, t_updates = tangents[:2]
+        ans = prim.bind(*primals, index=index)
+        if t_updates is None:
+            if t_operand is None:
+                return ans, None
+            if zero_updates is None:  # adding zeros: the operand's tangent passes through
+                return ans, t_operand
+            t_updates = zero_updates
+        if t_operand is None:
+            t_operand = np.zeros(shape_of(operand), dtype_of(ans))
+        return ans, prim.bind(t_operand, t_updates, *arrays, index=index)
+
+    prim.defjvp_full(rule)
+
+
 gather_p = Primitive("getitem", _gather)
 gather_p.defvjp_argnum(lambda i, g, ans, x, *arrays, index: None if i else
                        scatter_add_p.bind(np.zeros(shape_of(x), dtype_of(x)), g, *arrays, index=index))
+gather_p.defjvp(lambda t, ans, x, *arrays, index: gather_p.bind(t, *arrays, index=index))
+gather_p.defbatch(_gather_batch)
 
 scatter_add_p = Primitive("scatter_add", _scatter_add, _scatter_aval)
 scatter_add_p.defvjp_argnum(lambda i, g, ans, operand, updates, *arrays, index:
                             g if i == 0 else
                             unbroadcast(gather_p.bind(g, *arrays, index=index), updates) if i == 1
                             else None)
+_scatter_jvp(scatter_add_p, None)
+_scatter_batch(scatter_add_p)
 
 scatter_set_p = Primitive("scatter_set", _scatter_set, _scatter_aval)
 scatter_set_p.defvjp_argnum(lambda i, g, ans, operand, updates, *arrays, index:
                             scatter_set_p.bind(g, 0, *arrays, index=index) if i == 0 else
                             unbroadcast(gather_p.bind(g, *arrays, index=index), updates) if i == 1
                             else None)
+_scatter_jvp(scatter_set_p, 0)
+_scatter_batch(scatter_set_p)
 
 
 def getitem(x, index):
@@ -184,12 +333,12 @@ class _AtIndexer:
     def __init__(self, x):
         object.__setattr__(self, "_x", x)
 
-    def __getitem__(self, index) -> "_AtUpdate":
+    def __getitem__(self, index) -> _AtUpdate:
         return _AtUpdate(self._x, index)
 
 
 class _AtUpdate:
-    __slots__ = ("_x", "_index")
+    __slots__ = ("_index", "_x")
 
     def __init__(self, x, index):
         object.__setattr__(self, "_x", x)

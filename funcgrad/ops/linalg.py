@@ -102,9 +102,51 @@ def _matmul_db(g, ans, a, b):
     return _drop_promoted(matmul(_mT(a2), g2), b)
 
 
+def _front(x, d):
+    """``x`` with its batch axis ``d`` moved to the front (unbatched ``x`` as it is)."""
+    return x if d is None else sh.moveaxis(x, d, 0)
+
+
+def _align_batch(values, batched):
+    """Pad the batched operands (batch axis first) with unit axes after the batch axis, so
+    that under NumPy's right-aligned broadcasting every batch axis lines up with the
+    leading one and unbatched operands broadcast over it."""
+    rank = builtins.max(len(shape_of(v)) - b for v, b in zip(values, batched))
+    out = []
+    for v, b in zip(values, batched):
+        s = shape_of(v)
+        if b and len(s) - 1 < rank:
+            v = sh.reshape(v, s[:1] + (1,) * (rank - len(s) + 1) + s[1:])
+        out.append(v)
+    return out
+
+
+def _logical_ndim(x, d) -> int:
+    return len(shape_of(x)) - (d is not None)
+
+
+def _matmul_batch(values, dims):
+    # A logically 1-D operand is promoted to a matrix first, so that its batch axis is
+    # not taken for a matrix axis; the promoted axis is dropped from the result.
+    (a, b), (da, db) = values, dims
+    a_vec, b_vec = _logical_ndim(a, da) == 1, _logical_ndim(b, db) == 1
+    a, b = _front(a, da), _front(b, db)
+    if a_vec:
+        a = sh.expand_dims(a, -2)
+    if b_vec:
+        b = sh.expand_dims(b, -1)
+    a, b = _align_batch([a, b], [da is not None, db is not None])
+    out = matmul_p.bind(a, b)
+    if a_vec or b_vec:
+        s = shape_of(out)
+        out = sh.reshape(out, s[:-2] + (() if a_vec else s[-2:-1]) + (() if b_vec else s[-1:]))
+    return out, 0
+
+
 matmul_p = Primitive("matmul", _checked(np.matmul, _matmul_aval), _matmul_aval)
 matmul_p.defvjp(_matmul_da, _matmul_db)
 matmul_p.defjvp(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t))
+matmul_p.defbatch(_matmul_batch)
 
 
 def matmul(a, b):
@@ -168,9 +210,22 @@ def _einsum_jvp(primals, tangents, subscripts):
     return einsum_p.bind(*primals, subscripts=subscripts), out
 
 
+def _einsum_batch(values, dims, subscripts):
+    # A fresh index for the batch axis, where it is in each batched operand and first in
+    # the output; unbatched operands lack it, so einsum broadcasts them over the batch.
+    ins, out = _split_subscripts(subscripts)
+    letter = next((c for c in string.ascii_letters if c not in subscripts), None)
+    if letter is None:
+        raise ArgumentError(f"vmap of einsum {subscripts!r}: every index letter is taken, "
+                            "none is left for the batch axis")
+    terms = [t if d is None else t[:d] + letter + t[d:] for t, d in zip(ins, dims)]
+    return einsum_p.bind(*values, subscripts=",".join(terms) + "->" + letter + out), 0
+
+
 einsum_p = Primitive("einsum", _einsum_impl, _einsum_aval)
 einsum_p.defvjp_argnum(_einsum_vjp)
 einsum_p.defjvp_full(_einsum_jvp)
+einsum_p.defbatch(_einsum_batch)
 
 
 def _permutation(ins: list[str], out: str) -> tuple[int, ...] | None:
@@ -462,27 +517,59 @@ def _solve_cotangents(g, ans, a, b):
     return unbroadcast(a_bar, a), unbroadcast(b_bar, b)
 
 
+def _stacked_batch(prim):
+    """inv, det and slogdet act on stacks of matrices: a batch axis among the leading
+    (stack) axes stays where it is, one among the matrix axes moves to the front."""
+    def rule(values, dims):
+        (a,), (d,) = values, dims
+        if d >= len(shape_of(a)) - 2:
+            a, d = sh.moveaxis(a, d, 0), 0
+        return prim.bind(a), d
+
+    prim.defbatch(rule)
+
+
+def _solve_batch(values, dims):
+    # With a batch axis, a logically 1-D b would read as a stack of matrices: make it an
+    # (M, 1) matrix and drop that axis from the result.
+    (a, b), (da, db) = values, dims
+    b_vec = _logical_ndim(b, db) == 1
+    a, b = _front(a, da), _front(b, db)
+    if b_vec:
+        b = sh.expand_dims(b, -1)
+    a, b = _align_batch([a, b], [da is not None, db is not None])
+    out = solve_p.bind(a, b)
+    if b_vec:
+        out = sh.reshape(out, shape_of(out)[:-1])
+    return out, 0
+
+
 inv_p = Primitive("inv", _checked(np.linalg.inv, _inv_aval), _inv_aval)
 inv_p.defvjp(lambda g, ans, a: -matmul(_mT(ans), matmul(g, _mT(ans))))
 inv_p.defjvp(lambda t, ans, a: -matmul(ans, matmul(t, ans)))
+_stacked_batch(inv_p)
 
 det_p = Primitive("det", _checked(np.linalg.det, _batch_aval("det")), _batch_aval("det"))
 det_p.defvjp(lambda g, ans, a: _matrix_of(g * ans) * _mT(inv(a)))
 det_p.defjvp(lambda t, ans, a: ans * _trace_product(_mT(inv(a)), t))
+_stacked_batch(det_p)
 
 logabsdet_p = Primitive("logabsdet", _checked(lambda a: np.linalg.slogdet(a)[1],
                                               _batch_aval("slogdet")), _batch_aval("slogdet"))
 logabsdet_p.defvjp(lambda g, ans, a: _matrix_of(g) * _mT(inv(a)))
 logabsdet_p.defjvp(lambda t, ans, a: _trace_product(_mT(inv(a)), t))
+_stacked_batch(logabsdet_p)
 
 slogdet_sign_p = Primitive("slogdet_sign", _checked(lambda a: np.linalg.slogdet(a)[0],
                                                     _batch_aval("slogdet")),
                            _batch_aval("slogdet"), differentiable=False)
+_stacked_batch(slogdet_sign_p)
 
 solve_p = Primitive("solve", _checked(np.linalg.solve, _solve_aval), _solve_aval)
 solve_p.defvjp(lambda g, ans, a, b: _solve_cotangents(g, ans, a, b)[0],
                lambda g, ans, a, b: _solve_cotangents(g, ans, a, b)[1])
 solve_p.defjvp(_solve_tangent_a, lambda t, ans, a, b: solve(a, t))
+solve_p.defbatch(_solve_batch)
 
 
 class SlogdetResult(NamedTuple):

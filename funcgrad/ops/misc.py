@@ -10,9 +10,20 @@ from funcgrad.ops._family import is_float, shape_of
 convert_p = Primitive("convert", lambda x, dtype: np.asarray(x).astype(dtype),
                       lambda x, dtype: (shape_of(x), np.dtype(dtype)))
 convert_p.defvjp(lambda g, ans, x, dtype: astype(g, x.dtype) if is_float(x) else None)
+convert_p.defjvp(lambda t, ans, x, dtype: astype(t, dtype) if np.dtype(dtype).kind in "fc" else None)
 
 stop_gradient_p = Primitive("stop_gradient", lambda x: x, lambda x: (shape_of(x), x.dtype))
 stop_gradient_p.defvjp(lambda g, ans, x: None)
+stop_gradient_p.defjvp(lambda t, ans, x: None)
+
+
+def _batch_pointwise(prim: Primitive) -> None:
+    """A one-operand elementwise op acts on the whole batch as is; the batch axis stays put."""
+    prim.defbatch(lambda values, dims, **params: (prim.bind(*values, **params), dims[0]))
+
+
+_batch_pointwise(convert_p)
+_batch_pointwise(stop_gradient_p)
 
 
 def astype(x, dtype):

@@ -14,6 +14,7 @@ import numpy as np
 from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ShapeError
 from funcgrad.ops import elementwise as ew
+from funcgrad.ops import misc
 from funcgrad.ops import shape as sh
 from funcgrad.ops._family import dtype_of, safe_mul, shape_of
 
@@ -53,6 +54,16 @@ def _expand_back(g, x, axis, keepdims):
     return g
 
 
+def _batch_reduction(prim: Primitive) -> None:
+    """Batch a reduction in one call: the reduced axes step over the batch axis, which stays put."""
+    def rule(values, dims, axis, keepdims):
+        (x,), (d,) = values, dims
+        out_dim = d if keepdims else d - builtins.sum(a < d for a in axis)
+        return prim.bind(x, axis=tuple(a + (a >= d) for a in axis), keepdims=keepdims), out_dim
+
+    prim.defbatch(rule)
+
+
 def _sum_vjp(g, ans, x, axis, keepdims):
     return sh.broadcast_to(_expand_back(g, x, axis, keepdims), shape_of(x))
 
@@ -64,6 +75,8 @@ def _sum_dtype(dt):
 sum_p = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
                   _reduce_aval(_sum_dtype))
 sum_p.defvjp(_sum_vjp)
+sum_p.defjvp(lambda t, ans, x, **params: sum_p.bind(t, **params))
+_batch_reduction(sum_p)
 
 
 def _extremum_vjp(g, ans, x, axis, keepdims):
@@ -74,17 +87,30 @@ def _extremum_vjp(g, ans, x, axis, keepdims):
     return _expand_back(g, x, axis, keepdims) * (mask / count)
 
 
+def _extremum_jvp(t, ans, x, axis, keepdims):
+    # The mean of the tangents at the tied extrema: the transpose of the VJP's even split.
+    mask = ew.equal(x, _expand_back(ans, x, axis, keepdims))
+    count = misc.astype(sum(mask, axis=axis, keepdims=keepdims), dtype_of(t))
+    return sum(ew.where(mask, t, 0), axis=axis, keepdims=keepdims) / count
+
+
 max_p = Primitive("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
                   _reduce_aval(lambda dt: dt))
 max_p.defvjp(_extremum_vjp)
+max_p.defjvp(_extremum_jvp)
+_batch_reduction(max_p)
 min_p = Primitive("min", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
                   _reduce_aval(lambda dt: dt))
 min_p.defvjp(_extremum_vjp)
+min_p.defjvp(_extremum_jvp)
+_batch_reduction(min_p)
 
 
-def _prod_vjp(g, ans, x, axis, keepdims):
-    # d prod / d x_i is the product of all the *other* elements: computed with exclusive
-    # cumulative products from both ends, so zeros in x are handled exactly.
+def _prod_others(x, axis):
+    """d prod / d x_i, the product of all the *other* elements, in ``x``'s shape.
+
+    Computed with exclusive cumulative products from both ends, so zeros in x are exact.
+    """
     shape = shape_of(x)
     kept = [i for i in range(len(shape)) if i not in axis]
     xt = sh.transpose(x, tuple(kept) + axis)
@@ -94,39 +120,65 @@ def _prod_vjp(g, ans, x, axis, keepdims):
     left = sh.concatenate([ones, cumprod(flat[..., :-1], axis=-1)], axis=-1)
     right = sh.flip(sh.concatenate([ones, cumprod(sh.flip(flat, -1)[..., :-1], axis=-1)], axis=-1), -1)
     others = sh.reshape(left * right, shape_of(xt))
-    inverse = tuple(np.argsort(tuple(kept) + axis))
-    return _expand_back(g, x, axis, keepdims) * sh.transpose(others, inverse)
+    inverse = tuple(int(i) for i in np.argsort(tuple(kept) + axis))
+    return sh.transpose(others, inverse)
 
 
 prod_p = Primitive("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
                    _reduce_aval(_sum_dtype))
-prod_p.defvjp(_prod_vjp)
+prod_p.defvjp(lambda g, ans, x, axis, keepdims:
+              _expand_back(g, x, axis, keepdims) * _prod_others(x, axis))
+prod_p.defjvp(lambda t, ans, x, axis, keepdims:
+              sum(t * _prod_others(x, axis), axis=axis, keepdims=keepdims))
+_batch_reduction(prod_p)
 
 
 def _scan_aval(x, axis):
     return shape_of(x), _sum_dtype(dtype_of(x))
 
 
+def _batch_scan(prim: Primitive) -> None:
+    """Batch a cumulative op in one call: its axis steps over the batch axis."""
+    def rule(values, dims, axis):
+        (x,), (d,) = values, dims
+        return prim.bind(x, axis=axis + (axis >= d)), d
+
+    prim.defbatch(rule)
+
+
 cumsum_p = Primitive("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _scan_aval)
 cumsum_p.defvjp(lambda g, ans, x, axis: sh.flip(cumsum(sh.flip(g, axis), axis=axis), axis))
+cumsum_p.defjvp(lambda t, ans, x, axis: cumsum_p.bind(t, axis=axis))
+_batch_scan(cumsum_p)
+
+
+def _cumprod_table(x, axis):
+    """``T[..., i, j] = d out_j / d x_i`` for ``out = cumprod(x, axis)``, with ``axis`` moved last.
+
+    out_j = prod_{k<=j} x_k, so d out_j / d x_i = prod_{k<=j, k!=i} x_k for i <= j (0 above).
+    Built with x_i replaced by 1 in row i: exact even with zeros in x.
+    """
+    x = sh.moveaxis(x, axis, -1)
+    n = shape_of(x)[-1]
+    rows = ew.where(np.eye(n, dtype=bool), 1, sh.expand_dims(x, -2))   # [..., i, k]
+    upper = np.triu(np.ones((n, n), dtype=bool))                       # j >= i
+    return ew.where(upper, cumprod(rows, axis=-1), 0)                  # [..., i, j]
 
 
 def _cumprod_vjp(g, ans, x, axis):
-    # out_j = prod_{k<=j} x_k, so d out_j / d x_i = prod_{k<=j, k!=i} x_k for i <= j.
-    # Build that n-by-n table with x_i replaced by 1 in row i: exact even with zeros in x.
-    x = sh.moveaxis(x, axis, -1)
-    g = sh.moveaxis(g, axis, -1)
-    n = shape_of(x)[-1]
-    eye = np.eye(n, dtype=bool)
-    rows = ew.where(eye, 1, sh.expand_dims(x, -2))              # [..., i, k]
-    table = cumprod(rows, axis=-1)                              # [..., i, j]
-    upper = np.triu(np.ones((n, n), dtype=bool))                # j >= i
-    grad = sum(ew.where(upper, table, 0) * sh.expand_dims(g, -2), axis=-1)
-    return sh.moveaxis(grad, -1, axis)
+    g = sh.expand_dims(sh.moveaxis(g, axis, -1), -2)                   # [..., 1, j]
+    return sh.moveaxis(sum(_cumprod_table(x, axis) * g, axis=-1), -1, axis)
+
+
+def _cumprod_jvp(t, ans, x, axis):
+    t = sh.expand_dims(sh.moveaxis(t, axis, -1), -1)                   # [..., i, 1]
+    return sh.moveaxis(sum(_cumprod_table(x, axis) * t, axis=-2), -1, axis)
 
 
 cumprod_p = Primitive("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _scan_aval)
 cumprod_p.defvjp(_cumprod_vjp)
+cumprod_p.defjvp(_cumprod_jvp)
+_batch_scan(cumprod_p)
 
 
 def _index_aval(x, axis, keepdims):
@@ -139,6 +191,9 @@ all_p = Primitive("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims
                   _reduce_aval(lambda dt: np.dtype(bool)), differentiable=False)
 any_p = Primitive("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims),
                   _reduce_aval(lambda dt: np.dtype(bool)), differentiable=False)
+# Integer and boolean outputs: no JVP rule, so forward mode gives them no tangent.
+for _prim in (argmax_p, argmin_p, all_p, any_p):
+    _batch_reduction(_prim)
 
 
 # -- public functions --------------------------------------------------------

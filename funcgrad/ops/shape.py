@@ -11,7 +11,7 @@ import numpy as np
 
 from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ShapeError
-from funcgrad.ops._family import dtype_of, shape_of, unbroadcast
+from funcgrad.ops._family import batch_size, dtype_of, shape_of, unbroadcast
 
 
 def _axis(axis, ndim, name="axis") -> int:
@@ -32,6 +32,16 @@ def _reshape_aval(x, shape):
 
 reshape_p = Primitive("reshape", lambda x, shape: np.reshape(x, shape), _reshape_aval)
 reshape_p.defvjp(lambda g, ans, x, shape: reshape(g, shape_of(x)))
+reshape_p.defjvp(lambda t, ans, x, shape: reshape_p.bind(t, shape=shape))
+
+
+def _batch_reshape(values, dims, shape):
+    (x,), (d,) = values, dims
+    x = moveaxis(x, d, 0)
+    return reshape(x, shape_of(x)[:1] + shape), 0
+
+
+reshape_p.defbatch(_batch_reshape)
 
 
 def _resolve_shape(old, shape) -> tuple[int, ...]:
@@ -112,6 +122,10 @@ def _transpose_aval(x, axes):
 
 transpose_p = Primitive("transpose", lambda x, axes: np.transpose(x, axes), _transpose_aval)
 transpose_p.defvjp(lambda g, ans, x, axes: transpose(g, tuple(np.argsort(axes))))
+transpose_p.defjvp(lambda t, ans, x, axes: transpose_p.bind(t, axes=axes))
+# One permutation: the batch axis first, then the logical axes (stepping over the batch axis).
+transpose_p.defbatch(lambda values, dims, axes: (
+    transpose(values[0], (dims[0],) + tuple(a + (a >= dims[0]) for a in axes)), 0))
 
 
 def transpose(x, axes=None):
@@ -179,6 +193,19 @@ def _broadcast_aval(x, shape):
 broadcast_to_p = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
                            _broadcast_aval)
 broadcast_to_p.defvjp(lambda g, ans, x, shape: unbroadcast(g, x))
+broadcast_to_p.defjvp(lambda t, ans, x, shape: broadcast_to_p.bind(t, shape=shape))
+
+
+def _batch_broadcast_to(values, dims, shape):
+    # Batch axis first, then align the logical ranks so NumPy's rules see the logical shapes.
+    (x,), (d,) = values, dims
+    x = moveaxis(x, d, 0)
+    size, rest = shape_of(x)[0], shape_of(x)[1:]
+    x = reshape(x, (size,) + (1,) * (len(shape) - len(rest)) + rest)
+    return broadcast_to(x, (size,) + shape), 0
+
+
+broadcast_to_p.defbatch(_batch_broadcast_to)
 
 
 def broadcast_to(x, shape):
@@ -212,9 +239,28 @@ def _concat_vjp(i, g, ans, *xs, axis):
     return unbroadcast(g[index], xs[i])
 
 
+def _concat_jvp(primals, tangents, axis):
+    ans = concatenate_p.bind(*primals, axis=axis)
+    if all(t is None for t in tangents):
+        return ans, None
+    # Inputs without a tangent contribute zeros of their own shape.
+    tangents = [np.zeros(shape_of(x), dtype_of(ans)) if t is None else t
+                for x, t in zip(primals, tangents)]
+    return ans, concatenate_p.bind(*tangents, axis=axis)
+
+
+def _batch_concat(values, dims, axis):
+    size = batch_size(values, dims)
+    moved = [broadcast_to(expand_dims(v, 0), (size,) + shape_of(v)) if d is None else moveaxis(v, d, 0)
+             for v, d in zip(values, dims)]
+    return concatenate_p.bind(*moved, axis=axis + 1), 0
+
+
 concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
                           _concat_aval)
 concatenate_p.defvjp_argnum(_concat_vjp)
+concatenate_p.defjvp_full(_concat_jvp)
+concatenate_p.defbatch(_batch_concat)
 
 
 def concatenate(arrays, axis: int = 0):
@@ -360,6 +406,12 @@ def _pad_vjp(g, ans, x, pad_width, constant_values):
 pad_p = Primitive("pad", lambda x, pad_width, constant_values:
                   np.pad(x, pad_width, mode="constant", constant_values=constant_values), _pad_aval)
 pad_p.defvjp(_pad_vjp)
+# The padding constant does not depend on x: the tangent is padded with zeros.
+pad_p.defjvp(lambda t, ans, x, pad_width, constant_values:
+             pad_p.bind(t, pad_width=pad_width, constant_values=0))
+pad_p.defbatch(lambda values, dims, pad_width, constant_values: (pad_p.bind(
+    values[0], pad_width=pad_width[:dims[0]] + ((0, 0),) + pad_width[dims[0]:],
+    constant_values=constant_values), dims[0]))
 
 
 def pad(x, pad_width, mode: str = "constant", constant_values=0):
