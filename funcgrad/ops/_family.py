@@ -73,7 +73,7 @@ def _zero(dtype):
 
 @lru_cache(maxsize=4096)
 def _result_dtype(fn, key) -> np.dtype:
-    args = [_zero(k) if isinstance(k, np.dtype) else k for k in key]
+    args = [_zero(k) if isinstance(k, np.dtype) else k[1] for k in key]
     with np.errstate(all="ignore"):
         return np.result_type(fn(*args))
 
@@ -89,11 +89,13 @@ def elementwise_aval(fn, name):
             raise ShapeError(f"{name}: operands with shapes {' and '.join(map(str, shapes))} "
                              "cannot be broadcast together") from None
         # Python scalars stay weak (NEP 50): probe with the scalar itself.
-        key = tuple(a if isinstance(a, (bool, int, float, complex)) else np.dtype(dtype_of(a))
-                    for a in avals)
+        # The key holds each scalar's type (1, 1.0 and True are equal dict keys), and only exact
+        # Python types are weak: a NumPy scalar such as np.float64(2.0) is strong, like an array.
+        key = tuple((type(a), a) if type(a) in (bool, int, float, complex)
+                    else np.dtype(dtype_of(a)) for a in avals)
         probe = (lambda *xs: fn(*xs, **params)) if params else fn
         dtype = _result_dtype(probe, key) if not params else np.result_type(
-            probe(*[_zero(k) if isinstance(k, np.dtype) else k for k in key]))
+            probe(*[_zero(k) if isinstance(k, np.dtype) else k[1] for k in key]))
         return shape, dtype
 
     return abstract_eval

@@ -15,7 +15,7 @@ import numpy as np
 
 from funcgrad import tree
 from funcgrad._core.trace import Trace, Tracer
-from funcgrad.errors import ArgumentError, ShapeError
+from funcgrad.errors import ArgumentError, ConcretizationError, ShapeError
 from funcgrad.transforms._args import as_array_leaf
 
 
@@ -34,6 +34,15 @@ class BatchTracer(Tracer):
         return s[:self._bdim] + s[self._bdim + 1:]
 
     dtype = property(lambda self: self._value.dtype)
+
+    def concrete_value(self, what: str):
+        if not self._trace.active:
+            raise self._trace.leak_error()
+        raise ConcretizationError(
+            f"{what} needs one concrete value, but under {self._trace.name} this "
+            f"{self.dtype.name}{list(self.shape)} value varies over the batch. Use "
+            "funcgrad.numpy.where to select per example instead of Python control flow, "
+            "or compute the condition outside vmap.")
 
 
 _set_bdim = BatchTracer._bdim.__set__
