@@ -68,9 +68,13 @@ class Jitted:
         self._last: _Signature | None = None
         self._warned = False
         try:
-            self._names = list(inspect.signature(fun).parameters)
+            params = inspect.signature(fun).parameters
         except (TypeError, ValueError):
-            self._names = []
+            params = {}
+        self._names = list(params)
+        # A static keyword left out is its default: part of the signature all the same.
+        self._static_defaults = {k: params[k].default for k in self.static_argnames
+                                 if k in params and params[k].default is not inspect.Parameter.empty}
         self.__name__ = getattr(fun, "__name__", "f")
         self.__doc__ = getattr(fun, "__doc__", None)
         self.__wrapped__ = fun
@@ -84,12 +88,12 @@ class Jitted:
                                     "arguments")
         dynamic = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
         static = tuple((f"#{i}", args[i]) for i in self.static_argnums)
-        dyn_kwargs = {}
-        for k, v in kwargs.items():
-            if k in self.static_argnames:
-                static += ((k, v),)
-            else:
-                dyn_kwargs[k] = v
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        for k in self.static_argnames:
+            if k in kwargs:
+                static += ((k, kwargs[k]),)
+            elif k in self._static_defaults:
+                static += ((k, self._static_defaults[k]),)
         for name, value in static:
             try:
                 hash(value)
