@@ -17,6 +17,7 @@ perturbation with an outer one.
 from __future__ import annotations
 
 import gc
+import math
 import os
 import sys
 import threading
@@ -26,8 +27,13 @@ from typing import Any
 import numpy as np
 
 from funcgrad._core.graph import CONSTANT, EMPTY_PARAMS, LIFTED, Node, type_string
-from funcgrad.errors import (ConcretizationError, ImmutableError, ShapeError,
-                             TracerConversionError, TracerLeakError)
+from funcgrad.errors import (
+    ConcretizationError,
+    ImmutableError,
+    ShapeError,
+    TracerConversionError,
+    TracerLeakError,
+)
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
@@ -117,7 +123,7 @@ class Tracer:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self._node.shape, dtype=np.int64))
+        return math.prod(self._node.shape)
 
     def __len__(self) -> int:
         if not self._node.shape:
@@ -179,6 +185,7 @@ class Tracer:
 
 _set_trace, _set_node, _set_value = (getattr(Tracer, n).__set__ for n in Tracer.__slots__)
 _new_node = tuple.__new__  # Node(...) without the Python-level __new__ call, on the hot path
+_new_object = object.__new__
 _FLOAT64 = np.dtype(np.float64)
 
 
@@ -277,13 +284,27 @@ class ConcreteTrace(Trace):
                 raise prim.shape_error(values, params, e) from None
         else:
             value = prim.bind(*values, **params)
-        # user_location(3) skips process and Primitive.bind.
+        # user_location, inlined: the first frame above Primitive.bind outside funcgrad/NumPy.
+        f, where = sys._getframe(2), None
+        while f is not None:
+            code = f.f_code
+            skip = _skip_code.get(code)
+            if skip is None:
+                skip = _skip_code[code] = code.co_filename.startswith(_SKIP_DIRS)
+            if not skip:
+                where = (code.co_filename, f.f_lineno)
+                break
+            f = f.f_back
         node = _new_node(Node, (prim, tuple(nodes),
                                 MappingProxyType(params) if params else EMPTY_PARAMS,
-                                value.shape, value.dtype, user_location(3), "op", None))
+                                value.shape, value.dtype, where, "op", None))
         # The tape keeps the plain dict: ``**mappingproxy`` costs three times ``**dict``.
         self.tape.append((node, values, value, params))
-        return Tracer(self, node, value)
+        out = _new_object(Tracer)  # Tracer(self, node, value) without the __init__ frame
+        _set_trace(out, self)
+        _set_node(out, node)
+        _set_value(out, value)
+        return out
 
 
 class AbstractTrace(Trace):

@@ -12,28 +12,120 @@ np.float64(0.0)
 
 from __future__ import annotations
 
+import math as _math
+
 import numpy as _np
 
 from funcgrad._core.trace import Tracer as _Tracer
-from funcgrad.numpy import _tracer_methods  # noqa: F401 - installs the array interface
-from funcgrad.numpy import linalg  # noqa: F401
+from funcgrad.numpy import (
+    _tracer_methods,  # noqa: F401 - installs the array interface
+    linalg,  # noqa: F401
+)
 from funcgrad.ops.elementwise import (  # noqa: F401
-    abs, absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cbrt, ceil,
-    clip, cos, cosh, divide, equal, exp, expm1, floor, floor_divide, greater, greater_equal,
-    hypot, isfinite, isnan, less, less_equal, log, log1p, log2, log10, logaddexp, logical_and,
-    logical_not, logical_or, logical_xor, maximum, minimum, mod, multiply, negative, not_equal,
-    power, reciprocal, remainder, round, sign, sin, sinh, sqrt, square, subtract, tan, tanh,
-    true_divide, where)
+    abs,
+    absolute,
+    add,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    cbrt,
+    ceil,
+    clip,
+    cos,
+    cosh,
+    divide,
+    equal,
+    exp,
+    expm1,
+    floor,
+    floor_divide,
+    greater,
+    greater_equal,
+    hypot,
+    isfinite,
+    isnan,
+    less,
+    less_equal,
+    log,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    maximum,
+    minimum,
+    mod,
+    multiply,
+    negative,
+    not_equal,
+    power,
+    reciprocal,
+    remainder,
+    round,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    subtract,
+    tan,
+    tanh,
+    true_divide,
+    where,
+)
 from funcgrad.ops.indexing import at, take, take_along_axis  # noqa: F401
-from funcgrad.ops.linalg import (  # noqa: F401
-    dot, einsum, inner, matmul, outer, tensordot, vdot)
+from funcgrad.ops.linalg import dot, einsum, inner, matmul, outer, tensordot, vdot  # noqa: F401
 from funcgrad.ops.misc import astype, stop_gradient  # noqa: F401
 from funcgrad.ops.reductions import (  # noqa: F401
-    all, amax, amin, any, argmax, argmin, cumprod, cumsum, max, mean, min, prod, std, sum, var)
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    cumprod,
+    cumsum,
+    max,
+    mean,
+    min,
+    prod,
+    std,
+    sum,
+    var,
+)
 from funcgrad.ops.shape import (  # noqa: F401
-    atleast_1d, atleast_2d, broadcast_to, concatenate, diag, diagonal, expand_dims, flip,
-    hstack, moveaxis, pad, ravel, repeat, reshape, split, squeeze, stack, swapaxes, tile,
-    trace, transpose, tril, triu, vstack)
+    atleast_1d,
+    atleast_2d,
+    broadcast_to,
+    concatenate,
+    diag,
+    diagonal,
+    expand_dims,
+    flip,
+    hstack,
+    moveaxis,
+    pad,
+    ravel,
+    repeat,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    tile,
+    trace,
+    transpose,
+    tril,
+    triu,
+    vstack,
+)
 
 # Constants and dtypes, as in NumPy.
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, _np.newaxis
@@ -57,7 +149,7 @@ def ndim(x) -> int:
 
 def size(x) -> int:
     """``numpy.size`` for arrays, scalars and tracers."""
-    return int(_np.prod(shape(x), dtype=_np.int64))
+    return _math.prod(shape(x))
 
 
 def _like(fn):

@@ -11,6 +11,7 @@ derivative rule is written in funcgrad ops, so it differentiates again.
 from __future__ import annotations
 
 import builtins
+import math
 import operator
 import string
 from collections import Counter
@@ -350,7 +351,7 @@ def _axes_list(axes, ndim: int, which: str, shapes) -> list[int]:
 
 
 def _size(shape, axes) -> int:
-    return int(np.prod([shape[i] for i in axes], dtype=np.int64))
+    return math.prod([shape[i] for i in axes])
 
 
 def tensordot(a, b, axes=2):
@@ -412,7 +413,7 @@ def vdot(a, b):
     if dtype_of(a).kind == "c":
         raise DTypeError(f"vdot: complex operands are not supported (got {dtype_of(a)}); "
                          f"vdot would conjugate the first operand{_here()}")
-    if int(np.prod(shape_of(a), dtype=np.int64)) != int(np.prod(shape_of(b), dtype=np.int64)):
+    if math.prod(shape_of(a)) != math.prod(shape_of(b)):
         raise ShapeError(f"vdot: operands of shapes {shape_of(a)} and {shape_of(b)} have "
                          f"different sizes{_here()}")
     return matmul(sh.ravel(a), sh.ravel(b))

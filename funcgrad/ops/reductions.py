@@ -7,6 +7,7 @@ pair); every other reduction's rule is written in terms of them.
 from __future__ import annotations
 
 import builtins
+import math
 import operator
 
 import numpy as np
@@ -16,7 +17,7 @@ from funcgrad.errors import ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import misc
 from funcgrad.ops import shape as sh
-from funcgrad.ops._family import dtype_of, safe_mul, shape_of
+from funcgrad.ops._family import dtype_of, shape_of
 
 
 def normalize_axis(axis, ndim: int, name: str = "axis") -> tuple[int, ...]:
@@ -114,7 +115,7 @@ def _prod_others(x, axis):
     shape = shape_of(x)
     kept = [i for i in range(len(shape)) if i not in axis]
     xt = sh.transpose(x, tuple(kept) + axis)
-    n = int(np.prod([shape[i] for i in axis], dtype=np.int64))
+    n = math.prod([shape[i] for i in axis])
     flat = sh.reshape(xt, tuple(shape[i] for i in kept) + (n,))
     ones = np.ones(shape_of(flat)[:-1] + (1,), dtype_of(x))
     left = sh.concatenate([ones, cumprod(flat[..., :-1], axis=-1)], axis=-1)
@@ -243,7 +244,7 @@ def mean(x, axis=None, keepdims: bool = False):
     np.float64(3.0)
     """
     axes = normalize_axis(axis, len(shape_of(x)))
-    count = int(np.prod([shape_of(x)[a] for a in axes], dtype=np.int64))
+    count = math.prod([shape_of(x)[a] for a in axes])
     total = sum(x, axis=axes, keepdims=keepdims)
     if dtype_of(total).kind not in "fc":
         total = total * 1.0
@@ -257,7 +258,7 @@ def var(x, axis=None, ddof: int = 0, keepdims: bool = False):
     np.float64(1.0)
     """
     axes = normalize_axis(axis, len(shape_of(x)))
-    count = int(np.prod([shape_of(x)[a] for a in axes], dtype=np.int64))
+    count = math.prod([shape_of(x)[a] for a in axes])
     centered = x - mean(x, axis=axes, keepdims=True)
     return sum(centered * centered, axis=axes, keepdims=keepdims) / (count - ddof)
 

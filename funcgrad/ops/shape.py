@@ -5,6 +5,7 @@ NumPy shape functions built from them and from indexing.
 from __future__ import annotations
 
 import builtins
+import math
 import operator
 
 import numpy as np
@@ -23,8 +24,8 @@ def _axis(axis, ndim, name="axis") -> int:
 
 # -- reshape -----------------------------------------------------------------
 def _reshape_aval(x, shape):
-    size = int(np.prod(shape_of(x), dtype=np.int64))
-    if int(np.prod(shape, dtype=np.int64)) != size:
+    size = math.prod(shape_of(x))
+    if math.prod(shape) != size:
         raise ShapeError(f"reshape: cannot reshape an array of shape {shape_of(x)} "
                          f"(size {size}) into shape {shape}")
     return shape, dtype_of(x)
@@ -46,15 +47,15 @@ reshape_p.defbatch(_batch_reshape)
 
 def _resolve_shape(old, shape) -> tuple[int, ...]:
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(map(operator.index, shape))
-    size = int(np.prod(old, dtype=np.int64))
+    size = math.prod(old)
     if shape.count(-1) > 1:
         raise ShapeError(f"reshape: can only specify one unknown dimension, got {shape}")
     if -1 in shape:
-        known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
+        known = math.prod([n for n in shape if n != -1])
         if known == 0 or size % known:
             raise ShapeError(f"reshape: cannot reshape an array of shape {old} into shape {shape}")
         shape = tuple(size // known if n == -1 else n for n in shape)
-    if int(np.prod(shape, dtype=np.int64)) != size:
+    if math.prod(shape) != size:
         raise ShapeError(f"reshape: cannot reshape an array of shape {old} (size {size}) "
                          f"into shape {shape}")
     return shape

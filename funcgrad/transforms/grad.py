@@ -35,11 +35,15 @@ def backward_pass(tape: list, seeds: list[tuple[Any, Any]]) -> dict:
             continue
         prim = node.primitive
         rules = prim.vjp_rules
-        for i, inp in enumerate(node.inputs):
-            if inp.kind is CONSTANT or inp.kind is LIFTED or inp.dtype.kind not in "fc":
+        nrules = len(rules) if rules is not None else 0
+        i = -1
+        for inp in node.inputs:
+            i += 1
+            kind = inp.kind
+            if kind is CONSTANT or kind is LIFTED or inp.dtype.kind not in "fc":
                 continue
             if rules is not None:  # the common case, inlined
-                rule = rules[i] if i < len(rules) else None
+                rule = rules[i] if i < nrules else None
                 ct = None if rule is None else rule(g, ans, *args, **params)
             else:
                 ct = prim.vjp(i, g, ans, args, params)

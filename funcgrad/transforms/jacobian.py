@@ -9,6 +9,7 @@ inputs the result nests the input structure inside the output structure.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -23,7 +24,7 @@ from funcgrad.transforms.vmap import vmap
 
 def _basis(leaves) -> list:
     """One batched pytree leaf per input leaf: together, the rows of an identity matrix."""
-    sizes = [int(np.prod(np.shape(x), dtype=np.int64)) for x in leaves]
+    sizes = [math.prod(np.shape(x)) for x in leaves]
     total = sum(sizes)
     dtype = np.result_type(*[x.dtype for x in leaves]) if leaves else np.float64
     eye = np.eye(total, dtype=dtype)
@@ -49,7 +50,7 @@ def _split_rows(batched_leaves, row_leaves):
     for b in batched_leaves:
         pieces, start_j = [], 0
         for r in row_leaves:
-            n = int(np.prod(np.shape(r), dtype=np.int64))
+            n = math.prod(np.shape(r))
             block = b[start_j:start_j + n]
             pieces.append(sh.reshape(block, tuple(np.shape(r)) + tuple(np.shape(b))[1:]))
             start_j += n
@@ -104,7 +105,7 @@ def jacfwd(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
             out_shape = tuple(np.shape(c))[:-1]
             pieces, start = [], 0
             for x in in_leaves:
-                n = int(np.prod(np.shape(x), dtype=np.int64))
+                n = math.prod(np.shape(x))
                 pieces.append(sh.reshape(c[..., start:start + n], out_shape + tuple(np.shape(x))))
                 start += n
             per = tree.unflatten(in_tree, pieces)
