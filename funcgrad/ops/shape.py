@@ -31,7 +31,11 @@ def _reshape_aval(x, shape):
     return shape, dtype_of(x)
 
 
-reshape_p = Primitive("reshape", lambda x, shape: np.reshape(x, shape), _reshape_aval)
+def _reshape_impl(x, shape):
+    return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
+
+
+reshape_p = Primitive("reshape", _reshape_impl, _reshape_aval)
 reshape_p.defvjp(lambda g, ans, x, shape: reshape(g, shape_of(x)))
 reshape_p.defjvp(lambda t, ans, x, shape: reshape_p.bind(t, shape=shape))
 
@@ -46,6 +50,8 @@ reshape_p.defbatch(_batch_reshape)
 
 
 def _resolve_shape(old, shape) -> tuple[int, ...]:
+    if type(shape) is tuple and -1 not in shape and math.prod(shape) == math.prod(old):
+        return shape  # the common case: an explicit, valid tuple
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(map(operator.index, shape))
     size = math.prod(old)
     if shape.count(-1) > 1:
@@ -191,8 +197,19 @@ def _broadcast_aval(x, shape):
     return shape, dtype_of(x)
 
 
-broadcast_to_p = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
-                           _broadcast_aval)
+_SMALL = 4096  # below this many elements a filled copy is cheaper than np.broadcast_to's view
+
+
+def _broadcast_impl(x, shape):
+    if math.prod(shape) <= _SMALL:
+        x = np.asarray(x)
+        out = np.empty(shape, x.dtype)
+        out[...] = x
+        return out
+    return np.broadcast_to(x, shape)
+
+
+broadcast_to_p = Primitive("broadcast_to", _broadcast_impl, _broadcast_aval)
 broadcast_to_p.defvjp(lambda g, ans, x, shape: unbroadcast(g, x))
 broadcast_to_p.defjvp(lambda t, ans, x, shape: broadcast_to_p.bind(t, shape=shape))
 
