@@ -24,14 +24,23 @@ from typing import Callable
 import numpy as np
 
 from funcgrad._core.primitive import Primitive
-from funcgrad.errors import ArgumentError
+from funcgrad.errors import ArgumentError, ShapeError
 
 
 def _check_output(name, out):
+    if type(out) in (bool, int, float, complex):  # a Python number (not a NumPy scalar)
+        return np.asarray(out)
     if not hasattr(out, "shape") or isinstance(out, (tuple, list, dict)):
         raise ArgumentError(f"{name}: a custom-derivative function must return one array, "
                             f"got {type(out).__name__}")
     return out
+
+
+def _check_shape(name, what, got, like):
+    if np.shape(got) != np.shape(like):
+        raise ShapeError(f"{name}: {what} has shape {np.shape(got)}, but it must have the "
+                         f"shape of {np.shape(like)}")
+    return got
 
 
 class custom_vjp:
@@ -74,10 +83,14 @@ class custom_vjp:
             _, residuals = self.fwd(*args)
             cts = self.bwd(residuals, g)
             if not isinstance(cts, (tuple, list)) or len(cts) != len(args):
-                raise ArgumentError(f"{self.prim.name}: bwd must return a tuple with one "
-                                    f"cotangent per argument ({len(args)}), got "
-                                    f"{type(cts).__name__}")
-            memo = self._memo = (g, args, tuple(cts))
+                got = (f"a {type(cts).__name__} of {len(cts)}" if isinstance(cts, (tuple, list))
+                       else f"a {type(cts).__name__}")
+                raise ArgumentError(f"{self.prim.name}: bwd must return a tuple of {len(args)} "
+                                    f"cotangents, one per argument; got {got}")
+            cts = tuple(None if ct is None else
+                        _check_shape(self.prim.name, f"bwd's cotangent {k}", ct, a)
+                        for k, (ct, a) in enumerate(zip(cts, args)))
+            memo = self._memo = (g, args, cts)
         return memo[2][i]
 
     def _no_jvp(self, primals, tangents):
@@ -138,7 +151,8 @@ class custom_jvp:
     def _jvp(self, primals, tangents):
         tangents = tuple(np.zeros(np.shape(p), getattr(p, "dtype", np.float64)) if t is None else t
                          for p, t in zip(primals, tangents))
-        return self.rule(tuple(primals), tangents)
+        out, tangent = self.rule(tuple(primals), tangents)
+        return out, _check_shape(self.prim.name, "the JVP rule's output tangent", tangent, out)
 
     def _vjp(self, i, g, ans, *args):
         # The tangent map t -> rule(args, t)[1] is linear; its transpose is its VJP in t.

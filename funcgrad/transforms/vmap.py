@@ -120,10 +120,12 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
     """
     fname = f"vmap({getattr(f, '__name__', 'f')})"
 
-    def vmapped(*args):
-        leaves, in_tree = tree.flatten(args)
-        axes = _axes_for_leaves(in_axes, args, fname)
-        leaves = [as_array_leaf(x, f"leaf {i} of the arguments {in_tree}", fname)
+    def vmapped(*args, **kwargs):
+        # Keyword arguments are batched along axis 0, as in JAX.
+        leaves, in_tree = tree.flatten((args, kwargs))
+        axes = _axes_for_leaves(in_axes, args, fname) + [0] * len(tree.leaves(kwargs))
+        owners = _owners(args, kwargs)
+        leaves = [as_array_leaf(x, f"{owners[i]} (leaf {i} of the arguments)", fname)
                   for i, x in enumerate(leaves)]
         size, first = None, None
         for i, (x, ax) in enumerate(zip(leaves, axes)):
@@ -131,23 +133,24 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
                 continue
             nd = len(np.shape(x))
             if not -nd <= ax < nd:
-                raise ArgumentError(f"{fname}: in_axes {ax} is out of range for leaf {i} of "
-                                    f"the arguments {in_tree}, which has shape {np.shape(x)}")
+                raise ArgumentError(f"{fname}: in_axes {ax} is out of range for {owners[i]}, "
+                                    f"which has shape {np.shape(x)}")
             n = np.shape(x)[ax]
             if size is None:
                 size, first = n, (i, np.shape(x), ax)
             elif n != size:
                 raise ShapeError(
-                    f"{fname}: inconsistent batch sizes: leaf {first[0]} (shape {first[1]}, "
-                    f"axis {first[2]}) has {size} but leaf {i} (shape {np.shape(x)}, axis {ax}) "
-                    f"has {n}; arguments {in_tree}")
+                    f"{fname}: inconsistent batch sizes: {owners[first[0]]} (leaf {first[0]}, "
+                    f"shape {first[1]}, axis {first[2]}) has {size} but {owners[i]} (leaf {i}, "
+                    f"shape {np.shape(x)}, axis {ax}) has {n}")
         if size is None:
             raise ArgumentError(f"{fname}: in_axes={in_axes!r} batches no argument; at least "
                                 "one must have a batch axis")
         with BatchTrace(fname, size) as trace:
             tracers = [x if ax is None else BatchTracer(trace, x, ax % len(np.shape(x)))
                        for x, ax in zip(leaves, axes)]
-            out = f(*tree.unflatten(in_tree, tracers))
+            call_args, call_kwargs = tree.unflatten(in_tree, tracers)
+            out = f(*call_args, **call_kwargs)
             out_leaves, out_tree = tree.flatten(out)
             if out_axes is None or isinstance(out_axes, int):
                 oaxes = [out_axes] * len(out_leaves)
@@ -161,6 +164,16 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
 
     vmapped.__name__ = fname
     return vmapped
+
+
+def _owners(args, kwargs) -> list[str]:
+    """For each flat leaf of ``(args, kwargs)``, the argument that holds it, in words."""
+    owners = []
+    for i, a in enumerate(args):
+        owners += [f"argument {i}"] * len(tree.leaves(a))
+    for k, v in kwargs.items():
+        owners += [f"keyword argument {k!r}"] * len(tree.leaves(v))
+    return owners
 
 
 def _finish(leaf, out_axis, trace, size, fname):
