@@ -12,8 +12,11 @@ from funcgrad._core.trace import AbstractTrace, Tracer
 from funcgrad.transforms._args import as_array_leaf
 
 
-def make_graph(f: Callable) -> Callable[..., Graph]:
+def make_graph(f: Callable, optimize: bool = False) -> Callable[..., Graph]:
     """A function that traces ``f`` on arguments of the given shapes and dtypes and returns its Graph.
+
+    With ``optimize=True`` it returns the graph after :func:`funcgrad.optimize.optimize`
+    (what ``jit`` runs).
 
     Tracing is abstract (shapes and dtypes only), so Python control flow on values
     raises :class:`~funcgrad.errors.ConcretizationError`.  ``print(graph)`` shows
@@ -45,7 +48,12 @@ def make_graph(f: Callable) -> Callable[..., Graph]:
             else:
                 outputs.append(Node.constant(np.asarray(leaf)))
         inputs = [t._node for t in tracers] + [node for _, node in trace.lifted.values()]
-        return Graph(inputs, outputs, in_tree, out_tree)
+        graph = Graph(inputs, outputs, in_tree, out_tree)
+        if optimize:
+            from funcgrad.optimize import optimize as run_passes
+
+            graph = run_passes(graph)
+        return graph
 
     graph_of.__name__ = f"make_graph({getattr(f, '__name__', 'f')})"
     return graph_of
