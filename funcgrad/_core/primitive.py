@@ -35,6 +35,9 @@ class Primitive:
     array([2., 2.])
     """
 
+    #: True for broadcasting elementwise ops (set by their family helpers); the optimiser fuses them.
+    elementwise: bool = False
+
     def __init__(self, name: str, impl: Callable, abstract_eval: Callable | None = None,
                  differentiable: bool = True):
         self.name = name

@@ -206,7 +206,7 @@ batch_elementwise(fused_p)
 def fusible(node: Node) -> bool:
     """An op node of an elementwise primitive without parameters (a Program carries none)."""
     prim = node.primitive
-    return prim is not None and getattr(prim, "elementwise", False) and not node.params
+    return prim is not None and prim.elementwise and not node.params
 
 
 def find_clusters(graph: Graph, min_size: int = 2) -> list[list[Node]]:
