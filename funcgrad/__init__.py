@@ -18,3 +18,13 @@ __version__ = "0.1.0"
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "vmap",
            "custom_vjp", "custom_jvp", "jit", "stop_gradient", "make_graph", "Graph", "Node",
            "tree", "errors", "numpy"]
+
+
+def __getattr__(name: str):
+    # Submodules that `import funcgrad` does not load up front (keeping import fast):
+    # `funcgrad.optim`, `funcgrad.nn`, ... are imported on first use.
+    if name in ("nn", "optim", "scipy", "testing", "backends", "optimize"):
+        import importlib
+
+        return importlib.import_module(f"funcgrad.{name}")
+    raise AttributeError(f"module 'funcgrad' has no attribute {name!r}")

@@ -1,0 +1,95 @@
+"""Checks shared by the optimisers: hyperparameters, pytree structures, leaf dtypes.
+
+Hyperparameters are checked once, when a transformation is built (a bad one
+is an ``ArgumentError``), and stored as Python floats: Python scalars are weak
+(NEP 50), so ``0.9 * m`` keeps a float32 moment float32.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import funcgrad.numpy as fnp
+from funcgrad import tree
+from funcgrad.errors import ArgumentError, TreeStructureError
+
+PyTree = Any
+
+
+def real(value: Any, where: str, name: str, *, low: float | None = None,
+         low_open: bool = False, high: float | None = None, high_open: bool = False) -> float:
+    """``value`` as a finite Python float within the given bounds, or a clear error."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ArgumentError(f"{where}: {name} must be a real number, got {value!r} "
+                            f"({type(value).__name__})")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ArgumentError(f"{where}: {name} must be finite, got {value!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ArgumentError(f"{where}: {name} must be {'>' if low_open else '>='} {low}, "
+                            f"got {value!r}")
+    if high is not None and (value >= high if high_open else value > high):
+        raise ArgumentError(f"{where}: {name} must be {'<' if high_open else '<='} {high}, "
+                            f"got {value!r}")
+    return value
+
+
+def integer(value: Any, where: str, name: str, *, low: int = 0) -> int:
+    """``value`` as a Python int ``>= low``, or a clear error."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ArgumentError(f"{where}: {name} must be an int, got {value!r} "
+                            f"({type(value).__name__})")
+    if value < low:
+        raise ArgumentError(f"{where}: {name} must be >= {low}, got {value!r}")
+    return int(value)
+
+
+def real_or_schedule(value: Any, where: str, name: str) -> float | Callable[[Any], Any]:
+    """A float hyperparameter, or a schedule (any callable of the step count)."""
+    if callable(value):
+        return value
+    if isinstance(value, (bool, np.bool_)) or not (
+            isinstance(value, numbers.Real)
+            or (isinstance(value, np.ndarray) and value.ndim == 0)):
+        raise ArgumentError(f"{where}: {name} must be a real number or a schedule (a callable "
+                            f"of the step count), got {value!r} ({type(value).__name__})")
+    return real(value, where, name)
+
+
+def same_structure(where: str, first: PyTree, first_name: str, second: PyTree,
+                   second_name: str) -> None:
+    """Raise :class:`TreeStructureError` naming both structures when they differ."""
+    s1, s2 = tree.structure(first), tree.structure(second)
+    if s1 != s2:
+        raise TreeStructureError(f"{where}: {first_name} and {second_name} must have the same "
+                                 f"pytree structure, got {first_name} {s1!r} and "
+                                 f"{second_name} {s2!r}")
+
+
+def dtype_of(x: Any) -> np.dtype:
+    """The dtype of an array, tracer or Python scalar."""
+    dtype = getattr(x, "dtype", None)
+    return np.dtype(dtype) if dtype is not None else np.result_type(x)
+
+
+def cast_like(x: Any, ref: Any) -> Any:
+    """``x`` in the dtype of ``ref`` (no node when it already is)."""
+    dtype = dtype_of(ref)
+    return x if dtype_of(x) == dtype else fnp.astype(x, dtype)
+
+
+def zero_count() -> np.ndarray:
+    """A fresh step count: an int64 0-d array."""
+    return np.zeros((), np.int64)
+
+
+def increment(count: Any) -> Any:
+    """``count + 1``, kept an int64 0-d array (a tracer under ``jit``)."""
+    return fnp.asarray(count + 1)

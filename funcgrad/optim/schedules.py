@@ -1,0 +1,181 @@
+"""Learning-rate schedules: functions of the step count ``count = 0, 1, 2, ...``.
+
+A schedule is any callable ``schedule(count) -> value``.  The optimisers call
+it with the int64 step count from their state, which is a tracer under
+``funcgrad.jit``; so the schedules here use ``funcgrad.numpy`` and
+``fnp.where``/``fnp.minimum`` instead of ``if``, and each can be called with a
+Python int too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import funcgrad.numpy as fnp
+from funcgrad.errors import ArgumentError
+from funcgrad.optim import _checks
+from funcgrad.optim.base import Schedule
+
+__all__ = ["Schedule", "constant_schedule", "cosine_decay_schedule", "exponential_decay",
+           "join_schedules", "linear_schedule", "warmup_cosine_decay_schedule"]
+
+def constant_schedule(value: float) -> Schedule:
+    """The same value at every step.
+
+    >>> constant_schedule(0.1)(1000)
+    0.1
+    """
+    value = _checks.real(value, "constant_schedule", "value")
+
+    def schedule(count: Any) -> float:
+        return value
+
+    return schedule
+
+
+def exponential_decay(init_value: float, transition_steps: int, decay_rate: float,
+                      transition_begin: int = 0, staircase: bool = False,
+                      end_value: float | None = None) -> Schedule:
+    """``init_value * decay_rate ** ((count - transition_begin) / transition_steps)``.
+
+    The value stays ``init_value`` until ``transition_begin``.  ``staircase``
+    floors the exponent (decay in steps); ``end_value`` bounds the value (a
+    floor when decaying, a ceiling when ``decay_rate > 1``).
+
+    >>> schedule = exponential_decay(1.0, transition_steps=10, decay_rate=0.5)
+    >>> float(schedule(0)), float(schedule(10)), float(schedule(20))
+    (1.0, 0.5, 0.25)
+    """
+    where = "exponential_decay"
+    init_value = _checks.real(init_value, where, "init_value")
+    transition_steps = _checks.integer(transition_steps, where, "transition_steps", low=1)
+    decay_rate = _checks.real(decay_rate, where, "decay_rate", low=0.0)
+    transition_begin = _checks.integer(transition_begin, where, "transition_begin")
+    if not isinstance(staircase, bool):
+        raise ArgumentError(f"{where}: staircase must be a bool, got {staircase!r}")
+    if end_value is not None:
+        end_value = _checks.real(end_value, where, "end_value")
+
+    def schedule(count: Any) -> Any:
+        # Steps before transition_begin count as 0, so the exponent is never negative.
+        exponent = fnp.maximum(count - transition_begin, 0) / transition_steps
+        if staircase:
+            exponent = fnp.floor(exponent)
+        value = init_value * decay_rate ** exponent
+        if end_value is None:
+            return value
+        return fnp.maximum(value, end_value) if decay_rate < 1.0 else fnp.minimum(value, end_value)
+
+    return schedule
+
+
+def linear_schedule(init_value: float, end_value: float, transition_steps: int,
+                    transition_begin: int = 0) -> Schedule:
+    """From ``init_value`` to ``end_value`` in a straight line over ``transition_steps`` steps.
+
+    Constant before ``transition_begin`` and after the transition; exactly
+    ``end_value`` at its end.
+
+    >>> schedule = linear_schedule(0.0, 1.0, transition_steps=4)
+    >>> [float(schedule(n)) for n in range(6)]
+    [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+    where = "linear_schedule"
+    init_value = _checks.real(init_value, where, "init_value")
+    end_value = _checks.real(end_value, where, "end_value")
+    transition_steps = _checks.integer(transition_steps, where, "transition_steps", low=1)
+    transition_begin = _checks.integer(transition_begin, where, "transition_begin")
+
+    def schedule(count: Any) -> Any:
+        done = fnp.clip(count - transition_begin, 0, transition_steps)
+        return (init_value - end_value) * (1.0 - done / transition_steps) + end_value
+
+    return schedule
+
+
+def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.0) -> Schedule:
+    """Half a cosine from ``init_value`` down to ``alpha * init_value`` over ``decay_steps``.
+
+    ``init_value * ((1 - alpha) * (1 + cos(pi * min(count, decay_steps) / decay_steps)) / 2 + alpha)``.
+
+    >>> schedule = cosine_decay_schedule(1.0, decay_steps=4)
+    >>> [round(float(schedule(n)), 6) for n in range(6)]
+    [1.0, 0.853553, 0.5, 0.146447, 0.0, 0.0]
+    """
+    where = "cosine_decay_schedule"
+    init_value = _checks.real(init_value, where, "init_value")
+    decay_steps = _checks.integer(decay_steps, where, "decay_steps", low=1)
+    alpha = _checks.real(alpha, where, "alpha")
+
+    def schedule(count: Any) -> Any:
+        progress = fnp.minimum(count, decay_steps) / decay_steps
+        cosine = 0.5 * (1.0 + fnp.cos(math.pi * progress))
+        return init_value * ((1.0 - alpha) * cosine + alpha)
+
+    return schedule
+
+
+def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
+    """Run ``schedules[i]`` from ``boundaries[i - 1]`` on, each starting again from count 0.
+
+    ``len(boundaries)`` must be ``len(schedules) - 1``, increasing.
+
+    >>> schedule = join_schedules([constant_schedule(1.0), linear_schedule(1.0, 0.0, 2)], [3])
+    >>> [float(schedule(n)) for n in range(6)]
+    [1.0, 1.0, 1.0, 1.0, 0.5, 0.0]
+    """
+    schedules, boundaries = list(schedules), list(boundaries)
+    if not schedules or not all(callable(s) for s in schedules):
+        raise ArgumentError(f"join_schedules: schedules must be a non-empty sequence of "
+                            f"callables, got {schedules!r}")
+    if len(boundaries) != len(schedules) - 1:
+        raise ArgumentError(f"join_schedules: {len(schedules)} schedules need "
+                            f"{len(schedules) - 1} boundaries, got {boundaries!r}")
+    boundaries = [_checks.integer(b, "join_schedules", "boundary") for b in boundaries]
+    if any(b >= c for b, c in itertools.pairwise(boundaries)):
+        raise ArgumentError(f"join_schedules: boundaries must increase, got {boundaries!r}")
+    starts = [0] + boundaries
+
+    def schedule(count: Any) -> Any:
+        # Every piece is evaluated (no branching on a traced count); an inactive
+        # later piece sees count 0, never a negative count.
+        value = schedules[-1](fnp.maximum(count - starts[-1], 0))
+        for piece, start, end in reversed(list(zip(schedules, starts, boundaries))):
+            value = fnp.where(count < end, piece(fnp.maximum(count - start, 0)), value)
+        return value
+
+    return schedule
+
+
+def warmup_cosine_decay_schedule(init_value: float, peak_value: float, warmup_steps: int,
+                                 decay_steps: int, end_value: float = 0.0) -> Schedule:
+    """Linear warm-up from ``init_value`` to ``peak_value``, then cosine decay to ``end_value``.
+
+    ``decay_steps`` counts the whole schedule, warm-up included (as in optax).
+
+    >>> schedule = warmup_cosine_decay_schedule(0.0, 1.0, warmup_steps=2, decay_steps=6)
+    >>> [round(float(schedule(n)), 6) for n in range(8)]
+    [0.0, 0.5, 1.0, 0.853553, 0.5, 0.146447, 0.0, 0.0]
+    """
+    where = "warmup_cosine_decay_schedule"
+    init_value = _checks.real(init_value, where, "init_value")
+    peak_value = _checks.real(peak_value, where, "peak_value")
+    end_value = _checks.real(end_value, where, "end_value")
+    warmup_steps = _checks.integer(warmup_steps, where, "warmup_steps")
+    decay_steps = _checks.integer(decay_steps, where, "decay_steps", low=1)
+    if decay_steps <= warmup_steps:
+        raise ArgumentError(f"{where}: decay_steps ({decay_steps}) must be larger than "
+                            f"warmup_steps ({warmup_steps}); it counts the warm-up too")
+    cosine_steps = decay_steps - warmup_steps
+
+    def cosine(count: Any) -> Any:
+        progress = fnp.minimum(count, cosine_steps) / cosine_steps
+        return end_value + (peak_value - end_value) * 0.5 * (1.0 + fnp.cos(math.pi * progress))
+
+    if warmup_steps == 0:
+        return cosine
+    return join_schedules([linear_schedule(init_value, peak_value, warmup_steps), cosine],
+                          [warmup_steps])
