@@ -52,3 +52,7 @@ class GradientCheckError(FuncgradError, AssertionError):
 
 class ImmutableError(FuncgradError, AttributeError):
     """An attempt to modify a graph node, graph or tracer, which are immutable."""
+
+
+class SerializationError(FuncgradError, ValueError):
+    """A parameter file cannot be written or read: an unsavable leaf or node, or a truncated/corrupt file."""

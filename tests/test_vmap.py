@@ -359,3 +359,9 @@ def test_keyword_arguments_are_batched_along_axis_0():
 def test_batch_size_error_names_the_arguments():
     with pytest.raises(ShapeError, match=r"argument 0 .* has 3 but argument 1 .* has 4"):
         vmap(lambda a, b: a["x"] + b["y"])({"x": np.ones(3)}, {"y": np.ones(4)})
+
+
+def test_len_iteration_ndim_and_size_of_batched_values_are_per_example():
+    xs = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(vmap(lambda x: sum(r for r in x))(xs), xs.sum(axis=1))
+    np.testing.assert_array_equal(vmap(lambda x: x * (len(x) + x.ndim + x.size))(xs), xs * 5)

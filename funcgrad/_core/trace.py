@@ -119,21 +119,23 @@ class Tracer:
 
     @property
     def ndim(self) -> int:
-        return len(self._node.shape)
+        return len(self.shape)
 
     @property
     def size(self) -> int:
-        return math.prod(self._node.shape)
+        return math.prod(self.shape)
 
     def __len__(self) -> int:
-        if not self._node.shape:
+        shape = self.shape
+        if not shape:
             raise TypeError("len() of a 0-d traced array")
-        return self._node.shape[0]
+        return shape[0]
 
     def __iter__(self):
-        if not self._node.shape:
+        shape = self.shape
+        if not shape:
             raise TypeError("iteration over a 0-d traced array")
-        return (self[i] for i in range(self._node.shape[0]))
+        return (self[i] for i in range(shape[0]))
 
     def concrete_value(self, what: str):
         """The NumPy value behind this tracer, or a :class:`ConcretizationError` saying why there is none."""

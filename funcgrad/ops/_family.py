@@ -61,10 +61,13 @@ def safe_mul(g, d):
 
     This is what makes the gradient of ``where(x > 0, sqrt(x), 0)`` finite at ``x <= 0``:
     the unchosen branch receives a zero cotangent, and zero times ``sqrt'(x)`` is zero.
+    Only a non-finite ``d`` under a zero ``g`` is masked, so the result stays ``g * d``
+    with slope ``d`` in ``g``: its derivative with respect to ``g`` (a second-order
+    gradient, e.g. of ``t * log(p)`` with respect to ``t`` at ``t == 0``) is ``d``, not 0.
     """
     from funcgrad.ops import elementwise as ew
 
-    return ew.where(ew.equal(g, 0), 0.0, g * d)
+    return g * ew.where(ew.logical_or(ew.isfinite(d), ew.not_equal(g, 0)), d, 0.0)
 
 
 def _zero(dtype):

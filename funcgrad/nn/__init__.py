@@ -1,0 +1,63 @@
+"""``funcgrad.nn``: functional layers, activations, losses, and parameter files.
+
+Layers are frozen dataclasses of hyperparameters; parameters are plain pytrees
+(dicts and lists of NumPy arrays).  ``layer.init(rng)`` draws parameters from a
+``numpy.random.Generator``; ``layer.apply(params, x)`` is a pure function, so
+``grad``, ``jit`` and ``vmap`` apply to it directly.
+
+>>> import numpy as np
+>>> import funcgrad as fg
+>>> from funcgrad import nn
+>>> model = nn.MLP([2, 8, 1])
+>>> params = model.init(np.random.default_rng(0))
+>>> x, y = np.ones((4, 2)), np.zeros((4, 1))
+>>> loss = lambda p: nn.mse(model.apply(p, x), y)
+>>> grads = fg.grad(loss)(params)
+>>> [sorted(g) for g in grads]
+[['b', 'w'], ['b', 'w']]
+"""
+
+from funcgrad.nn.activations import (
+                                     gelu,
+                                     leaky_relu,
+                                     log_softmax,
+                                     relu,
+                                     sigmoid,
+                                     softmax,
+                                     softplus,
+                                     tanh,
+)
+from funcgrad.nn.io import load, save
+from funcgrad.nn.layers import MLP, Dropout, Embedding, Linear, Module, Sequential
+from funcgrad.nn.losses import (
+                                     binary_cross_entropy,
+                                     binary_cross_entropy_with_logits,
+                                     mse,
+                                     softmax_cross_entropy,
+)
+from funcgrad.nn.recurrent import LSTMCell, RNNCell
+
+__all__ = [
+                                     "MLP",
+                                     "Dropout",
+                                     "Embedding",
+                                     "LSTMCell",
+                                     "Linear",
+                                     "Module",
+                                     "RNNCell",
+                                     "Sequential",
+                                     "binary_cross_entropy",
+                                     "binary_cross_entropy_with_logits",
+                                     "gelu",
+                                     "leaky_relu",
+                                     "load",
+                                     "log_softmax",
+                                     "mse",
+                                     "relu",
+                                     "save",
+                                     "sigmoid",
+                                     "softmax",
+                                     "softmax_cross_entropy",
+                                     "softplus",
+                                     "tanh",
+]
