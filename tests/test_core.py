@@ -626,3 +626,15 @@ def test_doc_examples_run(page):
                               raise_on_error=False, report=True, verbose=False)
     assert result.attempted > 0
     assert result.failed == 0, f"{result.failed} example(s) in docs/{page} failed (see stdout)"
+
+
+def test_second_derivative_through_a_singular_rule_at_zero_cotangent():
+    # d/dt [t * log(p)] = log(p) even where t == 0 (the binary cross-entropy case);
+    # the zero-cotangent guard of singular rules must not hide this slope.
+    from funcgrad.testing import check_grads
+
+    p = np.array([0.2, 0.5, 0.9])
+    t = np.array([0.0, 1.0, 0.0])
+    check_grads(lambda p, t: fnp.sum(t * fnp.log(p)), (p, t), order=2)
+    dt = grad(lambda t: fnp.sum(t * fnp.log(p)))(t)
+    np.testing.assert_allclose(dt, np.log(p), rtol=1e-15)
