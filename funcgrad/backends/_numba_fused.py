@@ -1,0 +1,446 @@
+"""Compile a fused elementwise :class:`~funcgrad.optimize.fusion.Program` into one Numba loop.
+
+The kernel for a Program is Python source generated from a table of scalar
+expressions (one row per elementwise primitive), compiled with ``@njit``: one
+loop over the output, every instruction evaluated per element in registers,
+no temporaries.  Each operand is cast to the dtypes of the loop NumPy itself
+would run (``ufunc.resolve_dtypes``, with weak Python-scalar constants), and
+each result to NumPy's result dtype, so float32 programs stay float32 and a
+constant such as ``0.1`` compared with float32 data is ``float32(0.1)``, as in
+NumPy.  A Program with a primitive the table lacks, or a dtype the kernels do
+not handle (complex, float16), runs the NumPy reference instead.
+
+Two loop shapes are generated:
+
+* ``flat``: every array input has the output's shape and is C-contiguous (the
+  common case): one 1-D loop over ``C`` arrays, which LLVM vectorises; above
+  :data:`PARALLEL_MIN_SIZE` elements (on enough cores) a ``prange`` variant splits it;
+* ``strided``: anything else (broadcast, transposed, sliced inputs): one loop
+  per output axis over any-layout arrays, each input indexed with ``0`` on its
+  broadcast (size-1) axes and with only its trailing loop indices when it has
+  fewer axes.
+
+Inputs of size 1 are passed as scalars in both.  Kernels are cached per
+(Program, input dtypes, loop shape, input patterns) in memory, and the source is
+written to a module under the cache directory so Numba's disk cache holds the
+machine code across processes (in memory only when no directory is writable).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import os
+import pathlib
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numba
+import numpy as np
+from numba import types
+
+from funcgrad.backends import _numba_cache, _numba_kernels
+from funcgrad.backends._numba_kernels import array_type, njit
+from funcgrad.ops import elementwise as ew
+from funcgrad.optimize.fusion import CONST, IN, TMP, Program, fused_p
+
+#: Outputs of at least PARALLEL_MIN_SIZE elements use the multi-threaded
+#: (``prange``) flat loop when Numba has at least PARALLEL_MIN_THREADS threads.
+#: Measured on the 2-core CI machine, idle (``benchmarks/numba_kernels.py``, float64,
+#: serial vs parallel, microseconds):
+#:
+#:   size   (x*2+y)*x - y/3     tanh(x*2+y)        exp(x-y)*y
+#:   2e5        74 /    78       3578 /  1862       1031 /   639
+#:   1e6       653 /   340      18933 /  9135       5555 /  3095
+#:   4e6      3732 /  3237      73800 / 37654      22251 / 19999
+#:
+#: Compute-bound programs gain ~2x from 2e5 elements, memory-bound ones only around
+#: 1e6 (above, memory bandwidth is the limit).  When another process keeps a core
+#: busy, a split loop waits for its descheduled half (seen: 0.65 ms -> 8 ms), so the
+#: threshold is the conservative 1e6; ``NUMBA_NUM_THREADS=1`` turns it off.
+PARALLEL_MIN_SIZE = 1_000_000
+PARALLEL_MIN_THREADS = 2
+
+#: When is one loop slower than NumPy's ufuncs?  NumPy runs some float32 (and a
+#: few float64) functions with SIMD code that Numba's scalar libm calls do not
+#: match.  The extra nanoseconds per element the loop spends on each, from
+#: ``python benchmarks/numba_kernels.py --ops`` (1e5 elements; e.g. float32 tanh:
+#: NumPy 2.7 ns, loop 16.0 ns; float32 sin 1.7 vs 7.6; float64 tanh 13.5 vs 16.3;
+#: every function not listed is within noise of NumPy, or faster):
+LOOP_PENALTY_NS = {
+    (ew.tanh_p, "float32"): 14.0, (ew.sin_p, "float32"): 5.0, (ew.cos_p, "float32"): 5.0,
+    (ew.exp_p, "float32"): 1.4, (ew.log_p, "float32"): 1.8, (ew.log1p_p, "float32"): 2.0,
+    (ew.power_p, "float32"): 1.5, (ew.tanh_p, "float64"): 3.0,
+}
+#: ... against what fusion saves for each instruction after the first: one NumPy
+#: call (its overhead) and one pass over a temporary (per element).  A Program
+#: whose penalty exceeds its saving runs the NumPy reference.
+NUMPY_CALL_NS = 1000.0
+TEMPORARY_NS = 0.5
+
+#: The dtypes generated code computes in; any other (float16, complex, ...) runs NumPy.
+_SUPPORTED = frozenset(np.dtype(t) for t in (
+    np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+    np.float32, np.float64))
+
+
+# -- the scalar expression table ----------------------------------------------------------
+class Scalar(NamedTuple):
+    """How one primitive computes one element.
+
+    ``template`` formats the operands (already cast to the loop dtypes) into a
+    Numba expression; ``ufunc`` is the NumPy function whose loop resolution
+    gives the operand and result dtypes; ``kinds`` are the dtype kinds of the
+    loop the template is exact for; ``prefix`` are constant operands the
+    primitive's impl passes first (``reciprocal`` is ``divide(1, x)``);
+    ``boolean`` says the template already yields a bool.
+    """
+
+    template: str
+    ufunc: Any  # a NumPy ufunc, or np.where
+    kinds: str = "biuf"
+    prefix: tuple = ()
+    boolean: bool = False
+
+
+def _float(name: str, arity: int = 1) -> Scalar:
+    args = ", ".join(f"{{{i}}}" for i in range(arity))
+    return Scalar(f"np.{name}({args})", getattr(np, name), "f")
+
+
+def _compare(op: str, ufunc) -> Scalar:
+    return Scalar(f"({{0}} {op} {{1}})", ufunc, boolean=True)
+
+
+SCALAR_TABLE: dict = {
+    ew.negative_p: Scalar("(-{0})", np.negative, "iuf"),
+    ew.reciprocal_p: Scalar("({0} / {1})", np.true_divide, "f", prefix=(1,)),
+    ew.square_p: Scalar("({0} * {0})", np.square, "iuf"),
+    ew.abs_p: Scalar("abs({0})", np.absolute, "iuf"),
+    ew.sign_p: Scalar("np.sign({0})", np.sign, "f"),
+    **{getattr(ew, f"{name}_p"): _float(name) for name in (
+        "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "sin", "cos", "tan",
+        "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
+        "floor", "ceil")},
+    ew.round_p: Scalar("np.rint({0})", np.rint, "f"),  # round(x) with 0 decimals: half to even
+    ew.isnan_p: Scalar("np.isnan({0})", np.isnan, "f", boolean=True),
+    ew.isfinite_p: Scalar("np.isfinite({0})", np.isfinite, "f", boolean=True),
+    ew.logical_not_p: Scalar("({0} == 0)", np.logical_not, boolean=True),
+    ew.add_p: Scalar("({0} + {1})", np.add),
+    ew.subtract_p: Scalar("({0} - {1})", np.subtract, "iuf"),
+    ew.multiply_p: Scalar("({0} * {1})", np.multiply),
+    ew.divide_p: Scalar("({0} / {1})", np.true_divide, "f"),
+    ew.power_p: Scalar("({0} ** {1})", np.power, "f"),
+    ew.maximum_p: Scalar("maximum({0}, {1})", np.maximum, "iuf"),  # NaN-propagating helpers
+    ew.minimum_p: Scalar("minimum({0}, {1})", np.minimum, "iuf"),
+    ew.arctan2_p: _float("arctan2", 2),
+    ew.hypot_p: _float("hypot", 2),
+    ew.logaddexp_p: _float("logaddexp", 2),
+    ew.equal_p: _compare("==", np.equal),
+    ew.not_equal_p: _compare("!=", np.not_equal),
+    ew.less_p: _compare("<", np.less),
+    ew.less_equal_p: _compare("<=", np.less_equal),
+    ew.greater_p: _compare(">", np.greater),
+    ew.greater_equal_p: _compare(">=", np.greater_equal),
+    ew.logical_and_p: Scalar("(({0} != 0) and ({1} != 0))", np.logical_and, boolean=True),
+    ew.logical_or_p: Scalar("(({0} != 0) or ({1} != 0))", np.logical_or, boolean=True),
+    ew.logical_xor_p: Scalar("(({0} != 0) != ({1} != 0))", np.logical_xor, boolean=True),
+    ew.floor_divide_p: Scalar("({0} // {1})", np.floor_divide, "iuf"),
+    ew.mod_p: Scalar("({0} % {1})", np.remainder, "iuf"),
+    ew.select_p: Scalar("({1} if {0} else {2})", np.where),  # typed in _loop_dtypes
+}
+
+
+class Unsupported(Exception):
+    """This Program cannot be compiled for these dtypes: run the NumPy reference."""
+
+
+def _weak(t):
+    """What NumPy's loop resolution takes for an operand: a dtype, or a weak Python type."""
+    if isinstance(t, np.dtype):
+        return t
+    return np.dtype(bool) if isinstance(t, bool) else type(t)
+
+
+def _loop_dtypes(entry: Scalar, operands) -> tuple[list, np.dtype]:
+    """The (operand dtypes, result dtype) of the NumPy loop ``entry`` stands for."""
+    if entry.ufunc is np.where:
+        value = np.result_type(*operands[1:])
+        return [np.dtype(bool), value, value], value
+    try:
+        resolved = entry.ufunc.resolve_dtypes(tuple(_weak(t) for t in operands) + (None,))
+    except (TypeError, ValueError) as e:  # no such loop (e.g. subtract on bools)
+        raise Unsupported(str(e)) from None
+    return list(resolved[:-1]), resolved[-1]
+
+
+def _literal(value, dtype: np.dtype) -> str:
+    """Source for the Python scalar ``value`` as a ``dtype`` value (NumPy's cast of a weak scalar)."""
+    try:
+        v = dtype.type(value)  # raises like NumPy for an int that does not fit
+    except (OverflowError, ValueError) as e:
+        raise Unsupported(str(e)) from None
+    if dtype.kind == "b":
+        return repr(bool(v))
+    if dtype.kind == "f":
+        x = float(v)
+        text = ("np.nan" if math.isnan(x) else ("np.inf" if x > 0 else "-np.inf")
+                if math.isinf(x) else repr(x))
+        return text if dtype == np.float64 else f"np.{dtype.name}({text})"
+    return repr(int(v)) if dtype == np.int64 else f"np.{dtype.name}({int(v)})"
+
+
+def _cast(expr: str, have: np.dtype | None, want: np.dtype) -> str:
+    if have is not None and have == want:  # (np.dtype("float64") == None is True)
+        return expr
+    if want.kind == "b":
+        return f"({expr} != 0)"
+    return f"np.{want.name}({expr})"
+
+
+class Typed(NamedTuple):
+    """A Program typed for one tuple of input dtypes: its scalar body and result dtype."""
+
+    body: tuple[str, ...]  # one assignment per instruction, over x0.. (inputs) and t0.. (temps)
+    out_dtype: np.dtype
+    penalty_ns: float      # the loop's extra cost per element over NumPy's SIMD functions
+
+    def pays(self, size: int) -> bool:
+        """Whether one loop over ``size`` elements beats NumPy's instruction-by-instruction run."""
+        saving = (len(self.body) - 1) * (NUMPY_CALL_NS + TEMPORARY_NS * size)
+        return self.penalty_ns * size <= saving
+
+
+def type_program(program: Program, in_dtypes: tuple) -> Typed:
+    """The scalar code of ``program`` for inputs of ``in_dtypes``; raises :class:`Unsupported`."""
+    if any(d not in _SUPPORTED for d in in_dtypes):
+        raise Unsupported(f"dtypes {in_dtypes}")
+    tmp_dtypes: list[np.dtype] = []
+    body = []
+    penalty = 0.0
+    for j, (prim, ops) in enumerate(program.instructions):
+        entry = SCALAR_TABLE.get(prim)
+        if entry is None:
+            raise Unsupported(f"no scalar expression for {prim.name}")
+        operands = [(CONST, v) for v in entry.prefix] + list(ops)
+        kinds = [in_dtypes[v] if tag == IN else tmp_dtypes[v] if tag == TMP else v
+                 for tag, v in operands]
+        loop_in, loop_out = _loop_dtypes(entry, kinds)
+        if any(d not in _SUPPORTED or d.kind not in entry.kinds for d in loop_in):
+            raise Unsupported(f"{prim.name} on {loop_in}")
+        if loop_out not in _SUPPORTED:
+            raise Unsupported(f"{prim.name} gives {loop_out}")
+        args = []
+        for (tag, v), have, want in zip(operands, kinds, loop_in):
+            if tag == CONST:
+                args.append(_literal(v, want))
+            else:
+                args.append(_cast(f"x{v}" if tag == IN else f"t{v}", have, want))
+        expr = entry.template.format(*args)
+        if not (entry.boolean and loop_out.kind == "b"):
+            expr = _cast(expr, None, loop_out)
+        body.append(f"t{j} = {expr}")
+        tmp_dtypes.append(loop_out)
+        penalty += LOOP_PENALTY_NS.get((prim, loop_out.name), 0.0)
+    return Typed(tuple(body), tmp_dtypes[program.output], penalty)
+
+
+# -- source generation ------------------------------------------------------------------
+def kernel_source(program: Program, typed: Typed, patterns: tuple, rank: int,
+                  parallel: bool = False) -> str:
+    """Python source of ``kernel(out, in0, in1, ...)`` computing ``program`` into ``out``.
+
+    ``patterns[k]`` says how input ``k`` is read: ``None``, a scalar; an int ``r``,
+    a C-contiguous array of rank ``r`` with the output's shape (the flat loop, used
+    when no input is a tuple); a tuple, one bool per axis of the input (``True``:
+    a size-1 axis, read at index 0), read with the trailing ``len(pattern)`` of the
+    ``rank`` loop indices.
+    """
+    flat = not any(isinstance(p, tuple) for p in patterns)
+    names = ", ".join(f"in{k}" for k in range(len(patterns)))
+    lines = [f"# generated by funcgrad for {program!r}"[:2000],
+             f"# helpers: {_HELPERS_STAMP}",  # Numba's cache does not see imported code change
+             "import numpy as np", "import numba",
+             "from funcgrad.backends._numba_kernels import maximum, minimum", "",
+             f"def kernel(out, {names}):"]
+    ind = "    "
+    if flat:
+        lines.append(f"{ind}o = out.reshape(out.size)")
+        lines += [f"{ind}a{k} = in{k}.reshape(in{k}.size)"
+                  for k, p in enumerate(patterns) if p is not None]
+        lines.append(f"{ind}for i in {'numba.prange' if parallel else 'range'}(o.shape[0]):")
+        ind += "    "
+        target = "o[i]"
+    else:
+        for d in range(rank):
+            lines.append(f"{ind}for i{d} in range(out.shape[{d}]):")
+            ind += "    "
+        target = f"out[{', '.join(f'i{d}' for d in range(rank))}]"
+    for k, pat in enumerate(patterns):
+        if pat is None:
+            lines.append(f"{ind}x{k} = in{k}")
+        elif flat:
+            lines.append(f"{ind}x{k} = a{k}[i]")
+        else:
+            idx = ["0" if b else f"i{d}" for d, b in zip(range(rank - len(pat), rank), pat)]
+            lines.append(f"{ind}x{k} = in{k}[{', '.join(idx)}]")
+    lines += [ind + line for line in typed.body]
+    lines.append(f"{ind}{target} = t{program.output}")
+    return "\n".join(lines) + "\n"
+
+
+#: A stamp of the helper module the generated kernels import (``maximum``, ``minimum``):
+#: it is part of the generated source, so editing the helpers changes every kernel's
+#: file name and no stale machine code is loaded from the disk cache.
+_HELPERS_STAMP = hashlib.sha1(pathlib.Path(_numba_kernels.__file__).read_bytes()).hexdigest()[:16]
+
+
+def _load(source: str, parallel: bool, signature):
+    """Compile ``source``'s ``kernel``: from a module file (disk-cached by Numba) when possible."""
+    digest = hashlib.sha1(source.encode()).hexdigest()[:24]
+    directory = _numba_cache.kernel_source_dir()
+    func = None
+    if directory is not None:
+        path = os.path.join(directory, f"fused_{digest}.py")
+        name = f"funcgrad_fused_{digest}"
+        try:
+            if not os.path.exists(path):
+                tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+                with open(tmp, "w") as f:
+                    f.write(source)
+                os.replace(tmp, path)  # atomic: a concurrent process sees all of it or nothing
+            module = sys.modules.get(name)
+            if module is None:
+                spec = importlib.util.spec_from_file_location(name, path)
+                if spec is None or spec.loader is None:
+                    raise OSError(f"cannot load {path}")
+                module = importlib.util.module_from_spec(spec)
+                # Numba's disk cache finds a function's globals by importing its module by name.
+                sys.modules[name] = module
+                spec.loader.exec_module(module)
+            func = module.kernel
+        except OSError:
+            sys.modules.pop(name, None)
+    if func is None:  # no writable directory: an in-memory kernel (compiled once per process)
+        namespace: dict = {}
+        # Running generated code is the point; the source is built from our own table.
+        exec(compile(source, f"<funcgrad fused {digest}>", "exec"), namespace)  # noqa: S102
+        func = namespace["kernel"]
+    return njit(func, [signature], parallel=parallel)
+
+
+def _signature(out_dtype, rank: int, in_dtypes, patterns):
+    args = [array_type(out_dtype, rank, "C")]
+    for dt, pat in zip(in_dtypes, patterns):
+        if pat is None:
+            args.append(numba.from_dtype(dt))
+        elif isinstance(pat, int):
+            args.append(array_type(dt, pat, "C", readonly=True))
+        else:
+            args.append(array_type(dt, len(pat), "A", readonly=True))
+    return types.void(*args)
+
+
+# -- the kernel -------------------------------------------------------------------------
+class Plan(NamedTuple):
+    """How to run one Program on inputs of given shapes, strides and dtypes."""
+
+    kernel: Callable | None  # None: the output is empty
+    shape: tuple             # the output array's shape ((1,) for a 0-d result)
+    dtype: np.dtype
+    scalars: tuple           # (input index, 0-d?) of the inputs passed as scalars
+    zero_d: bool             # the result is 0-d: return a NumPy scalar, like NumPy
+
+
+_typed: dict = {}    # (program, dtypes) -> Typed, or None when unsupported
+_kernels: dict = {}  # (program, dtypes, patterns, rank, parallel) -> compiled kernel
+_plans: dict = {}    # (program, (shape, strides, dtype) per input) -> Plan, or None: use NumPy
+_MAX_PLANS = 4096
+_lock = threading.RLock()
+
+
+def typed_for(program: Program, dtypes: tuple) -> Typed | None:
+    """``program`` typed for ``dtypes``, or ``None`` when it must run the NumPy reference."""
+    key = (program, dtypes)
+    if key not in _typed:
+        try:
+            _typed[key] = type_program(program, dtypes)
+        except Unsupported:
+            _typed[key] = None
+    return _typed[key]
+
+
+def compiled_kernel(program: Program, typed: Typed, dtypes, patterns, rank, parallel=False):
+    """The compiled kernel for one loop shape (compiled, or loaded from disk, once)."""
+    key = (program, dtypes, patterns, rank, parallel)
+    k = _kernels.get(key)
+    if k is None:
+        with _lock:
+            k = _kernels.get(key)
+            if k is None:
+                source = kernel_source(program, typed, patterns, rank, parallel)
+                k = _load(source, parallel, _signature(typed.out_dtype, rank, dtypes, patterns))
+                _kernels[key] = k
+    return k
+
+
+def make_plan(program: Program, inputs) -> Plan | None:
+    """Choose the loop shape for these inputs and compile its kernel; ``None``: run NumPy."""
+    if not all(type(x) is np.ndarray or isinstance(x, np.generic) for x in inputs):
+        return None  # an ndarray subclass: NumPy knows what it means
+    dtypes = tuple(np.dtype(x.dtype) for x in inputs)
+    typed = typed_for(program, dtypes)
+    if typed is None:
+        return None
+    shape = np.broadcast_shapes(*[np.shape(x) for x in inputs])
+    size = math.prod(shape)
+    if size == 0:
+        return Plan(None, shape, typed.out_dtype, (), False)
+    if not typed.pays(size):
+        return None
+    sizes = [math.prod(np.shape(x)) for x in inputs]
+    scalars = tuple((k, np.ndim(x) == 0) for k, (x, n) in enumerate(zip(inputs, sizes)) if n == 1)
+    flat = all(n == 1 or (x.shape == shape and x.flags.c_contiguous)
+               for x, n in zip(inputs, sizes))
+    if flat:
+        patterns = tuple(None if n == 1 else x.ndim for x, n in zip(inputs, sizes))
+        rank = max(len(shape), 1)
+    else:
+        patterns = tuple(None if n == 1 else tuple(d == 1 for d in x.shape)
+                         for x, n in zip(inputs, sizes))
+        rank = len(shape)
+    threads = getattr(numba.config, "NUMBA_NUM_THREADS", 1)
+    parallel = flat and size >= PARALLEL_MIN_SIZE and threads >= PARALLEL_MIN_THREADS
+    kernel = compiled_kernel(program, typed, dtypes, patterns, rank, parallel)
+    return Plan(kernel, shape or (1,), typed.out_dtype, scalars, not shape)
+
+
+def fused_kernel(*inputs, program: Program):
+    """The numba kernel of ``fused_p``: same signature and result as its NumPy reference."""
+    try:
+        key = (program,) + tuple([(x.shape, x.strides, x.dtype) for x in inputs])
+    except AttributeError:  # a Python scalar operand: leave its weak typing to NumPy
+        return fused_p.impl(*inputs, program=program)
+    try:
+        plan = _plans[key]
+    except KeyError:
+        with _lock:
+            if len(_plans) >= _MAX_PLANS:
+                _plans.clear()
+            plan = _plans[key] = make_plan(program, inputs)
+    if plan is None:
+        return fused_p.impl(*inputs, program=program)
+    out = np.empty(plan.shape, plan.dtype)
+    if plan.kernel is None:
+        return out
+    if plan.scalars:
+        args = list(inputs)
+        for k, zero_d in plan.scalars:
+            args[k] = args[k][()] if zero_d else args[k].reshape(-1)[0]
+        plan.kernel(out, *args)
+    else:
+        plan.kernel(out, *inputs)
+    return out[0] if plan.zero_d else out

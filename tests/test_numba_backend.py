@@ -1,0 +1,579 @@
+"""The Numba CPU backend: every kernel against the NumPy reference, whole graphs against the
+NumPy backend, the disk cache of a read-only install, and the lazy import of numba.
+
+Numba compiles each kernel once per signature (then loads it from the disk cache), so
+the tests reuse a few Programs and shapes: the scalar expression of every primitive in
+the table is checked through one "selector" Program per arity and dtype.
+"""
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad._core.primitive import Primitive
+from funcgrad.backends import (
+    _numba_cache,
+    _numba_fused,
+    _numba_kernels,
+    get_backend,
+    numba_cpu,
+)
+from funcgrad.errors import ShapeError
+from funcgrad.ops import elementwise as ew
+from funcgrad.ops.linalg import matmul_p
+from funcgrad.optimize import Program, fused_p, optimize
+
+FLOATS = [np.float64, np.float32]
+TOL = {np.dtype(np.float64): {"rtol": 1e-12, "atol": 1e-12},
+       np.dtype(np.float32): {"rtol": 2e-6, "atol": 1e-6}}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def assert_matches(got, expected, tol=None):
+    """Same type of result (NumPy scalar or array), shape and dtype; values equal up to rounding."""
+    assert isinstance(got, np.ndarray) == isinstance(expected, np.ndarray), (type(got), type(expected))
+    got, expected = np.asarray(got), np.asarray(expected)
+    assert got.shape == expected.shape and got.dtype == expected.dtype, (
+        got.shape, got.dtype, expected.shape, expected.dtype)
+    np.testing.assert_allclose(got, expected, equal_nan=True,
+                               **(tol or TOL.get(expected.dtype, {"rtol": 0, "atol": 0})))
+
+
+def rand(shape, dtype=np.float64, seed=0):
+    return np.random.default_rng(seed).uniform(-2, 2, shape).astype(dtype)
+
+
+# -- matmul ---------------------------------------------------------------------------
+MATMUL_CASES = {  # name: (shape of a, shape of b); the values are drawn per dtype
+    "2-D (BLAS)": ((3, 4), (4, 5)),
+    "batched": ((6, 2, 3), (6, 3, 2)),
+    "batched @ 2-D": ((5, 2, 2), (2, 4)),
+    "2-D @ batched": ((2, 3), (4, 3, 2)),
+    "broadcast batch axes": ((2, 1, 2, 3), (4, 3, 2)),
+    "vector @ batched": ((3,), (5, 3, 2)),
+    "batched @ vector": ((5, 2, 3), (3,)),
+    "vector @ vector": ((4,), (4,)),
+    "vector @ 2-D": ((3,), (3, 4)),
+    "large batched (BLAS)": ((3, 16, 16), (3, 16, 16)),
+    "empty batch": ((0, 2, 3), (0, 3, 2)),
+    "empty contraction": ((4, 2, 0), (4, 0, 3)),
+    "empty rows": ((4, 0, 3), (4, 3, 2)),
+}
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", MATMUL_CASES)
+def test_matmul_matches_numpy(case, dtype):
+    sa, sb = MATMUL_CASES[case]
+    a, b = rand(sa, dtype, 1), rand(sb, dtype, 2)
+    assert_matches(numba_cpu.matmul_kernel(a, b), np.matmul(a, b))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_matmul_reads_transposed_sliced_and_zero_stride_operands(dtype):
+    a, b = rand((6, 3, 2), dtype, 1), rand((18, 3, 3), dtype, 2)
+    cases = [(a.transpose(0, 2, 1), b[::3]),                  # transposed, sliced batch
+             (np.broadcast_to(a[0].T, (6, 2, 3)), b[:6]),     # zero stride on the batch axis
+             (a.transpose(0, 2, 1)[:, :, ::2], rand((6, 2, 4), dtype, 3)[:, :, 1:3])]
+    for x, y in cases:
+        assert not (x.flags.c_contiguous and y.flags.c_contiguous)
+        assert_matches(numba_cpu.matmul_kernel(x, y), np.matmul(x, y))
+
+
+def test_matmul_uses_the_loops_only_for_batches_of_tiny_matrices(monkeypatch):
+    calls = []
+    for name in ("matmul_loops_c", "matmul_loops_a"):
+        kernel = getattr(_numba_kernels, name)
+        monkeypatch.setattr(_numba_kernels, name,
+                            lambda kernel=kernel, name=name: calls.append(name) or kernel())
+    numba_cpu.matmul_kernel(rand((8, 2, 2)), rand((8, 2, 2)))
+    numba_cpu.matmul_kernel(rand((8, 2, 2)).transpose(0, 2, 1), rand((8, 2, 2)))
+    assert calls == ["matmul_loops_c", "matmul_loops_a"]
+    numba_cpu.matmul_kernel(rand((3, 3)), rand((3, 3)))                    # 2-D: BLAS
+    numba_cpu.matmul_kernel(rand((2, 8, 8)), rand((2, 8, 8)))              # too big: BLAS
+    numba_cpu.matmul_kernel(rand((2, 2, 2)).astype(np.int64), rand((2, 2, 2)).astype(np.int64))
+    numba_cpu.matmul_kernel(rand((2, 2, 2), np.float32), rand((2, 2, 2)))  # mixed: NumPy
+    assert len(calls) == 2
+
+
+def test_matmul_of_integers_and_mixed_dtypes_is_numpys():
+    i = np.arange(12).reshape(3, 2, 2)
+    assert_matches(numba_cpu.matmul_kernel(i, i), np.matmul(i, i))
+    f32, f64 = rand((3, 2, 2), np.float32), rand((3, 2, 2))
+    assert_matches(numba_cpu.matmul_kernel(f32, f64), np.matmul(f32, f64))
+
+
+@pytest.mark.parametrize("sa, sb", [((5, 2, 3), (5, 2, 3)), ((2, 2, 3), (3, 3, 2)), ((3,), (2, 4, 2))])
+def test_matmul_shape_errors_are_the_references(sa, sb):
+    with pytest.raises(ShapeError) as ours:
+        numba_cpu.matmul_kernel(rand(sa), rand(sb))
+    with pytest.raises(ShapeError) as reference:
+        matmul_p.impl(rand(sa), rand(sb))
+    assert str(ours.value) == str(reference.value)
+
+
+# -- sum ------------------------------------------------------------------------------
+SUM_CASES = [  # (shape, axis, keepdims): the leading-block kernel and the np.sum fallback
+    ((5, 3), (0,), False), ((5, 3), (0,), True), ((7, 1, 3), (0, 1), False),
+    ((7, 1, 3), (0, 1), True), ((1, 4, 3), (0, 1), False), ((2, 3, 4), (0, 1), False),
+    ((6, 5), (1,), False), ((2, 3, 4), (0, 2), True), ((2, 3, 4), (0, 1, 2), False),
+    ((4, 3), (), False), ((), (), False), ((0, 3), (0,), False), ((3, 0), (0,), True),
+    ((3, 1), (0,), False), ((1, 1, 5), (0, 1), False),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape, axis, keepdims", SUM_CASES)
+def test_sum_matches_numpy_bit_for_bit(shape, axis, keepdims, dtype):
+    # The loop adds row after row, the order NumPy uses for leading axes: equal to the last bit.
+    x = rand(shape, dtype)
+    assert_matches(numba_cpu.sum_kernel(x, axis, keepdims), np.sum(x, axis=axis, keepdims=keepdims),
+                   {"rtol": 0, "atol": 0})
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_sum_of_transposed_sliced_zero_stride_and_scalar_inputs(dtype):
+    x = rand((6, 4), dtype)
+    for v, axis in [(x.T, (0,)), (x[::2], (0,)), (np.broadcast_to(x[0], (5, 4)), (0,)),
+                    (np.broadcast_to(x[:, :1], (6, 4)), (1,)), (np.float64(3.0), ()),
+                    (x[1:3].astype(np.int32), (0,)), (x > 0, (0, 1))]:
+        assert_matches(numba_cpu.sum_kernel(v, axis, False), np.sum(v, axis=axis))
+
+
+def test_sum_takes_the_loop_for_leading_blocks_only(monkeypatch):
+    calls = []
+    kernel = _numba_kernels.sum_rows
+    monkeypatch.setattr(_numba_kernels, "sum_rows", lambda: calls.append(1) or kernel())
+    x = rand((4, 1, 3, 2))
+    numba_cpu.sum_kernel(x, (0,), False)
+    numba_cpu.sum_kernel(x, (0, 1, 2), True)   # size-1 axes do not break the leading block
+    assert len(calls) == 2
+    numba_cpu.sum_kernel(x, (3,), False)       # trailing: NumPy's pairwise sum
+    numba_cpu.sum_kernel(x, (0, 3), False)     # not a block
+    numba_cpu.sum_kernel(x[::2], (0,), False)  # not C-contiguous
+    assert len(calls) == 2
+
+
+# -- broadcast_to ---------------------------------------------------------------------
+def test_broadcast_to_is_numpys_zero_copy_view():
+    x = rand((3, 1))
+    y = numba_cpu.broadcast_to_kernel(x, (2, 3, 4))
+    assert_matches(y, np.broadcast_to(x, (2, 3, 4)))
+    assert np.shares_memory(x, y) and y.strides[0] == 0 and y.strides[2] == 0
+    assert not y.flags.writeable
+
+
+# -- fused elementwise: every scalar expression ---------------------------------------
+def _arity(entry) -> int:
+    return len(set(re.findall(r"{(\d)}", entry.template))) - len(entry.prefix)
+
+
+def _selector_program(prims, arity):
+    """One Program computing ``prims[k](*inputs)`` where the last input equals ``k``.
+
+    ``where`` picks exactly one value per element, so each element checks one
+    primitive's scalar expression, and one compiled kernel covers the whole table.
+    """
+    ins = tuple(("in", i) for i in range(arity))
+    sel = ("in", arity)
+    instructions = [(p, ins) for p in prims]
+    result = ("tmp", len(prims) - 1)
+    for k in range(len(prims) - 2, -1, -1):
+        instructions.append((ew.equal_p, (sel, ("const", k))))
+        instructions.append((ew.select_p, (("tmp", len(instructions) - 1), ("tmp", k), result)))
+        result = ("tmp", len(instructions) - 1)
+    return Program(instructions, len(instructions) - 1, arity + 1)
+
+
+SPECIAL = [0.0, -0.0, 0.5, -0.5, 0.75, 1.0, -1.0, 1.5, -2.5, 3.0, 7.25, -7.25, 0.1,
+           1e-30, 40.0, np.inf, -np.inf, np.nan]
+
+
+def _check_selector(prims, arity, dtype):
+    program = _selector_program(prims, arity)
+    values = np.array(SPECIAL, dtype)
+    grids = np.meshgrid(*[values] * arity, indexing="ij")
+    columns = [g.ravel() for g in grids]
+    n = columns[0].size
+    args = [np.tile(c, len(prims)) for c in columns] + [np.repeat(np.arange(len(prims)), n)]
+    with np.errstate(all="ignore"):
+        expected = fused_p.impl(*args, program=program)
+    got = _numba_fused.fused_kernel(*args, program=program)
+    assert _numba_fused.typed_for(program, tuple(a.dtype for a in args)) is not None
+    assert got.dtype == expected.dtype
+    close = np.isclose(got, expected, equal_nan=True, **TOL[np.dtype(dtype)])
+    wrong = sorted({prims[k].name for k in args[-1][~close]})
+    assert not wrong, f"scalar expressions that differ from NumPy: {wrong}"
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("arity", [1, 2])
+def test_every_scalar_expression_matches_numpy(arity, dtype):
+    prims = [p for p, e in _numba_fused.SCALAR_TABLE.items() if _arity(e) == arity]
+    assert len(prims) >= (20 if arity == 1 else 15)
+    _check_selector(prims, arity, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+def test_integer_and_boolean_programs_match_numpy(dtype):
+    x = np.array([-7, -3, -1, 0, 1, 2, 5, 9]).astype(dtype)
+    y = np.array([2, -2, 3, 0, 0, 5, -4, 1]).astype(dtype)
+    if dtype is np.bool_:
+        f = lambda a, b: fnp.logical_xor(a, b) | ~(a & b) == (a + b)
+    else:
+        f = lambda a, b: fnp.where(a > b, (a * 3 + b) // (b + 2) % 5, fnp.maximum(a, -b) - 1)
+    program = next(n for n in optimize(fg.make_graph(f)(x, y)).nodes
+                   if n.primitive is fused_p).params["program"]
+    with np.errstate(all="ignore"):
+        expected = fused_p.impl(x, y, program=program)
+    assert _numba_fused.typed_for(program, (x.dtype, y.dtype)) is not None
+    assert_matches(_numba_fused.fused_kernel(x, y, program=program), expected)
+
+
+# -- fused elementwise: dtypes and weak constants -------------------------------------
+def _program(f, *args):
+    """The Program of the single fused node of ``f``'s optimised graph."""
+    nodes = [n for n in optimize(fg.make_graph(f)(*args)).nodes if n.primitive is fused_p]
+    assert len(nodes) == 1
+    return nodes[0].params["program"]
+
+
+# One Program for the layout tests below: constants of both kinds, a comparison, where.
+def _layout_fn(x, y):
+    return fnp.where(x > 0.1, fnp.sqrt(fnp.abs(x * y)) * 3.0 - y, x * -2.0) + 1
+
+
+def test_float32_stays_float32_and_constants_are_cast_like_numpy():
+    x = np.array([0.1, 0.2, -0.1, 3.0], np.float32)  # float32(0.1) > 0.1 is False in NumPy
+    y = np.float32(2.0) * np.ones(4, np.float32)
+    program = _program(_layout_fn, x, y)
+    got = _numba_fused.fused_kernel(x, y, program=program)
+    assert got.dtype == np.float32
+    assert_matches(got, fused_p.impl(x, y, program=program))
+    typed = _numba_fused.typed_for(program, (x.dtype, y.dtype))
+    assert "np.float32(0.10000000149011612)" in "\n".join(typed.body)  # the weak 0.1 as float32
+
+
+@pytest.mark.parametrize("dtypes", [(np.float32, np.float64), (np.int32, np.float32),
+                                    (np.int64, np.int64), (np.bool_, np.float32)])
+def test_mixed_dtypes_promote_like_numpy(dtypes):
+    x, y = rand(5, dtypes[0], 1), rand(5, dtypes[1], 2)
+    program = _program(_layout_fn, x, y)
+    assert_matches(_numba_fused.fused_kernel(x, y, program=program),
+                   fused_p.impl(x, y, program=program))
+
+
+# -- fused elementwise: shapes and layouts ---------------------------------------------
+LAYOUTS = {  # name: (x, y) from a (4, 3) array `a` and a (3,) array `b`
+    "same shape": lambda a, b: (a, a[::-1].copy()),
+    "row broadcast": lambda a, b: (a, b),
+    "column broadcast": lambda a, b: (a[:, :1], b),
+    "outer": lambda a, b: (a[:, :1], b[None, :]),
+    "0-d and array": lambda a, b: (np.asarray(a[0, 0]), a),
+    "NumPy scalar and array": lambda a, b: (a, a[1, 1]),
+    "size-1 array": lambda a, b: (a[:1, :1], a),
+    "transposed": lambda a, b: (a.T, b[:, None]),
+    "sliced": lambda a, b: (a[::2, ::2], a[1::2, :2]),
+    "zero stride": lambda a, b: (np.broadcast_to(b, (4, 3)), a),
+    "read-only": lambda a, b: (_read_only(a), _read_only(b)),
+    "all scalars (0-d result)": lambda a, b: (np.asarray(a[0, 0]), a[0, 1]),
+    "empty": lambda a, b: (a[:0], b),
+    "rank 4": lambda a, b: (a.reshape(2, 1, 2, 3), b.reshape(1, 3, 1, 1)),
+}
+
+
+def _read_only(x):
+    x = x.copy()
+    x.flags.writeable = False
+    return x
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_fused_kernel_matches_the_reference_for_every_layout(layout, dtype):
+    x, y = LAYOUTS[layout](rand((4, 3), dtype, 1), rand(3, dtype, 2))
+    program = _program(_layout_fn, rand(3, dtype), rand(3, dtype))
+    with np.errstate(all="ignore"):
+        expected = fused_p.impl(x, y, program=program)
+    plan = _numba_fused.make_plan(program, (x, y))
+    assert plan is not None  # the kernel ran, not the fallback
+    assert_matches(_numba_fused.fused_kernel(x, y, program=program), expected)
+
+
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+       flip=st.booleans(), seed=st.integers(0, 2**16))
+def test_fused_kernel_matches_the_reference_for_drawn_broadcasts(shapes, flip, seed):
+    program = _program(_layout_fn, rand(3), rand(3))
+    x, y = (rand(s, np.float64, seed + i) for i, s in enumerate(shapes.input_shapes))
+    if flip and x.ndim >= 2:
+        x = np.ascontiguousarray(x.swapaxes(0, 1)).swapaxes(0, 1)  # same values, F-ordered axes
+    with np.errstate(all="ignore"):
+        expected = fused_p.impl(x, y, program=program)
+    assert_matches(_numba_fused.fused_kernel(x, y, program=program), expected)
+
+
+def test_kernels_are_compiled_once_per_loop_shape():
+    program = _program(_layout_fn, rand(3), rand(3))
+    a, b = rand((4, 3), seed=5), rand(3, seed=6)
+    _numba_fused.fused_kernel(a, b, program=program)
+    before = len(_numba_fused._kernels)
+    for x, y in [(a + 1, b * 2), (rand((7, 3)), rand(3)), (rand((2, 5)), rand(5))]:
+        assert_matches(_numba_fused.fused_kernel(x, y, program=program),
+                       fused_p.impl(x, y, program=program))
+    assert len(_numba_fused._kernels) == before  # new values and sizes, same kernel
+
+
+def test_flat_and_parallel_loops_for_large_outputs(monkeypatch):
+    program = _program(_layout_fn, rand(3), rand(3))
+    x, y = rand(5000, seed=3), rand(5000, seed=4)
+    monkeypatch.setattr(_numba_fused, "PARALLEL_MIN_SIZE", 1000)
+    monkeypatch.setattr(_numba_fused, "PARALLEL_MIN_THREADS", 1)
+    monkeypatch.setattr(_numba_fused, "_plans", {})
+    key = (program, (x.dtype, y.dtype), (1, 1), 1, True)
+    assert_matches(_numba_fused.fused_kernel(x, y, program=program),
+                   fused_p.impl(x, y, program=program))
+    assert key in _numba_fused._kernels  # the prange loop ran
+    source = _numba_fused.kernel_source(program, _numba_fused.typed_for(program, key[1]),
+                                        (1, 1), 1, parallel=True)
+    assert "numba.prange" in source
+
+
+def test_programs_the_table_lacks_or_complex_data_run_the_reference():
+    opaque = Primitive("opaque", lambda x: x + 1)
+    program = Program([(ew.sin_p, (("in", 0),)), (opaque, (("tmp", 0),))], 1, 1)
+    x = rand(4)
+    assert _numba_fused.typed_for(program, (x.dtype,)) is None
+    assert_matches(_numba_fused.fused_kernel(x, program=program), np.sin(x) + 1)
+    z = x * (1 + 1j)
+    simple = Program([(ew.sin_p, (("in", 0),)), (ew.multiply_p, (("tmp", 0), ("const", 2.0)))], 1, 1)
+    assert_matches(_numba_fused.fused_kernel(z, program=simple), np.sin(z) * 2.0)
+    assert_matches(_numba_fused.fused_kernel(0.5, program=simple), np.sin(0.5) * 2.0)
+
+
+def test_float32_programs_of_simd_functions_stay_with_numpy():
+    tanh_chain = _program(lambda x: fnp.tanh(x * 2.0) + 1.0, rand(3, np.float32))
+    arithmetic = _program(lambda x: (x * 2.0 + 1.0) * x, rand(3, np.float32))
+    big = rand(100_000, np.float32)
+    assert _numba_fused.make_plan(tanh_chain, (big,)) is None          # NumPy's SIMD tanh wins
+    assert _numba_fused.make_plan(tanh_chain, (big[:10],)) is not None  # call overhead wins
+    assert _numba_fused.make_plan(arithmetic, (big,)) is not None
+
+
+# -- whole graphs -------------------------------------------------------------------------
+def _mlp_loss(params, x, y):
+    (w1, b1), (w2, b2) = params
+    h = fnp.tanh(x @ w1 + b1)
+    out = h @ w2 + b2
+    return fnp.mean((out - y) ** 2) + 1e-3 * fnp.sum(w1 * w1)
+
+
+def _softmax_xent(logits, labels):
+    z = logits - fnp.max(logits, axis=-1, keepdims=True)
+    logp = z - fnp.log(fnp.sum(fnp.exp(z), axis=-1, keepdims=True))
+    return -fnp.sum(labels * logp) / logits.shape[0]
+
+
+def _mlp_args(dtype):
+    rng = np.random.default_rng(0)
+    params = [(rng.normal(size=(3, 5)), rng.normal(size=5)), (rng.normal(size=(5, 2)), rng.normal(size=2))]
+    params = [tuple(p.astype(dtype) for p in layer) for layer in params]
+    return params, rng.normal(size=(7, 3)).astype(dtype), rng.normal(size=(7, 2)).astype(dtype)
+
+
+GRAPHS = {  # name: (function, arguments)
+    "mlp loss": (_mlp_loss, _mlp_args(np.float64)),
+    "grad of mlp loss": (fg.grad(_mlp_loss), _mlp_args(np.float64)),
+    "grad of mlp loss, float32": (fg.grad(_mlp_loss), _mlp_args(np.float32)),
+    "softmax cross-entropy and its gradient": (
+        fg.value_and_grad(_softmax_xent), (rand((6, 4)), np.eye(4)[[0, 1, 2, 3, 0, 1]])),
+    "batched tiny matmuls": (lambda a, b: fnp.sum(a @ b, axis=0) * 2.0 + 1.0,
+                             (rand((9, 2, 3)), rand((9, 3, 2)))),
+    "clip, relu and comparisons": (
+        lambda x, y: (fnp.clip(x, -0.5, 0.5) + fnp.maximum(y, 0.0), (x > y) & (y < 1.0)),
+        (rand((4, 3)), rand(3))),
+    "second derivative": (fg.grad(fg.grad(lambda t: fnp.sin(t) * t ** 3)), (np.array(0.7),)),
+    "gradient of a broadcasting sum": (
+        fg.grad(lambda x, b: fnp.sum(fnp.exp(x + b) * b), argnums=(0, 1)),
+        (rand((5, 1, 3)), rand((4, 1)))),
+}
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+def test_jit_with_numba_equals_jit_with_numpy(name):
+    f, args = GRAPHS[name]
+    got = fg.jit(f, backend="numba")(*args)
+    expected = fg.jit(f, backend="numpy")(*args)
+    for g, e in zip(fg.tree.leaves(got), fg.tree.leaves(expected)):
+        assert_matches(np.asarray(g), np.asarray(e),
+                       {"rtol": 1e-5, "atol": 1e-6} if np.asarray(e).dtype == np.float32 else None)
+
+
+def test_backend_compiles_raw_and_optimised_graphs():
+    params, x, y = _mlp_args(np.float64)
+    graph = fg.make_graph(fg.grad(_mlp_loss))(params, x, y)
+    leaves = fg.tree.leaves((params, x, y))
+    expected = get_backend("numpy").compile(graph)(leaves)
+    for g in (graph, optimize(graph)):
+        executable = get_backend("numba").compile(g)
+        for got, want in zip(executable(leaves), expected):
+            assert_matches(np.asarray(got), np.asarray(want))
+    assert any(step.node.primitive is fused_p for step in get_backend("numba").compile(
+        optimize(graph)).steps)
+
+
+def test_the_backend_kernels_are_the_documented_ones():
+    backend = get_backend("numba")
+    assert backend.name == "numba"
+    assert set(backend.kernels) == {matmul_p, numba_cpu.sum_p, numba_cpu.broadcast_to_p, fused_p}
+
+
+# -- imports and the disk cache -------------------------------------------------------------
+def _run(code, env=None, **kwargs):
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                            text=True, env=env, timeout=300, check=False, **kwargs)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_importing_funcgrad_does_not_import_numba():
+    out = _run("""
+        import sys
+        import numpy as np
+        import funcgrad, funcgrad.numpy as fnp, funcgrad.optimize
+        from funcgrad.backends import get_backend
+        print(funcgrad.jit(lambda x: fnp.sin(x) * 2.0, backend="numpy")(np.ones(2)))
+        assert "numba" not in sys.modules, "numba imported too early"
+        get_backend("numba")
+        assert "numba" in sys.modules
+        print("ok")
+    """)
+    assert out.strip().endswith("ok")
+
+
+def test_without_numba_the_default_backend_is_numpy():
+    out = _run("""
+        import sys
+        sys.modules["numba"] = None  # makes `import numba` raise ImportError
+        import numpy as np
+        import funcgrad, funcgrad.numpy as fnp
+        from funcgrad.backends import default_backend_name
+        try:
+            import funcgrad.backends.numba_cpu
+        except ImportError:
+            print("ImportError")
+        print(default_backend_name())
+        print(funcgrad.jit(lambda x: fnp.sum(x * 2.0))(np.ones(3)))
+    """)
+    assert out.split() == ["ImportError", "numpy", "6.0"]
+
+
+_READ_ONLY_SCRIPT = """
+    import os, sys, pathlib
+    if os.geteuid() == 0:  # root writes anywhere: run the check as an unprivileged user
+        import numba, numba.core.caching, numpy, hashlib, importlib.util, tempfile
+        numba.njit(lambda x: x + 1)(1)  # load the compiler's modules while they are readable
+        os.setgid(65534)
+        os.setuid(65534)
+    import numpy as np
+    import funcgrad, funcgrad.numpy as fnp
+    assert funcgrad.__file__.startswith(os.environ["SITE"]), funcgrad.__file__
+    f = funcgrad.jit(lambda x, y: fnp.sum(fnp.tanh(x * 2.0 + y) * y, axis=0), backend="numba")
+    x, y = np.linspace(-1, 1, 12).reshape(4, 3), np.linspace(0, 1, 3)
+    np.testing.assert_allclose(f(x, y), np.sum(np.tanh(x * 2.0 + y) * y, axis=0), rtol=1e-12)
+    from funcgrad.backends import _numba_fused, _numba_kernels
+    kernels = list(_numba_fused._kernels.values()) + [_numba_kernels.sum_rows()]
+    print(os.environ.get("NUMBA_CACHE_DIR"))
+    print(sum(sum(k.stats.cache_hits.values()) for k in kernels))
+"""
+
+
+def _make_read_only(path):
+    for root, dirs, files in os.walk(path):
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o444)
+        os.chmod(root, 0o555)
+
+
+def test_read_only_install_caches_kernels_in_the_user_cache_dir():
+    top = tempfile.mkdtemp(prefix="funcgrad-ro-")
+    try:
+        os.chmod(top, 0o755)
+        site, cache, home = (os.path.join(top, d) for d in ("site", "cache", "home"))
+        shutil.copytree(os.path.join(ROOT, "funcgrad"), os.path.join(site, "funcgrad"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        _make_read_only(site)
+        files_before = sorted(os.path.join(r, f) for r, _, fs in os.walk(site) for f in fs)
+        for d in (cache, home):
+            os.makedirs(d)
+            os.chmod(d, 0o777)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+        env.update(PYTHONPATH=site, SITE=site, XDG_CACHE_HOME=cache, HOME=home,
+                   PYTHONDONTWRITEBYTECODE="1")
+        first = _run(_READ_ONLY_SCRIPT, env=env, cwd=top).split()
+        second = _run(_READ_ONLY_SCRIPT, env=env, cwd=top).split()
+        expected_dir = os.path.join(cache, "funcgrad", "numba")
+        assert first[0] == second[0] == expected_dir
+        assert int(first[1]) == 0 and int(second[1]) >= 2  # compiled, then loaded from disk
+        cached = [f for _, _, files in os.walk(expected_dir) for f in files]
+        assert any(f.endswith(".nbi") for f in cached) and any(f.endswith(".nbc") for f in cached)
+        files_after = sorted(os.path.join(r, f) for r, _, fs in os.walk(site) for f in fs)
+        assert files_after == files_before  # nothing was written into the package
+    finally:
+        for root, dirs, _ in os.walk(top):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), stat.S_IRWXU)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_cache_dir_respects_the_users_numba_cache_dir(tmp_path):
+    out = _run("""
+        from funcgrad.backends import _numba_cache
+        print(_numba_cache.configure())
+    """, env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "mine")})
+    assert out.strip() == str(tmp_path / "mine")
+    assert _numba_cache.kernel_source_dir() is None or os.path.isdir(_numba_cache.kernel_source_dir())
+
+
+def test_without_a_writable_cache_dir_kernels_compile_in_memory(monkeypatch):
+    monkeypatch.setattr(_numba_cache, "kernel_source_dir", lambda: None)
+    monkeypatch.setattr(_numba_fused, "_kernels", {})
+    monkeypatch.setattr(_numba_fused, "_plans", {})
+    program = _program(lambda x: fnp.cos(x) * 2.0 - x, rand(3))
+    x = rand((3, 2))
+    assert_matches(_numba_fused.fused_kernel(x, program=program), np.cos(x) * 2.0 - x)
+    (kernel,) = _numba_fused._kernels.values()
+    assert kernel.py_func.__code__.co_filename.startswith("<funcgrad fused")  # no file behind it
+
+
+def _unaligned(shape, dtype=np.float64):
+    """A C-contiguous array whose data pointer is not a multiple of its itemsize."""
+    itemsize = np.dtype(dtype).itemsize
+    n = int(np.prod(shape))
+    buf = np.zeros(n * itemsize + 1, np.uint8)
+    x = np.frombuffer(buf.data, dtype, n, offset=1).reshape(shape)
+    x[...] = rand(shape, dtype)  # frombuffer on a writable buffer is writable
+    assert not x.flags.aligned
+    return x
+
+
+def test_unaligned_arrays_match_numpy():
+    x = _unaligned((4, 3))
+    assert_matches(numba_cpu.sum_kernel(x, (0,), False), np.sum(x, axis=0))
+    a = _unaligned((5, 2, 2))
+    assert_matches(numba_cpu.matmul_kernel(a, a), np.matmul(a, a))
+    program = _program(_layout_fn, rand(3), rand(3))
+    assert_matches(_numba_fused.fused_kernel(x, x, program=program),
+                   fused_p.impl(x, x, program=program))
