@@ -1,10 +1,11 @@
 """funcgrad: functional automatic differentiation for NumPy code.
 
->>> import numpy as np
->>> import funcgrad as fg
->>> import funcgrad.numpy as fnp
->>> fg.grad(lambda x: fnp.sum(fnp.sin(x)))(np.zeros(2))
-array([1., 1.])
+Examples:
+    >>> import numpy as np
+    >>> import funcgrad as fg
+    >>> import funcgrad.numpy as fnp
+    >>> fg.grad(lambda x: fnp.sum(fnp.sin(x)))(np.zeros(2))
+    array([1., 1.])
 """
 
 from funcgrad import errors, tree  # noqa: F401

@@ -183,11 +183,12 @@ class TreeDef:
     auxiliary data (dict keys, namedtuple or dataclass class, registered aux)
     and children are equal.
 
-    >>> leaves_, treedef = flatten({"a": 1, "b": [2, 3]})
-    >>> treedef
-    PyTreeDef({'a': *, 'b': [*, *]})
-    >>> treedef.num_leaves
-    3
+    Examples:
+        >>> leaves_, treedef = flatten({"a": 1, "b": [2, 3]})
+        >>> treedef
+        PyTreeDef({'a': *, 'b': [*, *]})
+        >>> treedef.num_leaves
+        3
     """
 
     __slots__ = ("_aux", "_children", "_hash", "_kind", "_num_leaves")
@@ -211,16 +212,18 @@ class TreeDef:
     def num_leaves(self) -> int:
         """How many leaves a tree of this structure has.
 
-        >>> structure((1, None, [2])).num_leaves
-        2
+        Examples:
+            >>> structure((1, None, [2])).num_leaves
+            2
         """
         return self._num_leaves
 
     def unflatten(self, leaves: Iterable[Leaf]) -> PyTree:
         """Build a tree of this structure from ``leaves`` (same as ``unflatten(self, leaves)``).
 
-        >>> structure([0, (0, 0)]).unflatten([1, 2, 3])
-        [1, (2, 3)]
+        Examples:
+            >>> structure([0, (0, 0)]).unflatten([1, 2, 3])
+            [1, (2, 3)]
         """
         return unflatten(self, leaves)
 
@@ -338,8 +341,9 @@ def flatten(tree: PyTree, is_leaf: IsLeaf = None) -> tuple[list[Leaf], TreeDef]:
     ``is_leaf(node) -> bool`` may stop the walk early: a node for which it
     returns True is kept whole as one leaf.
 
-    >>> flatten({"b": (1, 2), "a": None})
-    ([1, 2], PyTreeDef({'a': None, 'b': (*, *)}))
+    Examples:
+        >>> flatten({"b": (1, 2), "a": None})
+        ([1, 2], PyTreeDef({'a': None, 'b': (*, *)}))
     """
     out: list[Leaf] = []
     return out, _flatten_into(tree, out, is_leaf)
@@ -348,9 +352,10 @@ def flatten(tree: PyTree, is_leaf: IsLeaf = None) -> tuple[list[Leaf], TreeDef]:
 def unflatten(treedef: TreeDef, leaves: Iterable[Leaf]) -> PyTree:
     """Put ``leaves`` back into the structure ``treedef``; inverse of ``flatten``.
 
-    >>> leaves_, treedef = flatten({"a": 1, "b": [2, 3]})
-    >>> unflatten(treedef, [10, 20, 30])
-    {'a': 10, 'b': [20, 30]}
+    Examples:
+        >>> leaves_, treedef = flatten({"a": 1, "b": [2, 3]})
+        >>> unflatten(treedef, [10, 20, 30])
+        {'a': 10, 'b': [20, 30]}
     """
     if not isinstance(treedef, TreeDef):
         raise TypeError(f"unflatten expects a TreeDef, got {type(treedef).__name__}")
@@ -367,8 +372,9 @@ def unflatten(treedef: TreeDef, leaves: Iterable[Leaf]) -> PyTree:
 def leaves(tree: PyTree, is_leaf: IsLeaf = None) -> list[Leaf]:
     """The leaves of ``tree``, in flatten order.
 
-    >>> leaves({"b": [3, 4], "a": 1, "c": None})
-    [1, 3, 4]
+    Examples:
+        >>> leaves({"b": [3, 4], "a": 1, "c": None})
+        [1, 3, 4]
     """
     out: list[Leaf] = []
     _flatten_into(tree, out, is_leaf)
@@ -378,8 +384,9 @@ def leaves(tree: PyTree, is_leaf: IsLeaf = None) -> list[Leaf]:
 def structure(tree: PyTree, is_leaf: IsLeaf = None) -> TreeDef:
     """The ``TreeDef`` of ``tree``.
 
-    >>> structure((1, [2, 3]))
-    PyTreeDef((*, [*, *]))
+    Examples:
+        >>> structure((1, [2, 3]))
+        PyTreeDef((*, [*, *]))
     """
     return _flatten_into(tree, [], is_leaf)
 
@@ -390,8 +397,9 @@ def map(f: Callable[..., Any], tree: PyTree, *rest: PyTree, is_leaf: IsLeaf = No
     Every tree in ``rest`` must have the same structure as ``tree``; otherwise
     ``TreeStructureError`` shows both structures.
 
-    >>> map(lambda x, y: x + y, {"a": 1, "b": (2, 3)}, {"a": 10, "b": (20, 30)})
-    {'a': 11, 'b': (22, 33)}
+    Examples:
+        >>> map(lambda x, y: x + y, {"a": 1, "b": (2, 3)}, {"a": 10, "b": (20, 30)})
+        {'a': 11, 'b': (22, 33)}
     """
     flat, treedef = flatten(tree, is_leaf)
     if not rest:
@@ -419,11 +427,12 @@ def register(
     static data; ``unflatten_fn(aux_data, children) -> obj``.  Exact type
     only: subclasses of ``cls`` are not nodes unless registered too.
 
-    >>> class Pair:
-    ...     def __init__(self, a, b): self.a, self.b = a, b
-    >>> register(Pair, lambda p: ((p.a, p.b), None), lambda _, ch: Pair(*ch))
-    >>> leaves(Pair(1, [2, 3]))
-    [1, 2, 3]
+    Examples:
+        >>> class Pair:
+        ...     def __init__(self, a, b): self.a, self.b = a, b
+        >>> register(Pair, lambda p: ((p.a, p.b), None), lambda _, ch: Pair(*ch))
+        >>> leaves(Pair(1, [2, 3]))
+        [1, 2, 3]
     """
     if not isinstance(cls, type):
         raise TypeError(f"register expects a class, got {cls!r}")

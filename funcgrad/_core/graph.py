@@ -35,8 +35,9 @@ class Node(_NodeFields):
     A node is a tuple underneath (immutable, and the cheapest object to build),
     but compares and hashes by identity, like any graph vertex.
 
-    >>> Node.constant(np.ones(2)).shape
-    (2,)
+    Examples:
+        >>> Node.constant(np.ones(2)).shape
+        (2,)
     """
 
     __slots__ = ()
@@ -131,10 +132,11 @@ def toposort(outputs: Iterable[Node]) -> list[Node]:
 class Graph:
     """A closed, immutable computation: input nodes, output nodes and their pytree layouts.
 
-    >>> import funcgrad as fg, funcgrad.numpy as fnp
-    >>> g = fg.make_graph(lambda x: fnp.sin(x) * 2.0)(np.ones(3))
-    >>> [n.name for n in g.nodes if n.primitive is not None]
-    ['sin', 'multiply']
+    Examples:
+        >>> import funcgrad as fg, funcgrad.numpy as fnp
+        >>> g = fg.make_graph(lambda x: fnp.sin(x) * 2.0)(np.ones(3))
+        >>> [n.name for n in g.nodes if n.primitive is not None]
+        ['sin', 'multiply']
     """
 
     __slots__ = ("inputs", "outputs", "in_tree", "out_tree", "_nodes")

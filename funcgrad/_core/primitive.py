@@ -29,10 +29,11 @@ class Primitive:
     operation.  VJP rules are per input: ``rule(g, ans, *args, **params)``
     returns the cotangent of that input, built from funcgrad ops.
 
-    >>> double = Primitive("double", lambda x: 2 * x)
-    >>> double.defvjp(lambda g, ans, x: 2 * g)
-    >>> double.bind(np.ones(2))
-    array([2., 2.])
+    Examples:
+        >>> double = Primitive("double", lambda x: 2 * x)
+        >>> double.defvjp(lambda g, ans, x: 2 * g)
+        >>> double.bind(np.ones(2))
+        array([2., 2.])
     """
 
     #: True for broadcasting elementwise ops (set by their family helpers); the optimiser fuses them.

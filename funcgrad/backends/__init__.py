@@ -42,8 +42,9 @@ _loaded: dict[str, Backend] = {}
 def get_backend(name: str | None = None) -> Backend:
     """The backend called ``name``; ``None`` means the default (numba when it imports, else numpy).
 
-    >>> get_backend("numpy").name
-    'numpy'
+    Examples:
+        >>> get_backend("numpy").name
+        'numpy'
     """
     if name is None:
         name = default_backend_name()

@@ -67,8 +67,9 @@ MATMUL_LOOP_MAX_WORK = 64
 def matmul_kernel(a, b):
     """``np.matmul(a, b)``: batches of tiny float matrices in a loop kernel, the rest through BLAS.
 
-    >>> matmul_kernel(np.ones((3, 2, 2)), np.eye(2)).shape
-    (3, 2, 2)
+    Examples:
+        >>> matmul_kernel(np.ones((3, 2, 2)), np.eye(2)).shape
+        (3, 2, 2)
     """
     if (type(a) is np.ndarray and type(b) is np.ndarray and (a.ndim > 2 or b.ndim > 2)
             and a.ndim and b.ndim and a.dtype == b.dtype and a.dtype in _FLOATS):
@@ -110,8 +111,9 @@ def sum_kernel(x, axis, keepdims):
     1.6x at 4x3, 2x at 256x128, 1.2-1.4x at 1000x1000, 4.5x at 100000x3), and adds
     in the same order (row after row), so the result is the same to the last bit.
 
-    >>> sum_kernel(np.ones((3, 2)), (0,), False)
-    array([3., 3.])
+    Examples:
+        >>> sum_kernel(np.ones((3, 2)), (0,), False)
+        array([3., 3.])
     """
     if type(x) is np.ndarray and x.dtype in _FLOATS and x.flags.c_contiguous:
         key = (x.shape, axis, keepdims)

@@ -5,16 +5,17 @@ Layers are frozen dataclasses of hyperparameters; parameters are plain pytrees
 ``numpy.random.Generator``; ``layer.apply(params, x)`` is a pure function, so
 ``grad``, ``jit`` and ``vmap`` apply to it directly.
 
->>> import numpy as np
->>> import funcgrad as fg
->>> from funcgrad import nn
->>> model = nn.MLP([2, 8, 1])
->>> params = model.init(np.random.default_rng(0))
->>> x, y = np.ones((4, 2)), np.zeros((4, 1))
->>> loss = lambda p: nn.mse(model.apply(p, x), y)
->>> grads = fg.grad(loss)(params)
->>> [sorted(g) for g in grads]
-[['b', 'w'], ['b', 'w']]
+Examples:
+    >>> import numpy as np
+    >>> import funcgrad as fg
+    >>> from funcgrad import nn
+    >>> model = nn.MLP([2, 8, 1])
+    >>> params = model.init(np.random.default_rng(0))
+    >>> x, y = np.ones((4, 2)), np.zeros((4, 1))
+    >>> loss = lambda p: nn.mse(model.apply(p, x), y)
+    >>> grads = fg.grad(loss)(params)
+    >>> [sorted(g) for g in grads]
+    [['b', 'w'], ['b', 'w']]
 """
 
 from funcgrad.nn.activations import (

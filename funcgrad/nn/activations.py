@@ -30,12 +30,13 @@ def relu(x: Array) -> Array:
     Written as ``where(x > 0, x, 0)``: ``fnp.maximum(x, 0.0)`` would split the
     derivative at the tie and give 1/2.
 
-    >>> import numpy as np
-    >>> import funcgrad as fg
-    >>> relu(np.array([-1.0, 0.0, 2.0]))
-    array([0., 0., 2.])
-    >>> fg.grad(relu)(0.0)
-    np.float64(0.0)
+    Examples:
+        >>> import numpy as np
+        >>> import funcgrad as fg
+        >>> relu(np.array([-1.0, 0.0, 2.0]))
+        array([0., 0., 2.])
+        >>> fg.grad(relu)(0.0)
+        np.float64(0.0)
     """
     return fnp.where(x > 0, x, 0.0)
 
@@ -43,9 +44,10 @@ def relu(x: Array) -> Array:
 def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:
     """``x`` for ``x > 0``, ``negative_slope * x`` otherwise (derivative ``negative_slope`` at 0).
 
-    >>> import numpy as np
-    >>> leaky_relu(np.array([-2.0, 3.0]), negative_slope=0.1)
-    array([-0.2,  3. ])
+    Examples:
+        >>> import numpy as np
+        >>> leaky_relu(np.array([-2.0, 3.0]), negative_slope=0.1)
+        array([-0.2,  3. ])
     """
     return fnp.where(x > 0, x, negative_slope * x)
 
@@ -59,12 +61,13 @@ def sigmoid(x: Array) -> Array:
     negative ``x`` the result keeps full relative precision (``sigmoid(-700)``
     is ``exp(-700)``, not 0).
 
-    >>> import numpy as np
-    >>> import funcgrad as fg
-    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
-    array([0. , 0.5, 1. ])
-    >>> fg.grad(sigmoid)(0.0)
-    np.float64(0.25)
+    Examples:
+        >>> import numpy as np
+        >>> import funcgrad as fg
+        >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
+        array([0. , 0.5, 1. ])
+        >>> fg.grad(sigmoid)(0.0)
+        np.float64(0.25)
     """
     nonneg = x >= 0
     z = fnp.exp(fnp.where(nonneg, -x, x))       # exp(-|x|), in (0, 1]
@@ -74,9 +77,10 @@ def sigmoid(x: Array) -> Array:
 def tanh(x: Array) -> Array:
     """The hyperbolic tangent (``fnp.tanh``); saturates to ±1 without overflow.
 
-    >>> import numpy as np
-    >>> tanh(np.array([0.0, 1000.0]))
-    array([0., 1.])
+    Examples:
+        >>> import numpy as np
+        >>> tanh(np.array([0.0, 1000.0]))
+        array([0., 1.])
     """
     return fnp.tanh(x)
 
@@ -88,9 +92,10 @@ def gelu(x: Array) -> Array:
     JAX's ``gelu(x, approximate=True)``); it differs from the exact
     ``x * Phi(x)`` by less than 5e-4.
 
-    >>> import numpy as np
-    >>> gelu(np.array([-1000.0, 0.0, 1.0]))
-    array([-0.        ,  0.        ,  0.84119199])
+    Examples:
+        >>> import numpy as np
+        >>> gelu(np.array([-1000.0, 0.0, 1.0]))
+        array([-0.        ,  0.        ,  0.84119199])
     """
     inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
     return 0.5 * x * (1.0 + fnp.tanh(inner))
@@ -101,11 +106,12 @@ def softplus(x: Array) -> Array:
 
     Its derivative is ``sigmoid(x)``.
 
-    >>> import numpy as np
-    >>> softplus(np.array([-1000.0, 1000.0]))
-    array([   0., 1000.])
-    >>> float(softplus(0.0))                       # log(2)
-    0.6931471805599453
+    Examples:
+        >>> import numpy as np
+        >>> softplus(np.array([-1000.0, 1000.0]))
+        array([   0., 1000.])
+        >>> float(softplus(0.0))                       # log(2)
+        0.6931471805599453
     """
     return fnp.logaddexp(0.0, x)
 

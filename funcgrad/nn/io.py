@@ -12,14 +12,15 @@ dtype, shape and bits.  Nothing is pickled.
 it to disk (``fsync``) and renames it over ``path`` (``os.replace``), so a
 crash or an error in the middle leaves the previous file intact.
 
->>> import os, tempfile
->>> import numpy as np
->>> params = [{"w": np.ones((2, 3), np.float32), "b": np.zeros(3)}, None, (1.5, np.int64(7))]
->>> path = os.path.join(tempfile.mkdtemp(), "params.npz")
->>> save(path, params)
->>> load(path)
-[{'w': array([[1., 1., 1.],
-       [1., 1., 1.]], dtype=float32), 'b': array([0., 0., 0.])}, None, (1.5, np.int64(7))]
+Examples:
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> params = [{"w": np.ones((2, 3), np.float32), "b": np.zeros(3)}, None, (1.5, np.int64(7))]
+    >>> path = os.path.join(tempfile.mkdtemp(), "params.npz")
+    >>> save(path, params)
+    >>> load(path)
+    [{'w': array([[1., 1., 1.],
+           [1., 1., 1.]], dtype=float32), 'b': array([0., 0., 0.])}, None, (1.5, np.int64(7))]
 """
 
 from __future__ import annotations
@@ -153,12 +154,13 @@ def save(path: PathLike, params: PyTree) -> None:
     values) raises :class:`~funcgrad.errors.SerializationError` naming where it
     is, and the file already at ``path``, if any, is left untouched.
 
-    >>> import os, tempfile
-    >>> import numpy as np
-    >>> path = os.path.join(tempfile.mkdtemp(), "w.npz")
-    >>> save(path, {"w": np.arange(3.0)})
-    >>> load(path)
-    {'w': array([0., 1., 2.])}
+    Examples:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.npz")
+        >>> save(path, {"w": np.arange(3.0)})
+        >>> load(path)
+        {'w': array([0., 1., 2.])}
     """
     leaves: list[np.ndarray] = []
     description = {"format": _FORMAT, "version": _VERSION,
@@ -241,13 +243,14 @@ def load(path: PathLike, like: PyTree | None = None) -> PyTree:
     (``ShapeError`` / ``DTypeError`` naming the leaf).  A truncated, corrupt or
     foreign file raises :class:`~funcgrad.errors.SerializationError`.
 
-    >>> import os, tempfile
-    >>> import numpy as np
-    >>> path = os.path.join(tempfile.mkdtemp(), "p.npz")
-    >>> save(path, {"w": np.zeros(2)})
-    >>> load(path, like={"w": np.ones(2), "b": np.ones(2)})
-    Traceback (most recent call last):
-    funcgrad.errors.TreeStructureError: nn.load: ... holds parameters of structure PyTreeDef({'w': *}), but like has structure PyTreeDef({'b': *, 'w': *})
+    Examples:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> path = os.path.join(tempfile.mkdtemp(), "p.npz")
+        >>> save(path, {"w": np.zeros(2)})
+        >>> load(path, like={"w": np.ones(2), "b": np.ones(2)})
+        Traceback (most recent call last):
+        funcgrad.errors.TreeStructureError: nn.load: ... holds parameters of structure PyTreeDef({'w': *}), but like has structure PyTreeDef({'b': *, 'w': *})
     """
     path = os.fspath(path)
     params = _read(path)

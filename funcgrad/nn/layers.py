@@ -6,18 +6,19 @@ A layer object never holds arrays.  ``layer.init(rng)`` draws fresh parameters
 is pure, it works under every transformation: ``grad`` with respect to the
 parameters, ``jit``, ``vmap`` over examples.
 
->>> import numpy as np
->>> import funcgrad as fg
->>> import funcgrad.numpy as fnp
->>> layer = Linear(3, 2)
->>> params = layer.init(np.random.default_rng(0))
->>> {k: v.shape for k, v in params.items()}
-{'w': (3, 2), 'b': (2,)}
->>> layer.apply(params, np.ones((5, 3))).shape
-(5, 2)
->>> grads = fg.grad(lambda p: fnp.sum(layer.apply(p, np.ones((5, 3)))))(params)
->>> grads["b"]
-array([5., 5.])
+Examples:
+    >>> import numpy as np
+    >>> import funcgrad as fg
+    >>> import funcgrad.numpy as fnp
+    >>> layer = Linear(3, 2)
+    >>> params = layer.init(np.random.default_rng(0))
+    >>> {k: v.shape for k, v in params.items()}
+    {'w': (3, 2), 'b': (2,)}
+    >>> layer.apply(params, np.ones((5, 3))).shape
+    (5, 2)
+    >>> grads = fg.grad(lambda p: fnp.sum(layer.apply(p, np.ones((5, 3)))))(params)
+    >>> grads["b"]
+    array([5., 5.])
 """
 
 from __future__ import annotations
@@ -102,13 +103,14 @@ class Linear(Module):
     zero.  (The ``init`` argument is stored as ``weight_init``: ``init`` is
     the method.)  ``x`` may have any leading dimensions: ``(..., in_features)``.
 
-    >>> import numpy as np
-    >>> layer = Linear(2, 1, init="glorot")
-    >>> params = layer.init(np.random.default_rng(0))
-    >>> params["b"]
-    array([0.])
-    >>> layer.apply(params, np.zeros(2))
-    array([0.])
+    Examples:
+        >>> import numpy as np
+        >>> layer = Linear(2, 1, init="glorot")
+        >>> params = layer.init(np.random.default_rng(0))
+        >>> params["b"]
+        array([0.])
+        >>> layer.apply(params, np.zeros(2))
+        array([0.])
     """
 
     in_features: int
@@ -168,14 +170,15 @@ class Sequential(Module):
     entry in the list is ``None``.  ``apply`` forwards ``rng=`` and
     ``train=`` to the stochastic layers (``Dropout``).
 
-    >>> import numpy as np
-    >>> from funcgrad import nn
-    >>> model = Sequential([nn.Linear(2, 3), nn.relu, nn.Linear(3, 1)])
-    >>> params = model.init(np.random.default_rng(0))
-    >>> [None if p is None else sorted(p) for p in params]
-    [['b', 'w'], None, ['b', 'w']]
-    >>> model.apply(params, np.ones((4, 2))).shape
-    (4, 1)
+    Examples:
+        >>> import numpy as np
+        >>> from funcgrad import nn
+        >>> model = Sequential([nn.Linear(2, 3), nn.relu, nn.Linear(3, 1)])
+        >>> params = model.init(np.random.default_rng(0))
+        >>> [None if p is None else sorted(p) for p in params]
+        [['b', 'w'], None, ['b', 'w']]
+        >>> model.apply(params, np.ones((4, 2))).shape
+        (4, 1)
     """
 
     layers: tuple[Any, ...]
@@ -220,13 +223,14 @@ class MLP(Module):
     ``Linear(256, 10)``, then ``final_activation`` if given.  The parameters
     are the list of the ``Linear`` layers' dicts.
 
-    >>> import numpy as np
-    >>> model = MLP([4, 8, 3])
-    >>> params = model.init(np.random.default_rng(0))
-    >>> [p["w"].shape for p in params]
-    [(4, 8), (8, 3)]
-    >>> model.apply(params, np.ones((2, 4))).shape
-    (2, 3)
+    Examples:
+        >>> import numpy as np
+        >>> model = MLP([4, 8, 3])
+        >>> params = model.init(np.random.default_rng(0))
+        >>> [p["w"].shape for p in params]
+        [(4, 8), (8, 3)]
+        >>> model.apply(params, np.ones((2, 4))).shape
+        (2, 3)
     """
 
     sizes: tuple[int, ...]
@@ -288,13 +292,14 @@ class Embedding(Module):
     sum of its rows' cotangents.  The table starts as ``N(0, 1)`` (as in
     PyTorch).
 
-    >>> import numpy as np
-    >>> emb = Embedding(4, 2)
-    >>> params = {"table": np.arange(8.0).reshape(4, 2)}
-    >>> emb.apply(params, np.array([3, 0, 3]))
-    array([[6., 7.],
-           [0., 1.],
-           [6., 7.]])
+    Examples:
+        >>> import numpy as np
+        >>> emb = Embedding(4, 2)
+        >>> params = {"table": np.arange(8.0).reshape(4, 2)}
+        >>> emb.apply(params, np.array([3, 0, 3]))
+        array([[6., 7.],
+               [0., 1.],
+               [6., 7.]])
     """
 
     num_embeddings: int
@@ -342,13 +347,14 @@ class Dropout(Module):
     With ``train=False`` or ``rate == 0`` it is the identity.  It has no
     parameters (``init`` returns ``None``).
 
-    >>> import numpy as np
-    >>> drop = Dropout(0.5)
-    >>> y = drop.apply(None, np.ones(6), rng=np.random.default_rng(0))
-    >>> sorted(set(y.tolist()))
-    [0.0, 2.0]
-    >>> drop.apply(None, np.ones(3), train=False)
-    array([1., 1., 1.])
+    Examples:
+        >>> import numpy as np
+        >>> drop = Dropout(0.5)
+        >>> y = drop.apply(None, np.ones(6), rng=np.random.default_rng(0))
+        >>> sorted(set(y.tolist()))
+        [0.0, 2.0]
+        >>> drop.apply(None, np.ones(3), train=False)
+        array([1., 1., 1.])
     """
 
     rate: float

@@ -6,11 +6,12 @@ mismatch is a :class:`~funcgrad.errors.ShapeError` naming both shapes: losses
 never broadcast silently (a ``(N, 1)`` prediction against ``(N,)`` targets is
 an error, not an ``(N, N)`` loss).
 
->>> import numpy as np
->>> mse(np.array([1.0, 2.0]), np.array([1.0, 4.0]))
-np.float64(2.0)
->>> softmax_cross_entropy(np.zeros((2, 4)), np.array([1, 3]))       # log(4)
-np.float64(1.3862943611198906)
+Examples:
+    >>> import numpy as np
+    >>> mse(np.array([1.0, 2.0]), np.array([1.0, 4.0]))
+    np.float64(2.0)
+    >>> softmax_cross_entropy(np.zeros((2, 4)), np.array([1, 3]))       # log(4)
+    np.float64(1.3862943611198906)
 """
 
 from __future__ import annotations
@@ -63,10 +64,11 @@ def _check_floating(x: Array, name: str, where: str) -> None:
 def mse(pred: Array, target: Array, reduction: str = "mean") -> Array:
     """Mean squared error ``mean((pred - target) ** 2)``; ``pred`` and ``target`` have the same shape.
 
-    >>> import numpy as np
-    >>> mse(np.array([[0.0], [1.0]]), np.array([[1.0], [1.0]]), reduction="none")
-    array([[1.],
-           [0.]])
+    Examples:
+        >>> import numpy as np
+        >>> mse(np.array([[0.0], [1.0]]), np.array([[1.0], [1.0]]), reduction="none")
+        array([[1.],
+               [0.]])
     """
     _same_shape(pred, target, ("pred", "target"), "mse")
     return _reduce((pred - target) ** 2, reduction, "mse")
@@ -85,9 +87,10 @@ def binary_cross_entropy(probs: Array, targets: Array, reduction: str = "mean") 
     :func:`binary_cross_entropy_with_logits` on logits: it is exact where the
     sigmoid saturates.
 
-    >>> import numpy as np
-    >>> binary_cross_entropy(np.array([0.5, 0.5]), np.array([0.0, 1.0]))   # log(2)
-    np.float64(0.6931471805599453)
+    Examples:
+        >>> import numpy as np
+        >>> binary_cross_entropy(np.array([0.5, 0.5]), np.array([0.0, 1.0]))   # log(2)
+        np.float64(0.6931471805599453)
     """
     where = "binary_cross_entropy"
     _same_shape(probs, targets, ("probs", "targets"), where)
@@ -99,11 +102,12 @@ def binary_cross_entropy(probs: Array, targets: Array, reduction: str = "mean") 
 def binary_cross_entropy_with_logits(logits: Array, targets: Array, reduction: str = "mean") -> Array:
     """Binary cross-entropy of ``sigmoid(logits)``, computed as ``softplus(x) - t x`` (stable for any ``x``).
 
-    >>> import numpy as np
-    >>> binary_cross_entropy_with_logits(np.array([1000.0, -1000.0]), np.array([1.0, 0.0]))
-    np.float64(0.0)
-    >>> binary_cross_entropy_with_logits(np.array([0.0]), np.array([1.0]))   # log(2)
-    np.float64(0.6931471805599453)
+    Examples:
+        >>> import numpy as np
+        >>> binary_cross_entropy_with_logits(np.array([1000.0, -1000.0]), np.array([1.0, 0.0]))
+        np.float64(0.0)
+        >>> binary_cross_entropy_with_logits(np.array([0.0]), np.array([1.0]))   # log(2)
+        np.float64(0.6931471805599453)
     """
     where = "binary_cross_entropy_with_logits"
     _same_shape(logits, targets, ("logits", "targets"), where)
@@ -120,12 +124,13 @@ def softmax_cross_entropy(logits: Array, labels: Array, reduction: str = "mean")
     example is ``-sum(labels * log_softmax(logits))``; ``"mean"`` averages over
     the examples.
 
-    >>> import numpy as np
-    >>> logits = np.array([[0.0, 0.0], [1000.0, 0.0]])
-    >>> softmax_cross_entropy(logits, np.array([0, 1]), reduction="none").tolist()
-    [0.6931471805599453, 1000.0]
-    >>> softmax_cross_entropy(logits, np.array([[1.0, 0.0], [0.0, 1.0]]), reduction="none").tolist()
-    [0.6931471805599453, 1000.0]
+    Examples:
+        >>> import numpy as np
+        >>> logits = np.array([[0.0, 0.0], [1000.0, 0.0]])
+        >>> softmax_cross_entropy(logits, np.array([0, 1]), reduction="none").tolist()
+        [0.6931471805599453, 1000.0]
+        >>> softmax_cross_entropy(logits, np.array([[1.0, 0.0], [0.0, 1.0]]), reduction="none").tolist()
+        [0.6931471805599453, 1000.0]
     """
     where = "softmax_cross_entropy"
     _check_floating(logits, "logits", where)

@@ -6,14 +6,15 @@ have shape ``(..., input_size)``, states ``(..., hidden_size)``: the leading
 dimensions (a batch) are free.  Weights start as ``U(-k, k)`` with
 ``k = 1 / sqrt(hidden_size)``, as in PyTorch.
 
->>> import numpy as np
->>> cell = RNNCell(3, 4)
->>> params = cell.init(np.random.default_rng(0))
->>> h = cell.initial_state((2,))
->>> for x in np.ones((5, 2, 3)):          # 5 time steps, batch of 2
-...     h = cell.apply(params, x, h)
->>> h.shape
-(2, 4)
+Examples:
+    >>> import numpy as np
+    >>> cell = RNNCell(3, 4)
+    >>> params = cell.init(np.random.default_rng(0))
+    >>> h = cell.initial_state((2,))
+    >>> for x in np.ones((5, 2, 3)):          # 5 time steps, batch of 2
+    ...     h = cell.apply(params, x, h)
+    >>> h.shape
+    (2, 4)
 """
 
 from __future__ import annotations
@@ -67,11 +68,12 @@ class RNNCell(Module):
     Parameters: ``{"w_ih": (input_size, hidden_size), "w_hh": (hidden_size,
     hidden_size), "b": (hidden_size,)}``.
 
-    >>> import numpy as np
-    >>> cell = RNNCell(2, 3)
-    >>> params = cell.init(np.random.default_rng(0))
-    >>> cell.apply(params, np.zeros(2), cell.initial_state()).shape
-    (3,)
+    Examples:
+        >>> import numpy as np
+        >>> cell = RNNCell(2, 3)
+        >>> params = cell.init(np.random.default_rng(0))
+        >>> cell.apply(params, np.zeros(2), cell.initial_state()).shape
+        (3,)
     """
 
     input_size: int
@@ -105,12 +107,13 @@ class LSTMCell(Module):
     4 * hidden_size), "w_hh": (hidden_size, 4 * hidden_size), "b": (4 *
     hidden_size,)}``.
 
-    >>> import numpy as np
-    >>> cell = LSTMCell(2, 3)
-    >>> params = cell.init(np.random.default_rng(0))
-    >>> h, c = cell.apply(params, np.ones((5, 2)), cell.initial_state((5,)))
-    >>> h.shape, c.shape
-    ((5, 3), (5, 3))
+    Examples:
+        >>> import numpy as np
+        >>> cell = LSTMCell(2, 3)
+        >>> params = cell.init(np.random.default_rng(0))
+        >>> h, c = cell.apply(params, np.ones((5, 2)), cell.initial_state((5,)))
+        >>> h.shape, c.shape
+        ((5, 3), (5, 3))
     """
 
     input_size: int

@@ -5,9 +5,10 @@ arrays it calls NumPy directly (no graph, no tracer); on tracers it records a
 node.  Creation functions (``zeros``, ``ones``, ``eye``, ...) return plain NumPy
 arrays: they have no inputs to differentiate.
 
->>> import funcgrad.numpy as fnp
->>> fnp.sum(fnp.sin(np.zeros(3)))
-np.float64(0.0)
+Examples:
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.sum(fnp.sin(np.zeros(3)))
+    np.float64(0.0)
 """
 
 from __future__ import annotations
@@ -191,8 +192,9 @@ def _stack_nested(obj, dtype):
 def array(obj, dtype=None, copy: bool = True):
     """``numpy.array`` that keeps tracers traced (nested lists of tracers are stacked).
 
-    >>> array([1.0, 2.0])
-    array([1., 2.])
+    Examples:
+        >>> array([1.0, 2.0])
+        array([1., 2.])
     """
     if isinstance(obj, _Tracer):
         return obj if dtype is None else astype(obj, dtype)
@@ -204,8 +206,9 @@ def array(obj, dtype=None, copy: bool = True):
 def asarray(obj, dtype=None):
     """``numpy.asarray`` that keeps tracers traced.
 
-    >>> asarray(3.0).shape
-    ()
+    Examples:
+        >>> asarray(3.0).shape
+        ()
     """
     if isinstance(obj, _Tracer) or _has_tracer(obj):
         return array(obj, dtype)

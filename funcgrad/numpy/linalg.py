@@ -6,10 +6,11 @@ from elementwise ops and reductions.  Matrix norms that need singular values
 (``ord=2``, ``-2``, ``'nuc'``) are not supported and raise
 :class:`~funcgrad.errors.ArgumentError`.
 
->>> import numpy as np
->>> import funcgrad.numpy as fnp
->>> float(fnp.linalg.det(np.eye(2)))
-1.0
+Examples:
+    >>> import numpy as np
+    >>> import funcgrad.numpy as fnp
+    >>> float(fnp.linalg.det(np.eye(2)))
+    1.0
 """
 
 from __future__ import annotations
@@ -85,8 +86,9 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):
 
     The 2-norm's gradient at 0 is 0 (a subgradient), not NaN.
 
-    >>> float(norm(np.array([3.0, 4.0])))
-    5.0
+    Examples:
+        >>> float(norm(np.array([3.0, 4.0])))
+        5.0
     """
     x = _array(x)
     if dtype_of(x).kind not in "fc":

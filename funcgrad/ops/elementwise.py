@@ -192,8 +192,9 @@ def power(x, y):
     A Python ``int`` exponent uses a dedicated primitive whose rules skip the
     exponent's derivative; integer powers of negative bases have finite gradients.
 
-    >>> power(np.array([2.0, 3.0]), 2)
-    array([4., 9.])
+    Examples:
+        >>> power(np.array([2.0, 3.0]), 2)
+        array([4., 9.])
     """
     if type(y) is int:
         return integer_pow_p.bind(x, y=y)
@@ -223,8 +224,9 @@ remainder = mod
 def round(x, decimals: int = 0):  # noqa: A001 - NumPy's name
     """``numpy.round``; piecewise constant, so its derivative is zero.
 
-    >>> round(np.array([1.26]), 1)
-    array([1.3])
+    Examples:
+        >>> round(np.array([1.26]), 1)
+        array([1.3])
     """
     return round_p.bind(x, decimals=decimals) if decimals else round_p.bind(x)
 
@@ -235,8 +237,9 @@ def where(condition, x, y):
     The branch that is not chosen receives a zero cotangent, so
     ``where(x > 0, sqrt(x), 0)`` has a finite gradient everywhere.
 
-    >>> where(np.array([True, False]), 1.0, np.array([5.0, 6.0]))
-    array([1., 6.])
+    Examples:
+        >>> where(np.array([True, False]), 1.0, np.array([5.0, 6.0]))
+        array([1., 6.])
     """
     return select_p.bind(condition, x, y)
 
@@ -244,8 +247,9 @@ def where(condition, x, y):
 def clip(x, a_min=None, a_max=None):
     """``numpy.clip``; the gradient passes to ``x`` inside ``[a_min, a_max]`` (bounds included), else to the bound.
 
-    >>> clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
-    array([0. , 0.5, 1. ])
+    Examples:
+        >>> clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
+        array([0. , 0.5, 1. ])
     """
     if a_min is not None:
         x = where(less(x, a_min), a_min, x)

@@ -277,8 +277,9 @@ _scatter_batch(scatter_set_p)
 def getitem(x, index):
     """``x[index]`` with NumPy semantics (basic slicing, integer arrays, boolean masks).
 
-    >>> getitem(np.arange(5.0), np.array([0, 0, 3]))
-    array([0., 0., 3.])
+    Examples:
+        >>> getitem(np.arange(5.0), np.array([0, 0, 3]))
+        array([0., 0., 3.])
     """
     static, arrays = split_index(index)
     return gather_p.bind(x, *arrays, index=static)
@@ -287,8 +288,9 @@ def getitem(x, index):
 def take(x, indices, axis=None):
     """``numpy.take``: gather along ``axis`` (the flattened array when None).
 
-    >>> take(np.array([1.0, 2.0, 3.0]), [2, 0])
-    array([3., 1.])
+    Examples:
+        >>> take(np.array([1.0, 2.0, 3.0]), [2, 0])
+        array([3., 1.])
     """
     from funcgrad.ops.shape import _axis, ravel
 
@@ -302,9 +304,10 @@ def take(x, indices, axis=None):
 def take_along_axis(x, indices, axis: int):
     """``numpy.take_along_axis``: pick along ``axis`` with an index array of the same rank.
 
-    >>> take_along_axis(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1], [0]]), 1)
-    array([[2.],
-           [3.]])
+    Examples:
+        >>> take_along_axis(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1], [0]]), 1)
+        array([[2.],
+               [3.]])
     """
     from funcgrad.ops.shape import _axis
 
@@ -362,7 +365,8 @@ class _AtUpdate:
 def at(x) -> _AtIndexer:
     """Functional indexed updates for arrays and tracers alike: ``at(x)[idx].set(v)``.
 
-    >>> at(np.zeros(3))[1].set(5.0)
-    array([0., 5., 0.])
+    Examples:
+        >>> at(np.zeros(3))[1].set(5.0)
+        array([0., 5., 0.])
     """
     return _AtIndexer(x)

@@ -153,8 +153,9 @@ matmul_p.defbatch(_matmul_batch)
 def matmul(a, b):
     """``numpy.matmul`` (``a @ b``) with NumPy's 1-D and batched (broadcasting) rules.
 
-    >>> matmul(np.ones((2, 3)), np.ones(3))
-    array([3., 3.])
+    Examples:
+        >>> matmul(np.ones((2, 3)), np.ones(3))
+        array([3., 3.])
     """
     return matmul_p.bind(a, b)
 
@@ -322,8 +323,9 @@ def einsum(subscripts: str, *operands):
     ``...`` stands for broadcast leading axes.  An index repeated within one operand
     (a diagonal, ``'ii->i'``) is not supported: use ``diagonal`` or ``trace``.
 
-    >>> einsum('ij,j->i', np.ones((2, 3)), np.arange(3.0))
-    array([3., 3.])
+    Examples:
+        >>> einsum('ij,j->i', np.ones((2, 3)), np.arange(3.0))
+        array([3., 3.])
     """
     if not isinstance(subscripts, str):
         raise ArgumentError("einsum: the first argument must be a subscripts string such as "
@@ -358,8 +360,9 @@ def tensordot(a, b, axes=2):
     """``numpy.tensordot``: contract the last ``axes`` axes of ``a`` with the first of ``b``,
     or the axes given as a pair of sequences.
 
-    >>> tensordot(np.ones((2, 3, 4)), np.ones((3, 4, 5))).shape
-    (2, 5)
+    Examples:
+        >>> tensordot(np.ones((2, 3, 4)), np.ones((3, 4, 5))).shape
+        (2, 5)
     """
     a, b = _array(a), _array(b)
     sa, sb = shape_of(a), shape_of(b)
@@ -391,8 +394,9 @@ def dot(a, b):
     """``numpy.dot``: a product for scalars, ``matmul`` up to 2-D, and for N-D a sum over the
     last axis of ``a`` and the second-to-last of ``b``.
 
-    >>> dot(np.ones((2, 3)), np.ones((3, 4))).shape
-    (2, 4)
+    Examples:
+        >>> dot(np.ones((2, 3)), np.ones((3, 4))).shape
+        (2, 4)
     """
     a, b = _array(a), _array(b)
     na, nb = len(shape_of(a)), len(shape_of(b))
@@ -406,8 +410,9 @@ def dot(a, b):
 def vdot(a, b):
     """``numpy.vdot`` for real arrays: the dot product of the flattened arrays.
 
-    >>> vdot(np.ones((2, 2)), np.full((2, 2), 2.0))
-    np.float64(8.0)
+    Examples:
+        >>> vdot(np.ones((2, 2)), np.full((2, 2), 2.0))
+        np.float64(8.0)
     """
     a, b = _array(a), _array(b)
     if dtype_of(a).kind == "c":
@@ -422,8 +427,9 @@ def vdot(a, b):
 def inner(a, b):
     """``numpy.inner``: a sum over the last axes of ``a`` and ``b`` (a product for scalars).
 
-    >>> inner(np.ones((2, 3)), np.ones((4, 3))).shape
-    (2, 4)
+    Examples:
+        >>> inner(np.ones((2, 3)), np.ones((4, 3))).shape
+        (2, 4)
     """
     a, b = _array(a), _array(b)
     if not shape_of(a) or not shape_of(b):
@@ -437,9 +443,10 @@ def inner(a, b):
 def outer(a, b):
     """``numpy.outer``: ``out[i, j] = a.ravel()[i] * b.ravel()[j]``.
 
-    >>> outer(np.array([1.0, 2.0]), np.array([1.0, 10.0]))
-    array([[ 1., 10.],
-           [ 2., 20.]])
+    Examples:
+        >>> outer(np.array([1.0, 2.0]), np.array([1.0, 10.0]))
+        array([[ 1., 10.],
+               [ 2., 20.]])
     """
     return ew.multiply(sh.reshape(_array(a), (-1, 1)), sh.reshape(_array(b), (1, -1)))
 
@@ -583,9 +590,10 @@ class SlogdetResult(NamedTuple):
 def inv(a):
     """``numpy.linalg.inv``, batched over leading axes; derivative ``-A⁻ᵀ ḡ A⁻ᵀ``.
 
-    >>> inv(np.diag([2.0, 4.0]))
-    array([[0.5 , 0.  ],
-           [0.  , 0.25]])
+    Examples:
+        >>> inv(np.diag([2.0, 4.0]))
+        array([[0.5 , 0.  ],
+               [0.  , 0.25]])
     """
     return inv_p.bind(_array(a))
 
@@ -593,8 +601,9 @@ def inv(a):
 def det(a):
     """``numpy.linalg.det``, batched; derivative ``ḡ det(A) A⁻ᵀ`` (needs A invertible).
 
-    >>> float(det(np.diag([2.0, 3.0])))
-    6.0
+    Examples:
+        >>> float(det(np.diag([2.0, 3.0])))
+        6.0
     """
     return det_p.bind(_array(a))
 
@@ -602,9 +611,10 @@ def det(a):
 def slogdet(a) -> SlogdetResult:
     """``numpy.linalg.slogdet``: ``(sign, logabsdet)``; only ``logabsdet`` is differentiable.
 
-    >>> sign, logabsdet = slogdet(np.diag([-2.0, 3.0]))
-    >>> float(sign), round(float(logabsdet), 4)
-    (-1.0, 1.7918)
+    Examples:
+        >>> sign, logabsdet = slogdet(np.diag([-2.0, 3.0]))
+        >>> float(sign), round(float(logabsdet), 4)
+        (-1.0, 1.7918)
     """
     a = _array(a)
     return SlogdetResult(slogdet_sign_p.bind(a), logabsdet_p.bind(a))
@@ -614,7 +624,8 @@ def solve(a, b):
     """``numpy.linalg.solve`` with NumPy 2's rule: ``b`` is a vector only when ``b.ndim == 1``,
     otherwise a stack of (M, K) matrices; batch axes broadcast.
 
-    >>> solve(np.diag([2.0, 4.0]), np.array([1.0, 1.0]))
-    array([0.5 , 0.25])
+    Examples:
+        >>> solve(np.diag([2.0, 4.0]), np.array([1.0, 1.0]))
+        array([0.5 , 0.25])
     """
     return solve_p.bind(_array(a), _array(b))

@@ -29,8 +29,9 @@ _batch_pointwise(stop_gradient_p)
 def astype(x, dtype):
     """``x.astype(dtype)``; the cotangent is converted back to ``x``'s dtype.
 
-    >>> astype(np.ones(2), np.float32).dtype
-    dtype('float32')
+    Examples:
+        >>> astype(np.ones(2), np.float32).dtype
+        dtype('float32')
     """
     dtype = np.dtype(dtype)
     if getattr(x, "dtype", None) == dtype:
@@ -41,9 +42,10 @@ def astype(x, dtype):
 def stop_gradient(x):
     """``x`` itself, but its derivative is zero: no gradient flows through it.
 
-    >>> import funcgrad as fg
-    >>> float(fg.grad(lambda x: x * stop_gradient(x))(3.0))
-    3.0
+    Examples:
+        >>> import funcgrad as fg
+        >>> float(fg.grad(lambda x: x * stop_gradient(x))(3.0))
+        3.0
     """
     from funcgrad import tree
 

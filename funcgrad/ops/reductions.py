@@ -201,8 +201,9 @@ for _prim in (argmax_p, argmin_p, all_p, any_p):
 def sum(x, axis=None, keepdims: bool = False):  # noqa: A001 - NumPy's name
     """``numpy.sum``; its derivative broadcasts the cotangent back.
 
-    >>> sum(np.ones((2, 3)), axis=0)
-    array([2., 2., 2.])
+    Examples:
+        >>> sum(np.ones((2, 3)), axis=0)
+        array([2., 2., 2.])
     """
     return sum_p.bind(x, axis=normalize_axis(axis, len(shape_of(x))), keepdims=bool(keepdims))
 
@@ -210,8 +211,9 @@ def sum(x, axis=None, keepdims: bool = False):  # noqa: A001 - NumPy's name
 def max(x, axis=None, keepdims: bool = False):  # noqa: A001
     """``numpy.max``; tied maxima share the gradient evenly.
 
-    >>> max(np.array([1.0, 3.0, 2.0]))
-    np.float64(3.0)
+    Examples:
+        >>> max(np.array([1.0, 3.0, 2.0]))
+        np.float64(3.0)
     """
     return max_p.bind(x, axis=normalize_axis(axis, len(shape_of(x))), keepdims=bool(keepdims))
 
@@ -219,8 +221,9 @@ def max(x, axis=None, keepdims: bool = False):  # noqa: A001
 def min(x, axis=None, keepdims: bool = False):  # noqa: A001
     """``numpy.min``; tied minima share the gradient evenly.
 
-    >>> min(np.array([1.0, 3.0, 2.0]))
-    np.float64(1.0)
+    Examples:
+        >>> min(np.array([1.0, 3.0, 2.0]))
+        np.float64(1.0)
     """
     return min_p.bind(x, axis=normalize_axis(axis, len(shape_of(x))), keepdims=bool(keepdims))
 
@@ -231,8 +234,9 @@ amax, amin = max, min
 def prod(x, axis=None, keepdims: bool = False):
     """``numpy.prod``; exact gradient even where elements are zero.
 
-    >>> prod(np.array([2.0, 3.0]))
-    np.float64(6.0)
+    Examples:
+        >>> prod(np.array([2.0, 3.0]))
+        np.float64(6.0)
     """
     return prod_p.bind(x, axis=normalize_axis(axis, len(shape_of(x))), keepdims=bool(keepdims))
 
@@ -240,8 +244,9 @@ def prod(x, axis=None, keepdims: bool = False):
 def mean(x, axis=None, keepdims: bool = False):
     """``numpy.mean``.
 
-    >>> mean(np.array([1.0, 2.0, 6.0]))
-    np.float64(3.0)
+    Examples:
+        >>> mean(np.array([1.0, 2.0, 6.0]))
+        np.float64(3.0)
     """
     axes = normalize_axis(axis, len(shape_of(x)))
     count = math.prod([shape_of(x)[a] for a in axes])
@@ -254,8 +259,9 @@ def mean(x, axis=None, keepdims: bool = False):
 def var(x, axis=None, ddof: int = 0, keepdims: bool = False):
     """``numpy.var`` with ``ddof``.
 
-    >>> var(np.array([1.0, 3.0]))
-    np.float64(1.0)
+    Examples:
+        >>> var(np.array([1.0, 3.0]))
+        np.float64(1.0)
     """
     axes = normalize_axis(axis, len(shape_of(x)))
     count = math.prod([shape_of(x)[a] for a in axes])
@@ -266,8 +272,9 @@ def var(x, axis=None, ddof: int = 0, keepdims: bool = False):
 def std(x, axis=None, ddof: int = 0, keepdims: bool = False):
     """``numpy.std`` with ``ddof``.
 
-    >>> std(np.array([1.0, 3.0]))
-    np.float64(1.0)
+    Examples:
+        >>> std(np.array([1.0, 3.0]))
+        np.float64(1.0)
     """
     return ew.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
@@ -281,8 +288,9 @@ def _scan(prim, x, axis):
 def cumsum(x, axis=None):
     """``numpy.cumsum`` (flattened when ``axis`` is None).
 
-    >>> cumsum(np.array([1.0, 2.0, 3.0]))
-    array([1., 3., 6.])
+    Examples:
+        >>> cumsum(np.array([1.0, 2.0, 3.0]))
+        array([1., 3., 6.])
     """
     return _scan(cumsum_p, x, axis)
 
@@ -290,8 +298,9 @@ def cumsum(x, axis=None):
 def cumprod(x, axis=None):
     """``numpy.cumprod`` (flattened when ``axis`` is None); exact gradient with zeros.
 
-    >>> cumprod(np.array([1.0, 2.0, 3.0]))
-    array([1., 2., 6.])
+    Examples:
+        >>> cumprod(np.array([1.0, 2.0, 3.0]))
+        array([1., 2., 6.])
     """
     return _scan(cumprod_p, x, axis)
 
@@ -308,8 +317,9 @@ def _arg(prim, x, axis, keepdims):
 def argmax(x, axis=None, keepdims: bool = False):
     """``numpy.argmax`` (not differentiable: integer output).
 
-    >>> argmax(np.array([1.0, 3.0, 2.0]))
-    np.int64(1)
+    Examples:
+        >>> argmax(np.array([1.0, 3.0, 2.0]))
+        np.int64(1)
     """
     return _arg(argmax_p, x, axis, keepdims)
 
@@ -317,8 +327,9 @@ def argmax(x, axis=None, keepdims: bool = False):
 def argmin(x, axis=None, keepdims: bool = False):
     """``numpy.argmin`` (not differentiable: integer output).
 
-    >>> argmin(np.array([1.0, 3.0, 2.0]))
-    np.int64(0)
+    Examples:
+        >>> argmin(np.array([1.0, 3.0, 2.0]))
+        np.int64(0)
     """
     return _arg(argmin_p, x, axis, keepdims)
 

@@ -70,8 +70,9 @@ def _resolve_shape(old, shape) -> tuple[int, ...]:
 def reshape(x, shape, *more):
     """``numpy.reshape`` (one ``-1`` allowed).
 
-    >>> reshape(np.arange(6.0), (2, -1)).shape
-    (2, 3)
+    Examples:
+        >>> reshape(np.arange(6.0), (2, -1)).shape
+        (2, 3)
     """
     if more:
         shape = (shape, *more)
@@ -84,8 +85,9 @@ def reshape(x, shape, *more):
 def ravel(x):
     """``numpy.ravel``: flatten to one dimension (C order).
 
-    >>> ravel(np.ones((2, 2))).shape
-    (4,)
+    Examples:
+        >>> ravel(np.ones((2, 2))).shape
+        (4,)
     """
     return reshape(x, (-1,))
 
@@ -93,8 +95,9 @@ def ravel(x):
 def expand_dims(x, axis):
     """``numpy.expand_dims`` (``axis`` int or tuple).
 
-    >>> expand_dims(np.ones(3), 0).shape
-    (1, 3)
+    Examples:
+        >>> expand_dims(np.ones(3), 0).shape
+        (1, 3)
     """
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     ndim = len(shape_of(x)) + len(axes)
@@ -108,8 +111,9 @@ def expand_dims(x, axis):
 def squeeze(x, axis=None):
     """``numpy.squeeze``; squeezing an axis whose length is not 1 is a :class:`ShapeError`.
 
-    >>> squeeze(np.ones((1, 3, 1))).shape
-    (3,)
+    Examples:
+        >>> squeeze(np.ones((1, 3, 1))).shape
+        (3,)
     """
     shape = shape_of(x)
     if axis is None:
@@ -138,8 +142,9 @@ transpose_p.defbatch(lambda values, dims, axes: (
 def transpose(x, axes=None):
     """``numpy.transpose`` (reverse the axes, or permute them by ``axes``).
 
-    >>> transpose(np.ones((2, 3))).shape
-    (3, 2)
+    Examples:
+        >>> transpose(np.ones((2, 3))).shape
+        (3, 2)
     """
     ndim = len(shape_of(x))
     if axes is None:
@@ -156,8 +161,9 @@ def transpose(x, axes=None):
 def swapaxes(x, axis1, axis2):
     """``numpy.swapaxes``.
 
-    >>> swapaxes(np.ones((2, 3, 4)), 0, 2).shape
-    (4, 3, 2)
+    Examples:
+        >>> swapaxes(np.ones((2, 3, 4)), 0, 2).shape
+        (4, 3, 2)
     """
     ndim = len(shape_of(x))
     axes = list(range(ndim))
@@ -169,8 +175,9 @@ def swapaxes(x, axis1, axis2):
 def moveaxis(x, source, destination):
     """``numpy.moveaxis`` (ints or sequences).
 
-    >>> moveaxis(np.ones((2, 3, 4)), 0, -1).shape
-    (3, 4, 2)
+    Examples:
+        >>> moveaxis(np.ones((2, 3, 4)), 0, -1).shape
+        (3, 4, 2)
     """
     ndim = len(shape_of(x))
     src = [source] if isinstance(source, (int, np.integer)) else list(source)
@@ -229,8 +236,9 @@ broadcast_to_p.defbatch(_batch_broadcast_to)
 def broadcast_to(x, shape):
     """``numpy.broadcast_to`` (its derivative sums over the broadcast axes).
 
-    >>> broadcast_to(np.ones(3), (2, 3)).shape
-    (2, 3)
+    Examples:
+        >>> broadcast_to(np.ones(3), (2, 3)).shape
+        (2, 3)
     """
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(map(operator.index, shape))
     if shape == shape_of(x):
@@ -284,8 +292,9 @@ concatenate_p.defbatch(_batch_concat)
 def concatenate(arrays, axis: int = 0):
     """``numpy.concatenate`` of a sequence of arrays along an existing axis.
 
-    >>> concatenate([np.ones(2), np.zeros(1)]).shape
-    (3,)
+    Examples:
+        >>> concatenate([np.ones(2), np.zeros(1)]).shape
+        (3,)
     """
     arrays = list(arrays)
     if not arrays:
@@ -301,8 +310,9 @@ def concatenate(arrays, axis: int = 0):
 def stack(arrays, axis: int = 0):
     """``numpy.stack``: join arrays of equal shape along a new axis.
 
-    >>> stack([np.ones(2), np.zeros(2)]).shape
-    (2, 2)
+    Examples:
+        >>> stack([np.ones(2), np.zeros(2)]).shape
+        (2, 2)
     """
     arrays = list(arrays)
     if not arrays:
@@ -326,8 +336,9 @@ def atleast_2d(x):
 def hstack(arrays):
     """``numpy.hstack``.
 
-    >>> hstack([np.ones(2), np.zeros(1)]).shape
-    (3,)
+    Examples:
+        >>> hstack([np.ones(2), np.zeros(1)]).shape
+        (3,)
     """
     arrays = [atleast_1d(a) for a in arrays]
     return concatenate(arrays, axis=0 if len(shape_of(arrays[0])) == 1 else 1)
@@ -336,8 +347,9 @@ def hstack(arrays):
 def vstack(arrays):
     """``numpy.vstack``.
 
-    >>> vstack([np.ones(2), np.zeros(2)]).shape
-    (2, 2)
+    Examples:
+        >>> vstack([np.ones(2), np.zeros(2)]).shape
+        (2, 2)
     """
     return concatenate([atleast_2d(a) for a in arrays], axis=0)
 
@@ -345,8 +357,9 @@ def vstack(arrays):
 def split(x, indices_or_sections, axis: int = 0):
     """``numpy.split`` into a list of arrays (equal sections, or at the given indices).
 
-    >>> [a.shape for a in split(np.ones(6), 3)]
-    [(2,), (2,), (2,)]
+    Examples:
+        >>> [a.shape for a in split(np.ones(6), 3)]
+        [(2,), (2,), (2,)]
     """
     ndim = len(shape_of(x))
     axis = _axis(axis, ndim)
@@ -366,8 +379,9 @@ def split(x, indices_or_sections, axis: int = 0):
 def tile(x, reps):
     """``numpy.tile``, built from reshape and broadcast_to.
 
-    >>> tile(np.array([1.0, 2.0]), 2)
-    array([1., 2., 1., 2.])
+    Examples:
+        >>> tile(np.array([1.0, 2.0]), 2)
+        array([1., 2., 1., 2.])
     """
     reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
     shape = shape_of(x)
@@ -382,8 +396,9 @@ def tile(x, reps):
 def repeat(x, repeats, axis=None):
     """``numpy.repeat`` (an int, or one count per element along ``axis``).
 
-    >>> repeat(np.array([1.0, 2.0]), 2)
-    array([1., 1., 2., 2.])
+    Examples:
+        >>> repeat(np.array([1.0, 2.0]), 2)
+        array([1., 1., 2., 2.])
     """
     from funcgrad.ops import indexing
 
@@ -402,8 +417,9 @@ def repeat(x, repeats, axis=None):
 def flip(x, axis=None):
     """``numpy.flip`` (all axes when ``axis`` is None).
 
-    >>> flip(np.array([1.0, 2.0]))
-    array([2., 1.])
+    Examples:
+        >>> flip(np.array([1.0, 2.0]))
+        array([2., 1.])
     """
     from funcgrad.ops.reductions import normalize_axis
 
@@ -435,8 +451,9 @@ pad_p.defbatch(lambda values, dims, pad_width, constant_values: (pad_p.bind(
 def pad(x, pad_width, mode: str = "constant", constant_values=0):
     """``numpy.pad`` in ``"constant"`` mode.
 
-    >>> pad(np.ones(2), 1)
-    array([0., 1., 1., 0.])
+    Examples:
+        >>> pad(np.ones(2), 1)
+        array([0., 1., 1., 0.])
     """
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got mode={mode!r}")
@@ -462,9 +479,10 @@ def _tri_mask(x, k, upper):
 def triu(x, k: int = 0):
     """``numpy.triu``: zero below the ``k``-th diagonal.
 
-    >>> triu(np.ones((2, 2)))
-    array([[1., 1.],
-           [0., 1.]])
+    Examples:
+        >>> triu(np.ones((2, 2)))
+        array([[1., 1.],
+               [0., 1.]])
     """
     if len(shape_of(x)) < 2:
         raise ShapeError(f"triu: expected an array of at least 2 dimensions, got shape {shape_of(x)}")
@@ -474,9 +492,10 @@ def triu(x, k: int = 0):
 def tril(x, k: int = 0):
     """``numpy.tril``: zero above the ``k``-th diagonal.
 
-    >>> tril(np.ones((2, 2)))
-    array([[1., 0.],
-           [1., 1.]])
+    Examples:
+        >>> tril(np.ones((2, 2)))
+        array([[1., 0.],
+               [1., 1.]])
     """
     if len(shape_of(x)) < 2:
         raise ShapeError(f"tril: expected an array of at least 2 dimensions, got shape {shape_of(x)}")
@@ -486,8 +505,9 @@ def tril(x, k: int = 0):
 def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1):
     """``numpy.diagonal``: the diagonal over ``axis1``/``axis2``, appended as the last axis.
 
-    >>> diagonal(np.arange(4.0).reshape(2, 2))
-    array([0., 3.])
+    Examples:
+        >>> diagonal(np.arange(4.0).reshape(2, 2))
+        array([0., 3.])
     """
     ndim = len(shape_of(x))
     if ndim < 2:
@@ -503,8 +523,9 @@ def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1):
 def trace(x, offset: int = 0, axis1: int = 0, axis2: int = 1):
     """``numpy.trace``: the sum of a diagonal.
 
-    >>> trace(np.eye(3))
-    np.float64(3.0)
+    Examples:
+        >>> trace(np.eye(3))
+        np.float64(3.0)
     """
     from funcgrad.ops.reductions import sum
 
@@ -514,9 +535,10 @@ def trace(x, offset: int = 0, axis1: int = 0, axis2: int = 1):
 def diag(v, k: int = 0):
     """``numpy.diag``: a 1-D array's diagonal matrix, or a 2-D array's diagonal.
 
-    >>> diag(np.array([1.0, 2.0]))
-    array([[1., 0.],
-           [0., 2.]])
+    Examples:
+        >>> diag(np.array([1.0, 2.0]))
+        array([[1., 0.],
+               [0., 2.]])
     """
     nd = len(shape_of(v))
     if nd == 2:

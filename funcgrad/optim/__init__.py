@@ -5,19 +5,20 @@ An optimiser is a :class:`GradientTransformation`, a pair of pure functions:
 ``apply_updates(params, updates)`` takes the step.  States are pytrees of
 arrays, so a whole step can be compiled with ``funcgrad.jit``.
 
->>> import numpy as np
->>> import funcgrad as fg
->>> import funcgrad.numpy as fnp
->>> from funcgrad import optim
->>> loss = lambda p: fnp.sum((p["w"] - 3.0) ** 2)
->>> params = {"w": np.zeros(2)}
->>> opt = optim.adam(0.1)
->>> state = opt.init(params)
->>> for _ in range(300):
-...     updates, state = opt.update(fg.grad(loss)(params), state, params)
-...     params = optim.apply_updates(params, updates)
->>> np.round(params["w"], 3)
-array([3., 3.])
+Examples:
+    >>> import numpy as np
+    >>> import funcgrad as fg
+    >>> import funcgrad.numpy as fnp
+    >>> from funcgrad import optim
+    >>> loss = lambda p: fnp.sum((p["w"] - 3.0) ** 2)
+    >>> params = {"w": np.zeros(2)}
+    >>> opt = optim.adam(0.1)
+    >>> state = opt.init(params)
+    >>> for _ in range(300):
+    ...     updates, state = opt.update(fg.grad(loss)(params), state, params)
+    ...     params = optim.apply_updates(params, updates)
+    >>> np.round(params["w"], 3)
+    array([3., 3.])
 """
 
 from funcgrad.optim.base import (

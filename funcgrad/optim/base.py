@@ -37,14 +37,15 @@ class TransformUpdateFn(Protocol):
 class GradientTransformation(NamedTuple):
     """An optimiser as two pure functions: ``init(params)`` and ``update(grads, state, params)``.
 
-    >>> import numpy as np
-    >>> from funcgrad import optim
-    >>> opt = optim.sgd(0.1)
-    >>> params = {"w": np.array([1.0, 2.0])}
-    >>> state = opt.init(params)
-    >>> updates, state = opt.update({"w": np.array([1.0, -1.0])}, state, params)
-    >>> optim.apply_updates(params, updates)
-    {'w': array([0.9, 2.1])}
+    Examples:
+        >>> import numpy as np
+        >>> from funcgrad import optim
+        >>> opt = optim.sgd(0.1)
+        >>> params = {"w": np.array([1.0, 2.0])}
+        >>> state = opt.init(params)
+        >>> updates, state = opt.update({"w": np.array([1.0, -1.0])}, state, params)
+        >>> optim.apply_updates(params, updates)
+        {'w': array([0.9, 2.1])}
     """
 
     init: TransformInitFn
@@ -63,8 +64,9 @@ def _is_transformation(t: Any) -> bool:
 def identity() -> GradientTransformation:
     """A transformation that passes the updates through unchanged.
 
-    >>> identity().update({"w": 1.0}, EmptyState())
-    ({'w': 1.0}, EmptyState())
+    Examples:
+        >>> identity().update({"w": 1.0}, EmptyState())
+        ({'w': 1.0}, EmptyState())
     """
     def init(params: Params) -> EmptyState:
         return EmptyState()
@@ -111,12 +113,13 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     The first transformation sees the gradients, each next one the previous
     one's output.
 
-    >>> import numpy as np
-    >>> from funcgrad import optim
-    >>> opt = chain(optim.clip_by_global_norm(1.0), optim.scale(-0.5))
-    >>> updates, _ = opt.update(np.array([3.0, 4.0]), opt.init(np.zeros(2)))
-    >>> updates
-    array([-0.3, -0.4])
+    Examples:
+        >>> import numpy as np
+        >>> from funcgrad import optim
+        >>> opt = chain(optim.clip_by_global_norm(1.0), optim.scale(-0.5))
+        >>> updates, _ = opt.update(np.array([3.0, 4.0]), opt.init(np.zeros(2)))
+        >>> updates
+        array([-0.3, -0.4])
     """
     return _named_chain("chain", *transforms)
 
@@ -124,9 +127,10 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
 def apply_updates(params: Params, updates: Updates) -> Params:
     """``params + updates`` leaf by leaf; each result keeps its parameter's dtype.
 
-    >>> import numpy as np
-    >>> apply_updates({"w": np.ones(2, np.float32)}, {"w": np.array([0.5, -0.5])})
-    {'w': array([1.5, 0.5], dtype=float32)}
+    Examples:
+        >>> import numpy as np
+        >>> apply_updates({"w": np.ones(2, np.float32)}, {"w": np.array([0.5, -0.5])})
+        {'w': array([1.5, 0.5], dtype=float32)}
     """
     same_structure("apply_updates", params, "params", updates, "updates")
     return tree.map(lambda p, u: cast_like(fnp.add(p, u), p), params, updates)

@@ -38,16 +38,17 @@ def sgd(learning_rate: float | Schedule, momentum: float | None = None,
     With ``momentum``: ``v = g + momentum * v`` and ``p -= lr * v``;
     ``nesterov=True`` steps by ``g + momentum * v`` instead (PyTorch's convention).
 
-    >>> import numpy as np
-    >>> from funcgrad import optim
-    >>> opt = optim.sgd(0.1, momentum=0.9)
-    >>> params = np.array([1.0])
-    >>> state = opt.init(params)
-    >>> for _ in range(2):
-    ...     updates, state = opt.update(np.array([1.0]), state, params)
-    ...     params = optim.apply_updates(params, updates)
-    >>> params  # 1 - 0.1 * 1 - 0.1 * (1 + 0.9)
-    array([0.71])
+    Examples:
+        >>> import numpy as np
+        >>> from funcgrad import optim
+        >>> opt = optim.sgd(0.1, momentum=0.9)
+        >>> params = np.array([1.0])
+        >>> state = opt.init(params)
+        >>> for _ in range(2):
+        ...     updates, state = opt.update(np.array([1.0]), state, params)
+        ...     params = optim.apply_updates(params, updates)
+        >>> params  # 1 - 0.1 * 1 - 0.1 * (1 + 0.9)
+        array([0.71])
     """
     lr = _checks.real_or_schedule(learning_rate, "sgd", "learning_rate")
     return _named_chain("sgd", *_momentum("sgd", momentum, nesterov), scale_by_learning_rate(lr))
@@ -57,13 +58,14 @@ def adam(learning_rate: float | Schedule, b1: float = 0.9, b2: float = 0.999,
          eps: float = 1e-8) -> GradientTransformation:
     """Adam (Kingma & Ba): ``p -= lr * m_hat / (sqrt(v_hat) + eps)``; see :func:`scale_by_adam`.
 
-    >>> import numpy as np
-    >>> from funcgrad import optim
-    >>> opt = optim.adam(0.1)
-    >>> params = {"w": np.array([1.0, -1.0])}
-    >>> updates, state = opt.update({"w": np.array([0.5, -2.0])}, opt.init(params), params)
-    >>> updates  # the first Adam step is -lr * sign(g)
-    {'w': array([-0.1,  0.1])}
+    Examples:
+        >>> import numpy as np
+        >>> from funcgrad import optim
+        >>> opt = optim.adam(0.1)
+        >>> params = {"w": np.array([1.0, -1.0])}
+        >>> updates, state = opt.update({"w": np.array([0.5, -2.0])}, opt.init(params), params)
+        >>> updates  # the first Adam step is -lr * sign(g)
+        {'w': array([-0.1,  0.1])}
     """
     lr = _checks.real_or_schedule(learning_rate, "adam", "learning_rate")
     return _named_chain("adam", scale_by_adam(b1, b2, eps), scale_by_learning_rate(lr))
@@ -78,12 +80,13 @@ def adamw(learning_rate: float | Schedule, b1: float = 0.9, b2: float = 0.999,
     The decay is not part of the gradient, so it is not rescaled by Adam's
     moments (Loshchilov & Hutter); ``update`` needs ``params``.
 
-    >>> import numpy as np
-    >>> from funcgrad import optim
-    >>> opt = optim.adamw(0.1, weight_decay=0.5)
-    >>> params = np.array([2.0])
-    >>> opt.update(np.array([3.0]), opt.init(params), params)[0]  # -0.1 * (1 + 0.5 * 2)
-    array([-0.2])
+    Examples:
+        >>> import numpy as np
+        >>> from funcgrad import optim
+        >>> opt = optim.adamw(0.1, weight_decay=0.5)
+        >>> params = np.array([2.0])
+        >>> opt.update(np.array([3.0]), opt.init(params), params)[0]  # -0.1 * (1 + 0.5 * 2)
+        array([-0.2])
     """
     lr = _checks.real_or_schedule(learning_rate, "adamw", "learning_rate")
     return _named_chain("adamw", scale_by_adam(b1, b2, eps), add_decayed_weights(weight_decay),
@@ -97,12 +100,13 @@ def rmsprop(learning_rate: float | Schedule, decay: float = 0.9, eps: float = 1e
     With ``momentum``, the scaled gradients go through :func:`trace` before the
     learning rate (PyTorch's convention): ``b = momentum b + g / (sqrt(v) + eps)``, ``p -= lr b``.
 
-    >>> import numpy as np
-    >>> from funcgrad import optim
-    >>> opt = optim.rmsprop(0.01, decay=0.75, eps=0.0)
-    >>> params = np.array([1.0])
-    >>> opt.update(np.array([-4.0]), opt.init(params), params)[0]  # 0.01 * 4 / sqrt(0.25 * 16)
-    array([0.02])
+    Examples:
+        >>> import numpy as np
+        >>> from funcgrad import optim
+        >>> opt = optim.rmsprop(0.01, decay=0.75, eps=0.0)
+        >>> params = np.array([1.0])
+        >>> opt.update(np.array([-4.0]), opt.init(params), params)[0]  # 0.01 * 4 / sqrt(0.25 * 16)
+        array([0.02])
     """
     lr = _checks.real_or_schedule(learning_rate, "rmsprop", "learning_rate")
     return _named_chain("rmsprop", scale_by_rms(decay, eps),

@@ -25,8 +25,9 @@ __all__ = ["Schedule", "constant_schedule", "cosine_decay_schedule", "exponentia
 def constant_schedule(value: float) -> Schedule:
     """The same value at every step.
 
-    >>> constant_schedule(0.1)(1000)
-    0.1
+    Examples:
+        >>> constant_schedule(0.1)(1000)
+        0.1
     """
     value = _checks.real(value, "constant_schedule", "value")
 
@@ -45,9 +46,10 @@ def exponential_decay(init_value: float, transition_steps: int, decay_rate: floa
     floors the exponent (decay in steps); ``end_value`` bounds the value (a
     floor when decaying, a ceiling when ``decay_rate > 1``).
 
-    >>> schedule = exponential_decay(1.0, transition_steps=10, decay_rate=0.5)
-    >>> float(schedule(0)), float(schedule(10)), float(schedule(20))
-    (1.0, 0.5, 0.25)
+    Examples:
+        >>> schedule = exponential_decay(1.0, transition_steps=10, decay_rate=0.5)
+        >>> float(schedule(0)), float(schedule(10)), float(schedule(20))
+        (1.0, 0.5, 0.25)
     """
     where = "exponential_decay"
     init_value = _checks.real(init_value, where, "init_value")
@@ -79,9 +81,10 @@ def linear_schedule(init_value: float, end_value: float, transition_steps: int,
     Constant before ``transition_begin`` and after the transition; exactly
     ``end_value`` at its end.
 
-    >>> schedule = linear_schedule(0.0, 1.0, transition_steps=4)
-    >>> [float(schedule(n)) for n in range(6)]
-    [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    Examples:
+        >>> schedule = linear_schedule(0.0, 1.0, transition_steps=4)
+        >>> [float(schedule(n)) for n in range(6)]
+        [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
     where = "linear_schedule"
     init_value = _checks.real(init_value, where, "init_value")
@@ -101,9 +104,10 @@ def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.
 
     ``init_value * ((1 - alpha) * (1 + cos(pi * min(count, decay_steps) / decay_steps)) / 2 + alpha)``.
 
-    >>> schedule = cosine_decay_schedule(1.0, decay_steps=4)
-    >>> [round(float(schedule(n)), 6) for n in range(6)]
-    [1.0, 0.853553, 0.5, 0.146447, 0.0, 0.0]
+    Examples:
+        >>> schedule = cosine_decay_schedule(1.0, decay_steps=4)
+        >>> [round(float(schedule(n)), 6) for n in range(6)]
+        [1.0, 0.853553, 0.5, 0.146447, 0.0, 0.0]
     """
     where = "cosine_decay_schedule"
     init_value = _checks.real(init_value, where, "init_value")
@@ -123,9 +127,10 @@ def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> 
 
     ``len(boundaries)`` must be ``len(schedules) - 1``, increasing.
 
-    >>> schedule = join_schedules([constant_schedule(1.0), linear_schedule(1.0, 0.0, 2)], [3])
-    >>> [float(schedule(n)) for n in range(6)]
-    [1.0, 1.0, 1.0, 1.0, 0.5, 0.0]
+    Examples:
+        >>> schedule = join_schedules([constant_schedule(1.0), linear_schedule(1.0, 0.0, 2)], [3])
+        >>> [float(schedule(n)) for n in range(6)]
+        [1.0, 1.0, 1.0, 1.0, 0.5, 0.0]
     """
     schedules, boundaries = list(schedules), list(boundaries)
     if not schedules or not all(callable(s) for s in schedules):
@@ -156,9 +161,10 @@ def warmup_cosine_decay_schedule(init_value: float, peak_value: float, warmup_st
 
     ``decay_steps`` counts the whole schedule, warm-up included (as in optax).
 
-    >>> schedule = warmup_cosine_decay_schedule(0.0, 1.0, warmup_steps=2, decay_steps=6)
-    >>> [round(float(schedule(n)), 6) for n in range(8)]
-    [0.0, 0.5, 1.0, 0.853553, 0.5, 0.146447, 0.0, 0.0]
+    Examples:
+        >>> schedule = warmup_cosine_decay_schedule(0.0, 1.0, warmup_steps=2, decay_steps=6)
+        >>> [round(float(schedule(n)), 6) for n in range(8)]
+        [0.0, 0.5, 1.0, 0.853553, 0.5, 0.146447, 0.0, 0.0]
     """
     where = "warmup_cosine_decay_schedule"
     init_value = _checks.real(init_value, where, "init_value")

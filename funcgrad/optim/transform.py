@@ -45,10 +45,11 @@ def _check_state(where: str, updates: Updates, state_tree: Any) -> None:
 def scale(step_size: float) -> GradientTransformation:
     """Multiply every update by the constant ``step_size``.
 
-    >>> import numpy as np
-    >>> opt = scale(-0.5)
-    >>> opt.update({"w": np.array([2.0, 4.0])}, opt.init(None))[0]
-    {'w': array([-1., -2.])}
+    Examples:
+        >>> import numpy as np
+        >>> opt = scale(-0.5)
+        >>> opt.update({"w": np.array([2.0, 4.0])}, opt.init(None))[0]
+        {'w': array([-1., -2.])}
     """
     step_size = _checks.real(step_size, "scale", "step_size")
 
@@ -72,13 +73,14 @@ class ScaleByScheduleState(NamedTuple):
 def scale_by_schedule(step_size_fn: Schedule) -> GradientTransformation:
     """Multiply the updates by ``step_size_fn(count)``, where ``count`` counts the updates from 0.
 
-    >>> import numpy as np
-    >>> opt = scale_by_schedule(lambda count: 1.0 / (count + 1))
-    >>> state = opt.init(np.zeros(1))
-    >>> u0, state = opt.update(np.ones(1), state)
-    >>> u1, state = opt.update(np.ones(1), state)
-    >>> u0, u1, state.count
-    (array([1.]), array([0.5]), array(2))
+    Examples:
+        >>> import numpy as np
+        >>> opt = scale_by_schedule(lambda count: 1.0 / (count + 1))
+        >>> state = opt.init(np.zeros(1))
+        >>> u0, state = opt.update(np.ones(1), state)
+        >>> u1, state = opt.update(np.ones(1), state)
+        >>> u0, u1, state.count
+        (array([1.]), array([0.5]), array(2))
     """
     if not callable(step_size_fn):
         raise ArgumentError(f"scale_by_schedule: step_size_fn must be a callable of the step "
@@ -102,10 +104,11 @@ def scale_by_learning_rate(learning_rate: float | Schedule) -> GradientTransform
 
     The minus sign makes gradients into descent steps.
 
-    >>> import numpy as np
-    >>> opt = scale_by_learning_rate(0.1)
-    >>> opt.update(np.array([1.0, -2.0]), opt.init(None))[0]
-    array([-0.1,  0.2])
+    Examples:
+        >>> import numpy as np
+        >>> opt = scale_by_learning_rate(0.1)
+        >>> opt.update(np.array([1.0, -2.0]), opt.init(None))[0]
+        array([-0.1,  0.2])
     """
     lr = _checks.real_or_schedule(learning_rate, "scale_by_learning_rate", "learning_rate")
     if callable(lr):
@@ -124,13 +127,14 @@ def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
 
     This is the heavy-ball convention of PyTorch's SGD (no dampening).
 
-    >>> import numpy as np
-    >>> opt = trace(0.5)
-    >>> state = opt.init(np.zeros(1))
-    >>> u, state = opt.update(np.ones(1), state)
-    >>> u, state = opt.update(np.ones(1), state)
-    >>> u
-    array([1.5])
+    Examples:
+        >>> import numpy as np
+        >>> opt = trace(0.5)
+        >>> state = opt.init(np.zeros(1))
+        >>> u, state = opt.update(np.ones(1), state)
+        >>> u, state = opt.update(np.ones(1), state)
+        >>> u
+        array([1.5])
     """
     decay = _checks.real(decay, "trace", "decay", low=0.0)
     if not isinstance(nesterov, bool):
@@ -167,10 +171,11 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Grad
     ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g**2``,
     ``m_hat = m / (1 - b1**t)``, ``v_hat = v / (1 - b2**t)`` at step ``t = 1, 2, ...``.
 
-    >>> import numpy as np
-    >>> opt = scale_by_adam()
-    >>> opt.update(np.array([2.0, -3.0]), opt.init(np.zeros(2)))[0]
-    array([ 1., -1.])
+    Examples:
+        >>> import numpy as np
+        >>> opt = scale_by_adam()
+        >>> opt.update(np.array([2.0, -3.0]), opt.init(np.zeros(2)))[0]
+        array([ 1., -1.])
     """
     b1 = _checks.real(b1, "scale_by_adam", "b1", low=0.0, high=1.0, high_open=True)
     b2 = _checks.real(b2, "scale_by_adam", "b2", low=0.0, high=1.0, high_open=True)
@@ -205,10 +210,11 @@ class ScaleByRmsState(NamedTuple):
 def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> GradientTransformation:
     """RMSProp's direction ``g / (sqrt(v) + eps)`` with ``v = decay v + (1 - decay) g**2``, ``v0 = 0``.
 
-    >>> import numpy as np
-    >>> opt = scale_by_rms(decay=0.75, eps=0.0)
-    >>> opt.update(np.array([1.0, -4.0]), opt.init(np.zeros(2)))[0]
-    array([ 2., -2.])
+    Examples:
+        >>> import numpy as np
+        >>> opt = scale_by_rms(decay=0.75, eps=0.0)
+        >>> opt.update(np.array([1.0, -4.0]), opt.init(np.zeros(2)))[0]
+        array([ 2., -2.])
     """
     decay = _checks.real(decay, "scale_by_rms", "decay", low=0.0, high=1.0, high_open=True)
     eps = _checks.real(eps, "scale_by_rms", "eps", low=0.0)
@@ -232,10 +238,11 @@ def add_decayed_weights(weight_decay: float) -> GradientTransformation:
 
     Needs ``params``: call ``update(grads, state, params)``.
 
-    >>> import numpy as np
-    >>> opt = add_decayed_weights(0.1)
-    >>> opt.update(np.zeros(2), opt.init(None), np.array([1.0, 2.0]))[0]
-    array([0.1, 0.2])
+    Examples:
+        >>> import numpy as np
+        >>> opt = add_decayed_weights(0.1)
+        >>> opt.update(np.zeros(2), opt.init(None), np.array([1.0, 2.0]))[0]
+        array([0.1, 0.2])
     """
     weight_decay = _checks.real(weight_decay, "add_decayed_weights", "weight_decay")
 
@@ -257,9 +264,10 @@ def add_decayed_weights(weight_decay: float) -> GradientTransformation:
 def global_norm(updates: Updates) -> Any:
     """The Euclidean norm of all the leaves together, ``sqrt(sum of every element squared)``.
 
-    >>> import numpy as np
-    >>> global_norm({"a": np.array([3.0]), "b": np.array([[4.0]])})
-    np.float64(5.0)
+    Examples:
+        >>> import numpy as np
+        >>> global_norm({"a": np.array([3.0]), "b": np.array([[4.0]])})
+        np.float64(5.0)
     """
     total: Any = 0.0
     for leaf in tree.leaves(updates):
@@ -273,10 +281,11 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
     Updates whose norm is within ``max_norm`` pass through unchanged (they are
     multiplied by exactly 1); larger ones are multiplied by ``max_norm / norm``.
 
-    >>> import numpy as np
-    >>> opt = clip_by_global_norm(1.0)
-    >>> opt.update({"a": np.array([3.0]), "b": np.array([4.0])}, opt.init(None))[0]
-    {'a': array([0.6]), 'b': array([0.8])}
+    Examples:
+        >>> import numpy as np
+        >>> opt = clip_by_global_norm(1.0)
+        >>> opt.update({"a": np.array([3.0]), "b": np.array([4.0])}, opt.init(None))[0]
+        {'a': array([0.6]), 'b': array([0.8])}
     """
     max_norm = _checks.real(max_norm, "clip_by_global_norm", "max_norm", low=0.0, low_open=True)
 

@@ -35,13 +35,14 @@ def optimize(graph: Graph, passes: Sequence[Callable[[Graph], Graph]] | None = N
 
     The result computes the same outputs from the same inputs.
 
-    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
-    >>> g = fg.make_graph(lambda x: fnp.exp(-(-x)) * 1.0 + fnp.exp(x))(np.ones(3))
-    >>> print(optimize(g))  # doctest: +ELLIPSIS
-    graph(a:f64[3]) {
-      b:f64[3] = fused program=Program(t0 = exp(in0); t1 = add(t0, t0); return t1) a  # ...
-      return (b)
-    }
+    Examples:
+        >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+        >>> g = fg.make_graph(lambda x: fnp.exp(-(-x)) * 1.0 + fnp.exp(x))(np.ones(3))
+        >>> print(optimize(g))  # doctest: +ELLIPSIS
+        graph(a:f64[3]) {
+          b:f64[3] = fused program=Program(t0 = exp(in0); t1 = add(t0, t0); return t1) a  # ...
+          return (b)
+        }
     """
     with gc_paused():  # the passes allocate many nodes and free few: skip the GC rescans
         for p in DEFAULT_PASSES if passes is None else passes:

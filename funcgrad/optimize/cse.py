@@ -36,10 +36,11 @@ def cse(graph: Graph) -> Graph:
     merge when their values have the same bits, dtype and shape; a weak Python
     scalar never merges with a NumPy value (they promote differently).
 
-    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
-    >>> g = fg.make_graph(lambda x: fnp.sin(x) + fnp.sin(x))(np.ones(2))
-    >>> [n.name for n in cse(g).nodes]
-    ['input', 'sin', 'add']
+    Examples:
+        >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+        >>> g = fg.make_graph(lambda x: fnp.sin(x) + fnp.sin(x))(np.ones(2))
+        >>> [n.name for n in cse(g).nodes]
+        ['input', 'sin', 'add']
     """
     seen: dict = {}
 

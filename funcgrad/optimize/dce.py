@@ -12,9 +12,10 @@ def dce(graph: Graph) -> Graph:
     :class:`Graph` computes its node list afresh by an iterative walk back from
     its outputs, so whatever another pass cut off from the outputs disappears.
 
-    >>> import numpy as np, funcgrad as fg
-    >>> g = fg.make_graph(lambda x, y: (x * 2.0, y))(np.ones(2), np.ones(2))
-    >>> [n.name for n in dce(Graph(g.inputs, g.outputs[1:])).nodes]  # the multiply is gone
-    ['input', 'input']
+    Examples:
+        >>> import numpy as np, funcgrad as fg
+        >>> g = fg.make_graph(lambda x, y: (x * 2.0, y))(np.ones(2), np.ones(2))
+        >>> [n.name for n in dce(Graph(g.inputs, g.outputs[1:])).nodes]  # the multiply is gone
+        ['input', 'input']
     """
     return Graph(graph.inputs, graph.outputs, graph.in_tree, graph.out_tree)

@@ -40,9 +40,10 @@ def fold(graph: Graph) -> Graph:
 
     Folding runs inputs first, so whole constant subexpressions collapse.
 
-    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
-    >>> g = fg.make_graph(lambda x: x + fnp.exp(np.zeros(2)) * 3.0)(np.ones(2))
-    >>> [n.name for n in fold(g).nodes]
-    ['input', 'constant', 'add']
+    Examples:
+        >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+        >>> g = fg.make_graph(lambda x: x + fnp.exp(np.zeros(2)) * 3.0)(np.ones(2))
+        >>> [n.name for n in fold(g).nodes]
+        ['input', 'constant', 'add']
     """
     return rewrite(graph, fold_node)

@@ -44,9 +44,10 @@ class Program:
     Programs are immutable and hashable (backends cache their kernels by them);
     constants compare by type and bits, so ``1``, ``1.0`` and ``-0.0`` differ from ``1.0``.
 
-    >>> from funcgrad.ops.elementwise import sin_p, multiply_p
-    >>> Program(((sin_p, (("in", 0),)), (multiply_p, (("tmp", 0), ("const", 2.0)))), 1, 1)
-    Program(t0 = sin(in0); t1 = multiply(t0, 2.0); return t1)
+    Examples:
+        >>> from funcgrad.ops.elementwise import sin_p, multiply_p
+        >>> Program(((sin_p, (("in", 0),)), (multiply_p, (("tmp", 0), ("const", 2.0)))), 1, 1)
+        Program(t0 = sin(in0); t1 = multiply(t0, 2.0); return t1)
     """
 
     __slots__ = ("_hash", "_key", "frees", "instructions", "num_inputs", "output")
@@ -264,10 +265,11 @@ def find_clusters(graph: Graph, min_size: int = 2) -> list[list[Node]]:
 def fuse(graph: Graph) -> Graph:
     """Replace each cluster of two or more elementwise nodes by one ``fused`` node.
 
-    >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
-    >>> g = fg.make_graph(lambda x: fnp.tanh(fnp.sin(x) * 2.0 + 1.0))(np.ones(3))
-    >>> [n.name for n in fuse(g).nodes]
-    ['input', 'fused']
+    Examples:
+        >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+        >>> g = fg.make_graph(lambda x: fnp.tanh(fnp.sin(x) * 2.0 + 1.0))(np.ones(3))
+        >>> [n.name for n in fuse(g).nodes]
+        ['input', 'fused']
     """
     clusters = find_clusters(graph)
     if not clusters:

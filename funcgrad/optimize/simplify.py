@@ -194,9 +194,10 @@ def simplify(graph: Graph) -> Graph:
     Because inputs are simplified first, chains collapse in one pass:
     ``-(-(-x))`` becomes ``-x`` and three reshapes become one.
 
-    >>> import numpy as np, funcgrad as fg
-    >>> g = fg.make_graph(lambda x: -(-x) * 1.0)(np.ones(2))
-    >>> [n.name for n in simplify(g).nodes]
-    ['input']
+    Examples:
+        >>> import numpy as np, funcgrad as fg
+        >>> g = fg.make_graph(lambda x: -(-x) * 1.0)(np.ones(2))
+        >>> [n.name for n in simplify(g).nodes]
+        ['input']
     """
     return rewrite(graph, simplify_node)

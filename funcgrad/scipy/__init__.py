@@ -1,9 +1,10 @@
 """``funcgrad.scipy``: differentiable versions of SciPy functions (``funcgrad.scipy.special``).
 
->>> import numpy as np
->>> from funcgrad.scipy.special import logsumexp
->>> logsumexp(np.array([1000.0, 1000.0]))   # 1000 + log(2), no overflow
-np.float64(1000.6931471805599)
+Examples:
+    >>> import numpy as np
+    >>> from funcgrad.scipy.special import logsumexp
+    >>> logsumexp(np.array([1000.0, 1000.0]))   # 1000 + log(2), no overflow
+    np.float64(1000.6931471805599)
 """
 
 from funcgrad.scipy import special

@@ -80,15 +80,16 @@ def logsumexp(a, axis: int | tuple[int, ...] | None = None, keepdims: bool = Fal
     the reduced axes with size 1.  The derivative is ``softmax(a)`` along
     ``axis`` (a custom JVP rule, used by forward and reverse mode alike).
 
-    >>> import numpy as np
-    >>> import funcgrad as fg
-    >>> x = np.array([1000.0, 1000.0 + np.log(3.0)])
-    >>> logsumexp(x)                                    # 1000 + log(1 + 3)
-    np.float64(1001.3862943611199)
-    >>> fg.grad(logsumexp)(x)                           # softmax(x)
-    array([0.25, 0.75])
-    >>> logsumexp(np.zeros((2, 3)), axis=1, keepdims=True).shape
-    (2, 1)
+    Examples:
+        >>> import numpy as np
+        >>> import funcgrad as fg
+        >>> x = np.array([1000.0, 1000.0 + np.log(3.0)])
+        >>> logsumexp(x)                                    # 1000 + log(1 + 3)
+        np.float64(1001.3862943611199)
+        >>> fg.grad(logsumexp)(x)                           # softmax(x)
+        array([0.25, 0.75])
+        >>> logsumexp(np.zeros((2, 3)), axis=1, keepdims=True).shape
+        (2, 1)
     """
     return _logsumexp_fn(_axes(a, axis), bool(keepdims))(a)
 
@@ -121,12 +122,13 @@ def softmax(x, axis: int | tuple[int, ...] | None = -1):
     ``jacfwd``, ``hessian``) is not available for ``softmax`` (a ``custom_vjp``
     function): use ``exp(log_softmax(x, axis))`` there.
 
-    >>> import numpy as np
-    >>> import funcgrad as fg
-    >>> softmax(np.array([1000.0, 1000.0 + np.log(3.0)]))
-    array([0.25, 0.75])
-    >>> fg.grad(lambda x: softmax(x)[0])(np.array([0.0, np.log(3.0)]))
-    array([ 0.1875, -0.1875])
+    Examples:
+        >>> import numpy as np
+        >>> import funcgrad as fg
+        >>> softmax(np.array([1000.0, 1000.0 + np.log(3.0)]))
+        array([0.25, 0.75])
+        >>> fg.grad(lambda x: softmax(x)[0])(np.array([0.0, np.log(3.0)]))
+        array([ 0.1875, -0.1875])
     """
     return _softmax_fn(_axes(x, axis))(x)
 
@@ -137,8 +139,9 @@ def log_softmax(x, axis: int | tuple[int, ...] | None = -1):
     Its derivative comes from ``logsumexp``'s custom rule, so it works under every
     transformation, including forward mode and ``hessian``.
 
-    >>> import numpy as np
-    >>> log_softmax(np.array([1000.0, 1000.0 + np.log(3.0)]))
-    array([-1.38629436, -0.28768207])
+    Examples:
+        >>> import numpy as np
+        >>> log_softmax(np.array([1000.0, 1000.0 + np.log(3.0)]))
+        array([-1.38629436, -0.28768207])
     """
     return x - logsumexp(x, axis=axis, keepdims=True)

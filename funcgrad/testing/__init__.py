@@ -7,10 +7,11 @@ disagrees.  ``funcgrad.testing.strategies`` holds hypothesis strategies for
 shapes, arrays and pytrees; it is imported on first use, so this package does
 not need hypothesis installed.
 
->>> import numpy as np
->>> import funcgrad.numpy as fnp
->>> from funcgrad.testing import check_grads
->>> check_grads(lambda x: fnp.tanh(x) ** 2, (np.array([0.1, -0.7]),))
+Examples:
+    >>> import numpy as np
+    >>> import funcgrad.numpy as fnp
+    >>> from funcgrad.testing import check_grads
+    >>> check_grads(lambda x: fnp.tanh(x) ** 2, (np.array([0.1, -0.7]),))
 """
 
 from __future__ import annotations

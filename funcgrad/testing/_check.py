@@ -267,8 +267,9 @@ def check_grads(f: Callable, args: Sequence[Any], order: int = 2, *, eps: float 
     leaf, the element and both values of the first element that disagrees.
     The arguments are never modified.
 
-    >>> import funcgrad.numpy as fnp
-    >>> check_grads(lambda x, y: fnp.sin(x) * y, (np.array([0.5, 1.0]), np.array(2.0)))
+    Examples:
+        >>> import funcgrad.numpy as fnp
+        >>> check_grads(lambda x, y: fnp.sin(x) * y, (np.array([0.5, 1.0]), np.array(2.0)))
     """
     fname = "check_grads"
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
@@ -294,8 +295,9 @@ def numerical_grad(f: Callable, args: Sequence[Any], eps: float | None = None) -
     leaves; differences are taken in each leaf's dtype and accumulated in float64.
     ``eps`` defaults to 1e-6 for float64 leaves and 1e-3 for float32 ones.
 
-    >>> numerical_grad(lambda x: (x ** 2).sum(), (np.array([1.0, 2.0]),))[0].round(6)
-    array([2., 4.])
+    Examples:
+        >>> numerical_grad(lambda x: (x ** 2).sum(), (np.array([1.0, 2.0]),))[0].round(6)
+        array([2., 4.])
     """
     fname = "numerical_grad"
     leaves, full_args = _split_args(args, None, eps, fname)

@@ -6,17 +6,18 @@ subnormals), so a finite-difference check is meaningful on every example.
 A property test that checks the first and second derivatives of a broadcasting
 function on every generated pair of shapes:
 
->>> import funcgrad.numpy as fnp
->>> from hypothesis import given
->>> from funcgrad.testing import check_grads
->>> from funcgrad.testing.strategies import array_pairs
->>> @given(array_pairs(max_side=3))
-... def test_mul_tanh(pair):
-...     x, y = pair
-...     check_grads(lambda x, y: fnp.tanh(x) * y, (x, y))
->>> test_mul_tanh()
+Examples:
+    >>> import funcgrad.numpy as fnp
+    >>> from hypothesis import given
+    >>> from funcgrad.testing import check_grads
+    >>> from funcgrad.testing.strategies import array_pairs
+    >>> @given(array_pairs(max_side=3))
+    ... def test_mul_tanh(pair):
+    ...     x, y = pair
+    ...     check_grads(lambda x, y: fnp.tanh(x) * y, (x, y))
+    >>> test_mul_tanh()
 
-Needs hypothesis (a test-time dependency); ``import funcgrad.testing`` does not.
+    Needs hypothesis (a test-time dependency); ``import funcgrad.testing`` does not.
 """
 
 from __future__ import annotations
@@ -37,11 +38,12 @@ def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
            max_side: int = 4) -> st.SearchStrategy[Shape]:
     """Array shapes with ``min_dims..max_dims`` axes of ``min_side..max_side`` each (``()`` included by default).
 
-    >>> from hypothesis import given
-    >>> @given(shapes(max_dims=2))
-    ... def test_zeros(shape):
-    ...     assert np.zeros(shape).ndim <= 2
-    >>> test_zeros()
+    Examples:
+        >>> from hypothesis import given
+        >>> @given(shapes(max_dims=2))
+        ... def test_zeros(shape):
+        ...     assert np.zeros(shape).ndim <= 2
+        >>> test_zeros()
     """
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
                             max_side=max_side)
@@ -84,12 +86,13 @@ def arrays(shape: Shape | int | st.SearchStrategy | None = None, dtype: Any = np
     from :func:`shapes` with the given bounds.  ``elements`` is a ``(lo, hi)``
     pair of bounds (default ``(-10, 10)``) or a strategy of floats.
 
-    >>> from hypothesis import given
-    >>> @given(arrays((2, 3), np.float32, elements=(-1, 1)))
-    ... def test_tanh_bounded(a):
-    ...     assert a.shape == (2, 3) and a.dtype == np.float32
-    ...     assert (np.abs(np.tanh(a)) <= np.abs(a)).all()
-    >>> test_tanh_bounded()
+    Examples:
+        >>> from hypothesis import given
+        >>> @given(arrays((2, 3), np.float32, elements=(-1, 1)))
+        ... def test_tanh_bounded(a):
+        ...     assert a.shape == (2, 3) and a.dtype == np.float32
+        ...     assert (np.abs(np.tanh(a)) <= np.abs(a)).all()
+        >>> test_tanh_bounded()
     """
     dtype = np.dtype(dtype)
     if shape is None:
@@ -103,12 +106,13 @@ def broadcastable_shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1
 
     The pairs include 0-d shapes, axes of size 1 and different ranks.
 
-    >>> from hypothesis import given
-    >>> @given(broadcastable_shapes())
-    ... def test_add_shape(pair):
-    ...     a, b = pair
-    ...     assert (np.zeros(a) + np.zeros(b)).shape == np.broadcast_shapes(a, b)
-    >>> test_add_shape()
+    Examples:
+        >>> from hypothesis import given
+        >>> @given(broadcastable_shapes())
+        ... def test_add_shape(pair):
+        ...     a, b = pair
+        ...     assert (np.zeros(a) + np.zeros(b)).shape == np.broadcast_shapes(a, b)
+        >>> test_add_shape()
     """
     return hnp.mutually_broadcastable_shapes(
         num_shapes=2, min_dims=min_dims, max_dims=max_dims, min_side=min_side,
@@ -127,12 +131,13 @@ def array_pairs(dtype: Any = np.float64,
                 max_side: int = 4) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
     """Pairs of float arrays whose shapes broadcast together (see :func:`broadcastable_shapes`).
 
-    >>> from hypothesis import given
-    >>> @given(array_pairs())
-    ... def test_mul_commutes(pair):
-    ...     x, y = pair
-    ...     np.testing.assert_array_equal(x * y, y * x)
-    >>> test_mul_commutes()
+    Examples:
+        >>> from hypothesis import given
+        >>> @given(array_pairs())
+        ... def test_mul_commutes(pair):
+        ...     x, y = pair
+        ...     np.testing.assert_array_equal(x * y, y * x)
+        >>> test_mul_commutes()
     """
     return _pairs(broadcastable_shapes(min_dims, max_dims, min_side, max_side),
                   np.dtype(dtype), elements)
@@ -149,13 +154,14 @@ def pytrees(leaves: st.SearchStrategy | None = None, max_depth: int = 2,
     least one leaf; a bare leaf is a tree of depth 0.  ``leaves`` defaults to
     :func:`arrays` of float64 with at most 2 axes of at most 3 elements.
 
-    >>> from hypothesis import given
-    >>> from funcgrad import tree
-    >>> @given(pytrees())
-    ... def test_round_trip(t):
-    ...     leaves, treedef = tree.flatten(t)
-    ...     assert tree.structure(tree.unflatten(treedef, leaves)) == treedef
-    >>> test_round_trip()
+    Examples:
+        >>> from hypothesis import given
+        >>> from funcgrad import tree
+        >>> @given(pytrees())
+        ... def test_round_trip(t):
+        ...     leaves, treedef = tree.flatten(t)
+        ...     assert tree.structure(tree.unflatten(treedef, leaves)) == treedef
+        >>> test_round_trip()
     """
     if leaves is None:
         leaves = arrays(max_dims=2, max_side=3)

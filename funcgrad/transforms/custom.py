@@ -46,13 +46,14 @@ def _check_shape(name, what, got, like):
 class custom_vjp:
     """Give ``f`` a hand-written reverse-mode derivative.
 
-    >>> import funcgrad as fg, funcgrad.numpy as fnp
-    >>> @custom_vjp
-    ... def clip_grad_square(x):
-    ...     return x * x
-    >>> clip_grad_square.defvjp(lambda x: (x * x, x), lambda x, g: (fnp.clip(2 * x * g, -1, 1),))
-    >>> float(fg.grad(clip_grad_square)(3.0))
-    1.0
+    Examples:
+        >>> import funcgrad as fg, funcgrad.numpy as fnp
+        >>> @custom_vjp
+        ... def clip_grad_square(x):
+        ...     return x * x
+        >>> clip_grad_square.defvjp(lambda x: (x * x, x), lambda x, g: (fnp.clip(2 * x * g, -1, 1),))
+        >>> float(fg.grad(clip_grad_square)(3.0))
+        1.0
     """
 
     def __init__(self, fun: Callable):
@@ -119,13 +120,14 @@ class custom_vjp:
 class custom_jvp:
     """Give ``f`` a hand-written forward-mode derivative (used by reverse mode too).
 
-    >>> import funcgrad as fg, funcgrad.numpy as fnp
-    >>> @custom_jvp
-    ... def f(x):
-    ...     return fnp.sin(x)
-    >>> f.defjvp(lambda primals, tangents: (fnp.sin(primals[0]), fnp.cos(primals[0]) * tangents[0]))
-    >>> float(fg.grad(f)(0.0))
-    1.0
+    Examples:
+        >>> import funcgrad as fg, funcgrad.numpy as fnp
+        >>> @custom_jvp
+        ... def f(x):
+        ...     return fnp.sin(x)
+        >>> _ = f.defjvp(lambda primals, tangents: (fnp.sin(primals[0]), fnp.cos(primals[0]) * tangents[0]))
+        >>> float(fg.grad(f)(0.0))
+        1.0
     """
 
     def __init__(self, fun: Callable):

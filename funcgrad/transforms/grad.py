@@ -110,10 +110,11 @@ def _strip(trace, leaf):
 def vjp(f: Callable, *primals, has_aux: bool = False):
     """``(f(*primals), vjp_fn)``: ``vjp_fn(ct)`` gives the cotangents of the primals.
 
-    >>> import funcgrad.numpy as fnp
-    >>> out, f_vjp = vjp(fnp.sin, np.array([0.0, 1.0]))
-    >>> f_vjp(np.ones(2))
-    (array([1.        , 0.54030231]),)
+    Examples:
+        >>> import funcgrad.numpy as fnp
+        >>> out, f_vjp = vjp(fnp.sin, np.array([0.0, 1.0]))
+        >>> f_vjp(np.ones(2))
+        (array([1.        , 0.54030231]),)
     """
     return _vjp(f, primals, has_aux, "vjp")
 
@@ -158,9 +159,10 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
 
     With ``has_aux=True``, ``f`` returns ``(value, aux)`` and the result is ``((value, aux), grads)``.
 
-    >>> import funcgrad.numpy as fnp
-    >>> value_and_grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
-    (np.float64(5.0), array([2., 4.]))
+    Examples:
+        >>> import funcgrad.numpy as fnp
+        >>> value_and_grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
+        (np.float64(5.0), array([2., 4.]))
     """
     fname = f"grad of {getattr(f, '__name__', 'function')}"
 
@@ -191,9 +193,10 @@ def grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False)
     The result has the structure of ``args[argnums]`` (a tuple of them when ``argnums``
     is a tuple); with ``has_aux=True`` it is ``(grads, aux)``.
 
-    >>> import funcgrad.numpy as fnp
-    >>> grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
-    array([2., 4.])
+    Examples:
+        >>> import funcgrad.numpy as fnp
+        >>> grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
+        array([2., 4.])
     """
     vg = value_and_grad(f, argnums, has_aux)
 

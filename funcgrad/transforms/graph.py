@@ -22,15 +22,16 @@ def make_graph(f: Callable, optimize: bool = False) -> Callable[..., Graph]:
     raises :class:`~funcgrad.errors.ConcretizationError`.  ``print(graph)`` shows
     one line per node with its shape, dtype and the user's source line.
 
-    >>> import funcgrad.numpy as fnp
-    >>> g = make_graph(lambda x: fnp.exp(x) + 1.0)(np.zeros(3))
-    >>> print(g)  # doctest: +ELLIPSIS
-    graph(a:f64[3]) {
-      b:f64[3] = exp a  # ...
-      c:f64[] = const 1.0
-      d:f64[3] = add b c  # ...
-      return (d)
-    }
+    Examples:
+        >>> import funcgrad.numpy as fnp
+        >>> g = make_graph(lambda x: fnp.exp(x) + 1.0)(np.zeros(3))
+        >>> print(g)  # doctest: +ELLIPSIS
+        graph(a:f64[3]) {
+          b:f64[3] = exp a  # ...
+          c:f64[] = const 1.0
+          d:f64[3] = add b c  # ...
+          return (d)
+        }
     """
 
     def graph_of(*args) -> Graph:

@@ -61,10 +61,11 @@ def _split_rows(batched_leaves, row_leaves):
 def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     """The Jacobian of ``f`` by reverse mode (one ``vjp`` per output element, vectorised).
 
-    >>> import funcgrad.numpy as fnp
-    >>> jacrev(lambda x: x ** 2)(np.array([1.0, 2.0]))
-    array([[2., 0.],
-           [0., 4.]])
+    Examples:
+        >>> import funcgrad.numpy as fnp
+        >>> jacrev(lambda x: x ** 2)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
     """
     def jac(*args, **kwargs):
         nums, single = normalize_argnums(argnums, len(args), "jacrev")
@@ -85,10 +86,11 @@ def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
 def jacfwd(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     """The Jacobian of ``f`` by forward mode (one ``jvp`` per input element, vectorised).
 
-    >>> import funcgrad.numpy as fnp
-    >>> jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
-    array([[2., 0.],
-           [0., 4.]])
+    Examples:
+        >>> import funcgrad.numpy as fnp
+        >>> jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
     """
     def jac(*args, **kwargs):
         nums, single = normalize_argnums(argnums, len(args), "jacfwd")
@@ -117,9 +119,10 @@ def jacfwd(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
 def hessian(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     """The Hessian of a scalar function: forward-over-reverse, ``jacfwd(jacrev(f))``.
 
-    >>> import funcgrad.numpy as fnp
-    >>> hessian(lambda x: fnp.sum(x ** 3))(np.array([1.0, 2.0]))
-    array([[ 6.,  0.],
-           [ 0., 12.]])
+    Examples:
+        >>> import funcgrad.numpy as fnp
+        >>> hessian(lambda x: fnp.sum(x ** 3))(np.array([1.0, 2.0]))
+        array([[ 6.,  0.],
+               [ 0., 12.]])
     """
     return jacfwd(jacrev(f, argnums), argnums)

@@ -236,11 +236,12 @@ class Jitted:
     def cache_info(self) -> CacheInfo:
         """Hits, misses, cache size, and the reason for each retrace.
 
-        >>> import funcgrad.numpy as fnp
-        >>> f = jit(lambda x: fnp.sum(x))
-        >>> _ = f(np.ones(2)); _ = f(np.ones(2)); _ = f(np.ones(3))
-        >>> f.cache_info()
-        CacheInfo(hits=1, misses=2, size=2, retraces=("argument 0 ('x') changed shape from (2,) to (3,)",))
+        Examples:
+            >>> import funcgrad.numpy as fnp
+            >>> f = jit(lambda x: fnp.sum(x))
+            >>> _ = f(np.ones(2)); _ = f(np.ones(2)); _ = f(np.ones(3))
+            >>> f.cache_info()
+            CacheInfo(hits=1, misses=2, size=2, retraces=("argument 0 ('x') changed shape from (2,) to (3,)",))
         """
         with self._lock:
             return CacheInfo(self._hits, self._misses, len(self._cache), tuple(self._reasons))
@@ -263,10 +264,11 @@ def jit(f: Callable | None = None, static_argnums: int | tuple[int, ...] = (),
     ``backend`` is ``"numba"`` (the default when numba imports) or ``"numpy"``.
     Usable as ``@jit`` or ``@jit(static_argnums=1)``.
 
-    >>> import funcgrad.numpy as fnp
-    >>> f = jit(lambda x: fnp.tanh(2.0 * x + 1.0))
-    >>> f(np.zeros(2))
-    array([0.76159416, 0.76159416])
+    Examples:
+        >>> import funcgrad.numpy as fnp
+        >>> f = jit(lambda x: fnp.tanh(2.0 * x + 1.0))
+        >>> f(np.zeros(2))
+        array([0.76159416, 0.76159416])
     """
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)

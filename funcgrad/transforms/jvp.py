@@ -82,9 +82,10 @@ def jvp(f: Callable, primals, tangents) -> tuple[Any, Any]:
     ``primals`` and ``tangents`` are tuples (or lists) of pytrees with matching
     structure, shapes and dtypes.
 
-    >>> import funcgrad.numpy as fnp
-    >>> jvp(fnp.sin, (np.array([0.0]),), (np.array([2.0]),))
-    (array([0.]), array([2.]))
+    Examples:
+        >>> import funcgrad.numpy as fnp
+        >>> jvp(fnp.sin, (np.array([0.0]),), (np.array([2.0]),))
+        (array([0.]), array([2.]))
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TreeStructureError("jvp: primals and tangents must be tuples (or lists) of "

@@ -114,9 +114,10 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
     (not batched), or a tuple with one entry per argument, each an int, None or a
     pytree of them matching that argument.  ``out_axes`` likewise for the result.
 
-    >>> import funcgrad.numpy as fnp
-    >>> vmap(lambda x: fnp.sum(x ** 2))(np.arange(6.0).reshape(2, 3))
-    array([ 5., 50.])
+    Examples:
+        >>> import funcgrad.numpy as fnp
+        >>> vmap(lambda x: fnp.sum(x ** 2))(np.arange(6.0).reshape(2, 3))
+        array([ 5., 50.])
     """
     fname = f"vmap({getattr(f, '__name__', 'f')})"
 
