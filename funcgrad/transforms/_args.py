@@ -47,6 +47,14 @@ def as_array_leaf(x, where: str, fname: str):
         "(dict, list, tuple, namedtuple, dataclass)")
 
 
+def array_leaves(leaves, describe, fname: str) -> list:
+    """:func:`as_array_leaf` over ``leaves``; ``describe(i)`` names leaf ``i`` (only called on error)."""
+    out = []
+    for i, x in enumerate(leaves):
+        out.append(x if isinstance(x, (np.ndarray, Tracer)) else as_array_leaf(x, describe(i), fname))
+    return out
+
+
 def flatten_differentiable(args: Sequence[Any], fname: str) -> tuple[list, Any]:
     """Flatten the differentiated arguments; every leaf must be a floating-point array."""
     leaves, treedef = tree.flatten(tuple(args))

@@ -9,7 +9,7 @@ import numpy as np
 from funcgrad import tree
 from funcgrad._core.graph import Graph, Node
 from funcgrad._core.trace import AbstractTrace, Tracer
-from funcgrad.transforms._args import as_array_leaf
+from funcgrad.transforms._args import array_leaves
 
 
 def make_graph(f: Callable, optimize: bool = False) -> Callable[..., Graph]:
@@ -36,8 +36,8 @@ def make_graph(f: Callable, optimize: bool = False) -> Callable[..., Graph]:
 
     def graph_of(*args) -> Graph:
         leaves, in_tree = tree.flatten(args)
-        leaves = [as_array_leaf(x, f"leaf {i} of the arguments {in_tree}", "make_graph")
-                  for i, x in enumerate(leaves)]
+        leaves = array_leaves(leaves, lambda i: f"leaf {i} of the arguments {in_tree}",
+                              "make_graph")
         with AbstractTrace("make_graph") as trace:
             tracers = [trace.new_input(np.shape(x), x.dtype) for x in leaves]
             out = f(*tree.unflatten(in_tree, tracers))

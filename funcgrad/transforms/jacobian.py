@@ -46,7 +46,7 @@ def _partial(f, args, nums, kwargs):
 
 def _split_rows(batched_leaves, row_leaves):
     """Split a leading axis that enumerates ``row_leaves``' elements back into their shapes."""
-    out, start = [], 0
+    out = []
     for b in batched_leaves:
         pieces, start_j = [], 0
         for r in row_leaves:

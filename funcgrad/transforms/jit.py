@@ -26,7 +26,7 @@ from funcgrad._core.graph import Graph, Node
 from funcgrad._core.interpret import eval_graph
 from funcgrad._core.trace import AbstractTrace, Tracer
 from funcgrad.errors import ArgumentError
-from funcgrad.transforms._args import as_array_leaf
+from funcgrad.transforms._args import array_leaves, as_array_leaf
 
 #: Warn when one jitted function has been traced more than this many times.
 RETRACE_WARNING_THRESHOLD = 10
@@ -182,8 +182,8 @@ class Jitted:
 
         dynamic, dyn_kwargs, static = self._split(args, kwargs)
         leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
-        leaves = [as_array_leaf(x, f"leaf {i} of the arguments {treedef}", self.__name__)
-                  for i, x in enumerate(leaves)]
+        leaves = array_leaves(leaves, lambda i: f"leaf {i} of the arguments {treedef}",
+                              self.__name__)
         graph, _ = self._trace(dynamic, dyn_kwargs, static, leaves, treedef)
         return optimize(graph)
 
@@ -191,8 +191,8 @@ class Jitted:
     def __call__(self, *args, **kwargs):
         dynamic, dyn_kwargs, static = self._split(args, kwargs)
         leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
-        leaves = [as_array_leaf(x, f"leaf {i} of the arguments {treedef}", f"jit({self.__name__})")
-                  for i, x in enumerate(leaves)]
+        leaves = array_leaves(leaves, lambda i: f"leaf {i} of the arguments {treedef}",
+                              f"jit({self.__name__})")
         sig = self._signature(leaves, treedef, static)
         entry = self._cache.get(sig)
         if entry is None:

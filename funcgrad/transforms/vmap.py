@@ -16,7 +16,7 @@ import numpy as np
 from funcgrad import tree
 from funcgrad._core.trace import Trace, Tracer
 from funcgrad.errors import ArgumentError, ConcretizationError, ShapeError
-from funcgrad.transforms._args import as_array_leaf
+from funcgrad.transforms._args import array_leaves, as_array_leaf
 
 
 class BatchTracer(Tracer):
@@ -125,24 +125,24 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
         # Keyword arguments are batched along axis 0, as in JAX.
         leaves, in_tree = tree.flatten((args, kwargs))
         axes = _axes_for_leaves(in_axes, args, fname) + [0] * len(tree.leaves(kwargs))
-        owners = _owners(args, kwargs)
-        leaves = [as_array_leaf(x, f"{owners[i]} (leaf {i} of the arguments)", fname)
-                  for i, x in enumerate(leaves)]
+        def owner(i: int) -> str:  # error messages only
+            return _owners(args, kwargs)[i]
+        leaves = array_leaves(leaves, lambda i: f"{owner(i)} (leaf {i} of the arguments)", fname)
         size, first = None, None
         for i, (x, ax) in enumerate(zip(leaves, axes)):
             if ax is None:
                 continue
             nd = len(np.shape(x))
             if not -nd <= ax < nd:
-                raise ArgumentError(f"{fname}: in_axes {ax} is out of range for {owners[i]}, "
+                raise ArgumentError(f"{fname}: in_axes {ax} is out of range for {owner(i)}, "
                                     f"which has shape {np.shape(x)}")
             n = np.shape(x)[ax]
             if size is None:
                 size, first = n, (i, np.shape(x), ax)
             elif n != size:
                 raise ShapeError(
-                    f"{fname}: inconsistent batch sizes: {owners[first[0]]} (leaf {first[0]}, "
-                    f"shape {first[1]}, axis {first[2]}) has {size} but {owners[i]} (leaf {i}, "
+                    f"{fname}: inconsistent batch sizes: {owner(first[0])} (leaf {first[0]}, "
+                    f"shape {first[1]}, axis {first[2]}) has {size} but {owner(i)} (leaf {i}, "
                     f"shape {np.shape(x)}, axis {ax}) has {n}")
         if size is None:
             raise ArgumentError(f"{fname}: in_axes={in_axes!r} batches no argument; at least "
