@@ -61,6 +61,8 @@ class Jitted:
         self.backend = backend
         self.warn_after = warn_after
         self._cache: dict = {}
+        self._fast: dict = {}  # (shape, dtype) per positional array -> (graph, executable)
+        self._plain_args = not self.static_argnums and not self.static_argnames
         self._lock = threading.Lock()
         self._hits = 0
         self._misses = 0
@@ -189,6 +191,18 @@ class Jitted:
 
     # -- calling --------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if not kwargs and self._plain_args:
+            # The hot path: positional NumPy arrays with a signature seen before.
+            try:
+                key = tuple([(a.shape, a.dtype) for a in args if type(a) is np.ndarray])
+            except AttributeError:  # pragma: no cover - ndarray always has both
+                key = None
+            entry = self._fast.get(key) if key is not None and len(key) == len(args) else None
+            if entry is not None:
+                with self._lock:
+                    self._hits += 1
+                graph, executable = entry
+                return tree.unflatten(graph.out_tree, executable(args))
         dynamic, dyn_kwargs, static = self._split(args, kwargs)
         leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
         leaves = array_leaves(leaves, lambda i: f"leaf {i} of the arguments {treedef}",
@@ -206,6 +220,9 @@ class Jitted:
             with self._lock:
                 self._hits += 1
         graph, executable, lifted = entry
+        if (executable is not None and not kwargs and self._plain_args
+                and all(type(a) is np.ndarray for a in args)):
+            self._fast[tuple((a.shape, a.dtype) for a in args)] = (graph, executable)
         if lifted or any(isinstance(x, Tracer) for x in leaves):
             # Inside another transformation (or closing over its tracers): inline the graph.
             outs = eval_graph(graph, list(leaves) + lifted)
@@ -249,6 +266,7 @@ class Jitted:
     def clear_cache(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._fast.clear()
 
     def __repr__(self) -> str:
         return f"<jit {self.__name__} backend={self.backend or 'default'}>"
