@@ -9,7 +9,23 @@ import numpy as np
 from funcgrad import tree
 from funcgrad._core.graph import Graph, Node
 from funcgrad._core.trace import AbstractTrace, Tracer
-from funcgrad.transforms._args import array_leaves
+from funcgrad.transforms._args import array_leaves, as_array_leaf
+
+
+def close_graph(trace, tracers, out_leaves, in_tree, out_tree, fname: str) -> Graph:
+    """The Graph an abstract trace recorded: its inputs (then lifted values) and outputs.
+
+    An output that does not depend on the inputs becomes a (read-only) constant node.
+    """
+    outputs = []
+    for leaf in out_leaves:
+        if isinstance(leaf, Tracer) and leaf._trace is trace:
+            outputs.append(leaf._node)
+        else:
+            value = np.asarray(as_array_leaf(leaf, "an output leaf", fname))
+            outputs.append(Node.constant(value, copy=True))
+    inputs = [t._node for t in tracers] + [node for _, node in trace.lifted.values()]
+    return Graph(inputs, outputs, in_tree, out_tree)
 
 
 def make_graph(f: Callable, optimize: bool = False) -> Callable[..., Graph]:
@@ -42,14 +58,7 @@ def make_graph(f: Callable, optimize: bool = False) -> Callable[..., Graph]:
             tracers = [trace.new_input(np.shape(x), x.dtype) for x in leaves]
             out = f(*tree.unflatten(in_tree, tracers))
             out_leaves, out_tree = tree.flatten(out)
-        outputs = []
-        for leaf in out_leaves:
-            if isinstance(leaf, Tracer) and leaf._trace is trace:
-                outputs.append(leaf._node)
-            else:
-                outputs.append(Node.constant(np.asarray(leaf)))
-        inputs = [t._node for t in tracers] + [node for _, node in trace.lifted.values()]
-        graph = Graph(inputs, outputs, in_tree, out_tree)
+        graph = close_graph(trace, tracers, out_leaves, in_tree, out_tree, "make_graph")
         if optimize:
             from funcgrad.optimize import optimize as run_passes
 

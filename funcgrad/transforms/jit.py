@@ -22,11 +22,12 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from funcgrad import tree
-from funcgrad._core.graph import Graph, Node
+from funcgrad._core.graph import Graph
 from funcgrad._core.interpret import eval_graph
 from funcgrad._core.trace import AbstractTrace, Tracer
 from funcgrad.errors import ArgumentError
-from funcgrad.transforms._args import array_leaves, as_array_leaf
+from funcgrad.transforms._args import array_leaves
+from funcgrad.transforms.graph import close_graph
 
 #: Warn when one jitted function has been traced more than this many times.
 RETRACE_WARNING_THRESHOLD = 10
@@ -161,16 +162,8 @@ class Jitted:
             full = [static_pos[i] if i in static_pos else next(it) for i in range(n)]
             out = self.fun(*full, **kw, **static_kw)
             out_leaves, out_tree = tree.flatten(out)
-        outputs = []
-        for leaf in out_leaves:
-            if isinstance(leaf, Tracer) and leaf._trace is trace:
-                outputs.append(leaf._node)
-            else:
-                outputs.append(Node.constant(np.asarray(as_array_leaf(leaf, "an output leaf",
-                                                                      "jit")), copy=True))
         lifted = [t for t, _ in trace.lifted.values()]
-        inputs = [t._node for t in tracers] + [node for _, node in trace.lifted.values()]
-        return Graph(inputs, outputs, treedef, out_tree), lifted
+        return close_graph(trace, tracers, out_leaves, treedef, out_tree, "jit"), lifted
 
     def _compile(self, graph):
         from funcgrad.backends import get_backend
