@@ -16,12 +16,17 @@ reference gradient every other contender is checked against.
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib.metadata
+import importlib.util
 import itertools
 import json
 import os
 import platform
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +49,7 @@ from benchmarks._timing import (  # noqa: E402
     peer,
     peer_names,
     time_interleaved,
+    to_numpy,
 )
 
 # ---------------------------------------------------------------- registry
@@ -69,11 +75,19 @@ class Contender:
 
 @dataclass
 class Problem:
-    """Contenders computing the same thing; the first is the baseline.  ``ops`` enables a per-op column."""
+    """Contenders computing the same thing; the first is the baseline.  ``ops`` enables a per-op column.
+
+    ``check(reference, result)`` says why a result is wrong, or returns None
+    (default :func:`~benchmarks._timing.mismatch`, for float64 results);
+    ``summary(rows)`` returns lines printed under the case's table (say, a
+    difference of medians that a target is stated in).
+    """
 
     label: str
     contenders: list[Contender]
     ops: int | None = None
+    check: Callable[[Any, Any], str | None] | None = None
+    summary: Callable[[list[Row]], str] | None = None
 
 
 @dataclass
@@ -423,6 +437,387 @@ def per_example(quick: bool) -> list[Problem]:
         Contender("torch.func vmap", torch_vmap, "torch")])]
 
 
+# ---------------------------------------------------------------- jit
+
+
+def default_backend() -> str:
+    """The name of the backend ``funcgrad.jit`` uses by default (imports numba when it is there)."""
+    from funcgrad.backends import default_backend_name
+    return default_backend_name()
+
+
+def jit_contenders(loss: Callable, params, *rest, torch_loss: Callable | None = None,
+                   skip: dict[str, str] | None = None) -> list[Contender]:
+    """funcgrad ``jit(grad)`` (default and NumPy backends), funcgrad's eager grad, JAX ``jit(grad)``, PyTorch.
+
+    ``loss(xp, params, *rest)`` as for :func:`grad_contenders`.  Compiling is
+    set-up: ``make`` calls each jitted function once, so the timed calls run the
+    cached executable (JAX: the compiled XLA program).  PyTorch runs eagerly
+    (``torch.autograd.grad``, no ``torch.compile``).
+    """
+
+    def funcgrad_jit(backend):
+        def make():
+            g = fg.jit(fg.grad(lambda p, *r: loss(fnp, p, *r)), backend=backend)
+            g(params, *rest)  # trace, optimise, compile
+            return lambda: g(params, *rest)
+        return make
+
+    def jax_jit():
+        jax = peer("jax")
+        import jax.numpy as jnp
+        g = jax.jit(jax.grad(lambda p, *r: loss(jnp, p, *r)))
+        jp, jr = jax.tree_util.tree_map(jnp.asarray, (params, rest))
+        jax.block_until_ready(g(jp, *jr))  # compile
+        return lambda: jax.block_until_ready(g(jp, *jr))
+
+    eager = {c.name: c for c in grad_contenders(loss, params, *rest, torch_loss=torch_loss)}
+    skip = skip or {}
+    return [Contender(name, make, needs, skip.get(name)) for name, make, needs in [
+        (f"funcgrad jit ({default_backend()})", funcgrad_jit(None), None),
+        ("funcgrad jit (numpy)", funcgrad_jit("numpy"), None),
+        ("funcgrad eager", eager["funcgrad"].make, None),
+        ("jax jit", jax_jit, "jax"),
+        ("torch (eager)", eager["torch"].make, "torch")]]
+
+
+def numba_missing() -> str | None:
+    """Why a hand-written Numba contender cannot run (None: numba is installed)."""
+    return None if importlib.util.find_spec("numba") else "numba not installed"
+
+
+def chain_numba_grad(blocks: int = 25) -> Callable[[np.ndarray], np.ndarray]:
+    """:func:`chain`'s gradient as one hand-fused ``@numba.njit`` loop: forward and backward per element.
+
+    Each element's 25 saved (input, tanh) pairs live in two small arrays; no
+    temporaries over the whole input, one compiled call.
+    """
+    import numba
+
+    @numba.njit(error_model="numpy")
+    def grad(x):
+        out = np.empty_like(x)
+        xs, ts = np.empty(blocks), np.empty(blocks)
+        for i in range(x.shape[0]):
+            v = x[i]
+            for b in range(blocks):
+                xs[b] = v
+                t = np.tanh(np.sin(v) * 1.01)
+                ts[b] = t
+                v = t + 0.5
+            g = 1.0
+            for b in range(blocks - 1, -1, -1):
+                g = g * (1.0 - ts[b] * ts[b])
+                g = g * 1.01
+                g = g * np.cos(xs[b])
+            out[i] = g
+        return out
+
+    return grad
+
+
+@case("jit_chain100", target="funcgrad jit <= JAX jit (JAX ~0.18x hand NumPy, hand-fused Numba ~0.10x)")
+def jit_chain100(quick: bool) -> list[Problem]:
+    """jit(grad) of chain100's 100-op elementwise chain on a length-10 float64 array: per-call overhead."""
+    x = np.linspace(-1.0, 1.0, 10)
+
+    def numba_hand():
+        g = chain_numba_grad()
+        g(x)  # compile
+        return lambda: g(x)
+
+    return [Problem("jit_chain100", [
+        Contender("numpy (hand)", lambda: lambda: chain_numpy_grad(x)),
+        *jit_contenders(chain, x),
+        Contender("numba (hand-fused)", numba_hand, skip=numba_missing())], ops=101)]
+
+
+@case("jit_mlp", target="funcgrad jit <= 1.0x hand NumPy (JAX jit ~1.7x)")
+def jit_mlp(quick: bool) -> list[Problem]:
+    """jit(grad) of mlp's step: 784-256-256-10 ReLU MLP, softmax cross-entropy, batch 64, six parameters."""
+    rng = np.random.default_rng(0)
+    params = {}
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(MLP_SIZES), start=1):
+        params[f"W{i}"] = rng.normal(size=(n_in, n_out)) * np.sqrt(2.0 / n_in)
+        params[f"b{i}"] = rng.normal(size=n_out) * 0.1
+    x = rng.normal(size=(MLP_BATCH, MLP_SIZES[0]))
+    y = np.eye(MLP_SIZES[-1])[rng.integers(0, MLP_SIZES[-1], size=MLP_BATCH)]
+    numpy = Contender("numpy (hand)", lambda: lambda: mlp_numpy_grad(params, x, y))
+    return [Problem("jit_mlp", [numpy, *jit_contenders(mlp_loss, params, x, y,
+                                                       torch_loss=mlp_loss_torch)])]
+
+
+MATMUL_N = 2048
+MATMUL_N_QUICK = 512
+
+
+def matmul_loss(xp, p, c):
+    """``sum((A @ B) * C)``: its gradient is two matmuls, ``C @ B.T`` and ``A.T @ C``."""
+    return xp.sum((p["A"] @ p["B"]) * c)
+
+
+def matmul_numpy_grad(p, c):
+    """Hand-written gradient of :func:`matmul_loss` (no forward product needed)."""
+    return {"A": c @ p["B"].T, "B": p["A"].T @ c}
+
+
+@case("matmul_grad", target="funcgrad jit <= 1.05x hand NumPy (the BLAS limit)")
+def matmul_grad(quick: bool) -> list[Problem]:
+    """Gradient of sum((A @ B) * C) w.r.t. A and B, 2048 x 2048 float64 (512 under --quick): two BLAS calls."""
+    n = MATMUL_N_QUICK if quick else MATMUL_N
+    rng = np.random.default_rng(0)
+    params = {"A": rng.normal(size=(n, n)), "B": rng.normal(size=(n, n))}
+    c = rng.normal(size=(n, n))
+    numpy = Contender("numpy (hand)", lambda: lambda: matmul_numpy_grad(params, c))
+    same = "runs as the numba backend does here: 2-D matmul is BLAS on both"
+    return [Problem(f"n={n}", [numpy, *jit_contenders(matmul_loss, params, c,
+                                                      skip={"funcgrad jit (numpy)": same})])]
+
+
+FUSED_SIZE = 1_000_000
+FUSED_A, FUSED_B, FUSED_C = 0.5, 0.25, 1.5  # exact in float32
+
+#: Eigen's (and XLA's) float32 tanh: a [13/6] rational approximation on [-7.9, 7.9],
+#: a few ulps from the true value; pure arithmetic, so a loop over it vectorises.
+TANH32_CLAMP = 7.90531110763549805
+TANH32_NUM = (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05,
+              5.12229709037114e-08, -8.60467152213735e-11, 2.00018790482477e-13,
+              -2.76076847742355e-16)
+TANH32_DEN = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
+              1.19825839466702e-06)
+
+
+def tanh_affine(xp, x):
+    """``tanh(a * x + b) * c`` with Python-scalar ``a, b, c``: four elementwise ops."""
+    return xp.tanh(FUSED_A * x + FUSED_B) * FUSED_C
+
+
+def tanh_affine_numpy_inplace(x):
+    """:func:`tanh_affine` in NumPy with one temporary, updated in place."""
+    t = np.multiply(x, np.float32(FUSED_A))
+    t += np.float32(FUSED_B)
+    np.tanh(t, out=t)
+    t *= np.float32(FUSED_C)
+    return t
+
+
+def tanh_affine_numba(rational: bool) -> Callable[[np.ndarray], np.ndarray]:
+    """:func:`tanh_affine` on float32 as one hand-written ``@numba.njit`` loop (serial).
+
+    ``rational=False`` calls ``np.tanh`` (libm's ``tanhf``, what a generated loop
+    calls today); ``True`` uses the rational approximation above (what XLA does).
+    """
+    import numba
+
+    f32 = np.float32
+    a, b, c, clamp = f32(FUSED_A), f32(FUSED_B), f32(FUSED_C), f32(TANH32_CLAMP)
+    n1, n3, n5, n7, n9, n11, n13 = (f32(v) for v in TANH32_NUM)
+    d0, d2, d4, d6 = (f32(v) for v in TANH32_DEN)
+
+    @numba.njit(inline="always", error_model="numpy")
+    def tanh32(y):
+        x = min(max(y, -clamp), clamp)
+        x2 = x * x
+        p = ((((((x2 * n13 + n11) * x2 + n9) * x2 + n7) * x2 + n5) * x2 + n3) * x2 + n1) * x
+        q = ((x2 * d6 + d4) * x2 + d2) * x2 + d0
+        return p / q
+
+    if rational:
+        @numba.njit(error_model="numpy")
+        def kernel(x, out):
+            for i in range(x.shape[0]):
+                out[i] = tanh32(a * x[i] + b) * c
+    else:
+        @numba.njit(error_model="numpy")
+        def kernel(x, out):
+            for i in range(x.shape[0]):
+                out[i] = np.tanh(a * x[i] + b) * c
+
+    def run(x):
+        out = np.empty_like(x)
+        kernel(x, out)
+        return out
+    return run
+
+
+def float32_mismatch(reference, got) -> str | None:
+    """:func:`~benchmarks._timing.mismatch` at float32 tolerances: relative 1e-5, absolute 1e-6 x the magnitude.
+
+    Libraries compute float32 ``tanh`` differently (NumPy's SIMD code, libm,
+    XLA's rational approximation): a few ulps apart, more in relative terms
+    where ``a * x + b`` cancels to near zero.
+    """
+    want, have = np.asarray(reference), to_numpy(got)
+    if have.shape != want.shape or have.dtype != want.dtype:
+        return f"{have.dtype}{list(have.shape)}, expected {want.dtype}{list(want.shape)}"
+    scale = float(np.max(np.abs(want))) if want.size else 0.0
+    if not np.allclose(have, want, rtol=1e-5, atol=1e-6 * scale):
+        return (f"max abs difference {float(np.max(np.abs(have - want))):.3g} "
+                f"(reference magnitude {scale:.3g})")
+    return None
+
+
+@case("fused_elementwise", target="funcgrad jit <= JAX jit (~5x faster than NumPy)")
+def fused_elementwise(quick: bool) -> list[Problem]:
+    """Forward tanh(a*x+b)*c over 1e6 float32 elements: one fused loop against NumPy's four passes."""
+    x = np.random.default_rng(0).normal(size=FUSED_SIZE).astype(np.float32) * 2.0
+
+    def funcgrad_jit(backend):
+        def make():
+            f = fg.jit(lambda x: tanh_affine(fnp, x), backend=backend)
+            f(x)
+            return lambda: f(x)
+        return make
+
+    def jax_jit():
+        jax = peer("jax")
+        import jax.numpy as jnp
+        f = jax.jit(lambda x: tanh_affine(jnp, x))
+        jx = jnp.asarray(x)  # float32 stays float32 with x64 enabled; the scalars are weak
+        jax.block_until_ready(f(jx))
+        return lambda: jax.block_until_ready(f(jx))
+
+    def torch_eager():
+        torch = peer("torch")
+        tx = torch.from_numpy(x.copy())
+        return lambda: tanh_affine(torch, tx)
+
+    def numba_hand(rational):
+        def make():
+            f = tanh_affine_numba(rational)
+            f(x)
+            return lambda: f(x)
+        return make
+
+    return [Problem("fused_elementwise", [
+        Contender("numpy", lambda: lambda: tanh_affine(np, x)),
+        Contender("numpy (in place)", lambda: lambda: tanh_affine_numpy_inplace(x)),
+        Contender(f"funcgrad jit ({default_backend()})", funcgrad_jit(None)),
+        Contender("funcgrad jit (numpy)", funcgrad_jit("numpy")),
+        Contender("funcgrad eager", lambda: lambda: tanh_affine(fnp, x)),
+        Contender("jax jit", jax_jit, "jax"),
+        Contender("torch (eager)", torch_eager, "torch"),
+        Contender("numba (hand, np.tanh)", numba_hand(False), skip=numba_missing()),
+        Contender("numba (hand, rational tanh)", numba_hand(True), skip=numba_missing()),
+    ], check=float32_mismatch)]
+
+
+COLD_START_SCRIPT = Path(__file__).resolve().parent / "cold_start.py"
+COLD_START_IMPORT_TARGET_S = 0.150
+COLD_START_FIRST_CALL_TARGET_S = 0.5
+
+
+class ColdRuns:
+    """Contenders that each run ``benchmarks/cold_start.py MODE`` in a fresh process.
+
+    The timed call is the whole process (interpreter start-up included); each
+    run's in-process figures (``import_s``, ``call_s``) are kept in
+    ``records[name]`` for the summaries.  The Numba disk cache of every run is
+    ``NUMBA_CACHE_DIR`` = one temporary directory made for this benchmark (the
+    first run fills it, later runs find it warm), except for the contenders
+    made with ``fresh_cache``, whose every run gets a new, empty directory.
+    """
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="funcgrad-cold-start-")
+        atexit.register(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.warm_cache = os.path.join(self.tmp, "warm")
+        self.records: dict[str, list[dict]] = {}
+
+    def contender(self, name: str, mode: str, needs: str | None = None,
+                  fresh_cache: bool = False, skip: str | None = None) -> Contender:
+        def make():
+            env = dict(os.environ, NUMBA_CACHE_DIR=self.warm_cache)
+
+            def run():
+                if fresh_cache:
+                    env["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(dir=self.tmp, prefix="empty-")
+                proc = subprocess.run([sys.executable, str(COLD_START_SCRIPT), mode], env=env,
+                                      capture_output=True, text=True, timeout=600, check=False)
+                if proc.returncode:
+                    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+                    raise RuntimeError(f"cold_start.py {mode} exited {proc.returncode}: {tail}")
+                record = json.loads(proc.stdout.strip().splitlines()[-1])
+                self.records.setdefault(name, []).append(record)
+                return np.asarray(record["result"])
+            return run
+        return Contender(name, make, needs, skip)
+
+    def median(self, name: str, key: str) -> tuple[float, int] | None:
+        """The median of ``key`` over ``name``'s runs after the first (the checked call), and how many."""
+        values = [r[key] for r in self.records.get(name, [])[1:]]
+        return (float(np.median(values)), len(values)) if values else None
+
+
+def _met(value: float, target: float) -> str:
+    return "met" if value <= target else "MISSED"
+
+
+@case("cold_start", target=f"import funcgrad adds <= {COLD_START_IMPORT_TARGET_S * 1e3:.0f} ms; "
+                           f"first jit call (warm Numba cache) <= {COLD_START_FIRST_CALL_TARGET_S:g} s")
+def cold_start(quick: bool) -> list[Problem]:
+    """Fresh processes: the cost of `import funcgrad`, and of the first jit call with a warm or an empty Numba cache.
+
+    Each run is a new interpreter (``benchmarks/cold_start.py``); under
+    ``--quick`` the JAX first call (~2 s a run) is skipped.
+    """
+    runs = ColdRuns()
+    fg_import = "import numpy, funcgrad"
+
+    def import_summary(rows: list[Row]) -> str:
+        med = {r.contender: r.stats.median for r in rows if r.stats is not None}
+        lines = []
+        if "import numpy" in med and fg_import in med:
+            lines.append(f"   whole processes: `import funcgrad` adds "
+                         f"{format_time(med[fg_import] - med['import numpy'])} (difference of medians)")
+        inproc = runs.median(fg_import, "import_s")
+        if inproc:
+            lines.append(f"   in-process: `import funcgrad, funcgrad.numpy` after numpy takes "
+                         f"{format_time(inproc[0])} (median of {inproc[1]} runs); target <= "
+                         f"{format_time(COLD_START_IMPORT_TARGET_S)}: "
+                         f"{_met(inproc[0], COLD_START_IMPORT_TARGET_S)}; numba imported: "
+                         f"{'YES' if any(r['numba'] for r in runs.records[fg_import]) else 'no'}")
+        return "\n".join(lines)
+
+    backend = default_backend()
+    warm, empty = f"jit ({backend}), warm cache", f"jit ({backend}), empty cache"
+    first_call = [("numpy (hand)", "hand", None, False),
+                  ("funcgrad eager grad", "eager", None, False),
+                  (warm, "jit", None, False),
+                  (empty, "jit", None, True),
+                  ("jit (numpy backend)", "jit-numpy", None, False),
+                  ("jax jit", "jax-jit", "jax", False)]
+
+    def first_call_summary(rows: list[Row]) -> str:
+        lines = ["   the first call (build the function, run it once), in-process medians:"]
+        for name, *_ in first_call:
+            m = runs.median(name, "call_s")
+            if m is None:
+                continue
+            note = ""
+            if name == warm:
+                note = (f"   target <= {format_time(COLD_START_FIRST_CALL_TARGET_S)}: "
+                        f"{_met(m[0], COLD_START_FIRST_CALL_TARGET_S)}")
+                filled = runs.records[name][0]["call_s"]
+                note += f"; the run that filled the cache: {format_time(filled)}"
+            elif name == "jax jit":
+                note = "   (after `import jax`: " + format_time(runs.median(name, "import_s")[0]) + ")"
+            lines.append(f"     {name:<26} {format_time(m[0]):>10}  ({m[1]} runs){note}")
+        return "\n".join(lines)
+
+    return [
+        Problem("import", [
+            runs.contender("import numpy", "import-numpy"),
+            runs.contender(fg_import, "import-funcgrad"),
+            runs.contender("import numpy, jax", "import-jax", "jax"),
+        ], summary=import_summary),
+        Problem("first call", [runs.contender(name, mode, needs, fresh,
+                                              "--quick" if quick and needs else None)
+                               for name, mode, needs, fresh in first_call],
+                summary=first_call_summary),
+    ]
+
+
 # ---------------------------------------------------------------- running
 
 
@@ -480,7 +875,7 @@ def run_problem(case_name: str, problem: Problem, settings: Settings) -> list[Ro
         if c is problem.contenders[0]:
             reference = result
         elif reference is not None:
-            why = mismatch(reference, result)
+            why = (problem.check or mismatch)(reference, result)
             if why is not None:
                 row.status, row.note = "wrong gradient", why
                 settings.warnings.append(f"WARNING {case_name} {problem.label}: {c.name} does not "
@@ -551,7 +946,7 @@ def _growth_summary(rows: list[Row]) -> str:
 def machine_info() -> dict:
     info = {"platform": platform.platform(), "machine": platform.machine(),
             "cpus": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "funcgrad": fg.__version__}
+            "numpy": np.__version__, "funcgrad": fg.__version__, "numba": _version("numba")}
     try:
         info["blas"] = np.__config__.CONFIG["Build Dependencies"]["blas"]["name"]
     except (AttributeError, KeyError, TypeError):
@@ -564,13 +959,50 @@ def machine_info() -> dict:
     return info
 
 
+def cap_xla_pool(n: int) -> bool:
+    """Start JAX's CPU client with an intra-op thread pool of ``n`` threads; False if that is not possible.
+
+    XLA sizes its pool from the process's CPU affinity when the client starts,
+    whatever ``XLA_FLAGS`` say (with jax 0.10 and the flags ``limit_threads``
+    sets, a jitted 2048 x 2048 matmul and a 1e6-element elementwise loop both
+    ran on two threads). So the process is pinned to ``n`` CPUs while the
+    client starts, then every thread gets the full CPU set back: the pool
+    keeps ``n`` threads, which the scheduler may move like any other.
+    """
+    jax = peer("jax")
+    if jax is None:
+        return True  # nothing to cap
+    if not hasattr(os, "sched_setaffinity") or not os.path.isdir("/proc/self/task"):
+        return False
+    cpus = os.sched_getaffinity(0)
+    if len(cpus) <= n:
+        return True
+    try:
+        os.sched_setaffinity(0, set(sorted(cpus)[:n]))
+        jax.block_until_ready(jax.numpy.zeros(1) + 1)  # starts the client and its pool
+    finally:
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                os.sched_setaffinity(int(tid), cpus)
+            except OSError:  # the thread has exited
+                pass
+    return True
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def header(info: dict, plan_name: str) -> str:
     peers = ", ".join(f"{k} {v}" if v else f"{k} (not installed)" for k, v in info["peers"].items())
     return "\n".join([
-        "funcgrad benchmarks: eager gradients, hand-written NumPy = 1.00x",
+        "funcgrad benchmarks: gradients and jit, hand-written NumPy = 1.00x",
         f"machine : {info['platform']} ({info['machine']}, {info['cpus']} CPUs), Python {info['python']}",
         f"versions: numpy {info['numpy']}" + (f" ({info['blas']})" if "blas" in info else "")
-        + f", funcgrad {info['funcgrad']}",
+        + f", funcgrad {info['funcgrad']}" + (f", numba {info['numba']}" if info.get("numba") else ""),
         f"peers   : {peers}",
         f"threads : {info['threads']}",
         f"timing  : {plan_name}; contenders interleaved round-robin, times are per call",
@@ -584,7 +1016,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"run only this case (repeatable); one of: {', '.join(CASES)}")
     parser.add_argument("--json", metavar="PATH", help="also write the results to PATH as JSON")
     parser.add_argument("--threads", type=int, default=1, metavar="N",
-                        help="cap BLAS / PyTorch / XLA threads at N (default 1, steadier on a "
+                        help="cap BLAS / PyTorch / XLA / Numba threads at N (default 1, steadier on a "
                              "shared machine; 0 leaves the libraries' defaults)")
     parser.add_argument("--no-gc", action="store_true",
                         help="disable the garbage collector while timing (as timeit does); "
@@ -593,8 +1025,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.list:
+        width = max(map(len, CASES)) + 1
         for c in CASES.values():
-            print(f"{c.name:<15} {c.summary}\n{'':<15} target: {c.target}")
+            print(f"{c.name:<{width}} {c.summary}\n{'':<{width}} target: {c.target}")
         return 0
     plan = Plan.quick() if args.quick else Plan.full()
     plan_name = (f"{'--quick' if args.quick else 'full'} (~{plan.target_s:g} s per contender, "
@@ -603,17 +1036,32 @@ def main(argv: list[str] | None = None) -> int:
     plan.gc = not args.no_gc
     settings = Settings(plan, max_call_s=5.0 if args.quick else 10.0)
     threads = limit_threads(args.threads)
+    if args.threads > 0:
+        threads = threads[:-1] + ", Numba)" if threads.endswith(")") else threads
+        if "numba" not in sys.modules:  # numba reads it when it is imported
+            os.environ["NUMBA_NUM_THREADS"] = str(args.threads)
+        if not cap_xla_pool(args.threads):
+            threads += "; XLA's thread pool NOT capped (no CPU affinity control here)"
     info = machine_info()
     info["threads"] = threads
     print(header(info, plan_name), flush=True)
 
     all_rows: list[Row] = []
+    all_notes: list[str] = []
     for name in args.case or list(CASES):
         c = CASES[name]
         print(f"\n== {c.name}: {c.summary}\n   target: {c.target}", flush=True)
         start, n_warn = time.perf_counter(), len(settings.warnings)
-        rows = [row for problem in c.build(args.quick) for row in run_problem(name, problem, settings)]
+        rows, notes = [], []
+        for problem in c.build(args.quick):
+            problem_rows = run_problem(name, problem, settings)
+            rows += problem_rows
+            if problem.summary is not None:
+                notes.append(problem.summary(problem_rows))
         print(render(c, rows))
+        for note in notes:
+            print(note)
+            all_notes.append(f"{name}: {note}")
         for w in settings.warnings[n_warn:]:
             print(w)
         print(f"   ({time.perf_counter() - start:.1f} s)", flush=True)
@@ -621,7 +1069,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         out = {"machine": info, "plan": vars(plan), "quick": args.quick,
-               "results": [r.as_json() for r in all_rows], "warnings": settings.warnings}
+               "results": [r.as_json() for r in all_rows], "notes": all_notes,
+               "warnings": settings.warnings}
         Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
         print(f"\nwrote {args.json}")
     return 0
