@@ -8,12 +8,27 @@ Examples:
     array([1., 1.])
 """
 
-from funcgrad import errors, tree  # noqa: F401
-from funcgrad import numpy  # noqa: F401  (installs the tracer array interface)
+from funcgrad import (  # noqa: F401
+    errors,
+    numpy,  # noqa: F401  (installs the tracer array interface)
+    tree,
+)
 from funcgrad._core.graph import Graph, Node  # noqa: F401
 from funcgrad.ops.misc import stop_gradient  # noqa: F401
-from funcgrad.transforms import (custom_jvp, custom_vjp, grad, hessian, jacfwd,  # noqa: F401
-                                 jacrev, jit, jvp, make_graph, value_and_grad, vjp, vmap)
+from funcgrad.transforms import (  # noqa: F401
+    custom_jvp,
+    custom_vjp,
+    grad,
+    hessian,
+    jacfwd,
+    jacrev,
+    jit,
+    jvp,
+    make_graph,
+    value_and_grad,
+    vjp,
+    vmap,
+)
 
 __version__ = "0.1.0"
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "vmap",

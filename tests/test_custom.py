@@ -14,10 +14,21 @@ import pytest
 
 import funcgrad.numpy as fnp
 import funcgrad.scipy
-from funcgrad.scipy import special
-from funcgrad import (custom_jvp, custom_vjp, grad, hessian, jacfwd, jacrev, jvp, make_graph,
-                      value_and_grad, vjp, vmap)
+from funcgrad import (
+    custom_jvp,
+    custom_vjp,
+    grad,
+    hessian,
+    jacfwd,
+    jacrev,
+    jvp,
+    make_graph,
+    value_and_grad,
+    vjp,
+    vmap,
+)
 from funcgrad.errors import ArgumentError, ShapeError
+from funcgrad.scipy import special
 from funcgrad.scipy.special import log_softmax, logsumexp, softmax
 from funcgrad.testing import check_grads
 

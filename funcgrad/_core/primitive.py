@@ -9,7 +9,7 @@ no tracer, one ``isinstance`` check per argument.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 

@@ -7,12 +7,12 @@ Kept here, not in ``_core``, because the core knows no particular op.
 
 from __future__ import annotations
 
-import numpy as np
-
 from funcgrad._core.trace import Tracer
 from funcgrad.errors import TracerConversionError
 from funcgrad.ops import elementwise as ew
-from funcgrad.ops import indexing, misc, reductions as red, shape as sh
+from funcgrad.ops import indexing, misc
+from funcgrad.ops import reductions as red
+from funcgrad.ops import shape as sh
 
 
 def _swap(fn):

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from funcgrad._core.primitive import Primitive, Tracer
+from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ShapeError
 
 
@@ -40,7 +40,8 @@ def unbroadcast(g, like):
         pass
     shape = shape_of(like)
     gshape = shape_of(g)
-    from funcgrad.ops import misc, reductions, shape as shape_ops
+    from funcgrad.ops import misc, reductions
+    from funcgrad.ops import shape as shape_ops
 
     if gshape != shape:
         lead = len(gshape) - len(shape)

@@ -14,8 +14,15 @@ import math
 import numpy as np
 
 from funcgrad._core.primitive import Primitive
-from funcgrad.ops._family import (batch_elementwise, binary, broadcast_like, elementwise_aval,
-                                  safe_mul, unary, unbroadcast)
+from funcgrad.ops._family import (
+    batch_elementwise,
+    binary,
+    broadcast_like,
+    elementwise_aval,
+    safe_mul,
+    unary,
+    unbroadcast,
+)
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 

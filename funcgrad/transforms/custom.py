@@ -100,9 +100,8 @@ class custom_vjp:
                             "custom_jvp instead if you need forward mode.")
 
     def _batch(self, values, dims):
-        from funcgrad.transforms.vmap import vmap
-
         from funcgrad.ops.reductions import sum as reduce_sum
+        from funcgrad.transforms.vmap import vmap
 
         dims = tuple(dims)
         batched_bwd = vmap(self.bwd, in_axes=(0, 0))

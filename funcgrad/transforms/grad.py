@@ -18,9 +18,18 @@ import numpy as np
 from funcgrad import tree
 from funcgrad._core.graph import CONSTANT, LIFTED
 from funcgrad._core.trace import ConcreteTrace, Tracer, gc_paused
-from funcgrad.errors import (ArgumentError, DTypeError, NonScalarOutputError, ShapeError,
-                             TreeStructureError)
-from funcgrad.transforms._args import describe, flatten_differentiable, normalize_argnums
+from funcgrad.errors import (
+    ArgumentError,
+    DTypeError,
+    NonScalarOutputError,
+    ShapeError,
+    TreeStructureError,
+)
+from funcgrad.transforms._args import (
+    describe,
+    flatten_differentiable,
+    normalize_argnums,
+)
 
 
 def backward_pass(tape: list, seeds: list[tuple[Any, Any]]) -> dict:
