@@ -53,7 +53,9 @@ def backward_pass(tape: list, seeds: list[tuple[Any, Any]]) -> dict:
                 continue
             if rules is not None:  # the common case, inlined
                 rule = rules[i] if i < nrules else None
-                ct = None if rule is None else rule(g, ans, *args, **params)
+                if rule is None:
+                    continue
+                ct = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
             else:
                 ct = prim.vjp(i, g, ans, args, params)
             if ct is None:
