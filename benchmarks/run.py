@@ -247,9 +247,8 @@ def mlp_numpy_grad(p, x, y_onehot):
     return g
 
 
-@case("mlp", target="funcgrad <= 1.5x hand NumPy")
-def mlp(quick: bool) -> list[Problem]:
-    """Grad step of a 784-256-256-10 ReLU MLP, softmax cross-entropy, batch 64: all six parameters."""
+def mlp_data():
+    """Seeded He-initialised parameters, inputs and one-hot labels for the MLP cases."""
     rng = np.random.default_rng(0)
     params = {}
     for i, (n_in, n_out) in enumerate(itertools.pairwise(MLP_SIZES), start=1):
@@ -257,6 +256,13 @@ def mlp(quick: bool) -> list[Problem]:
         params[f"b{i}"] = rng.normal(size=n_out) * 0.1
     x = rng.normal(size=(MLP_BATCH, MLP_SIZES[0]))
     y = np.eye(MLP_SIZES[-1])[rng.integers(0, MLP_SIZES[-1], size=MLP_BATCH)]
+    return params, x, y
+
+
+@case("mlp", target="funcgrad <= 1.5x hand NumPy")
+def mlp(quick: bool) -> list[Problem]:
+    """Grad step of a 784-256-256-10 ReLU MLP, softmax cross-entropy, batch 64: all six parameters."""
+    params, x, y = mlp_data()
     numpy = Contender("numpy (hand)", lambda: lambda: mlp_numpy_grad(params, x, y))
     peers = grad_contenders(mlp_loss, params, x, y, torch_loss=mlp_loss_torch)
     return [Problem("mlp", [numpy, *peers])]
@@ -535,13 +541,7 @@ def jit_chain100(quick: bool) -> list[Problem]:
 @case("jit_mlp", target="funcgrad jit <= 1.0x hand NumPy (JAX jit ~1.7x)")
 def jit_mlp(quick: bool) -> list[Problem]:
     """jit(grad) of mlp's step: 784-256-256-10 ReLU MLP, softmax cross-entropy, batch 64, six parameters."""
-    rng = np.random.default_rng(0)
-    params = {}
-    for i, (n_in, n_out) in enumerate(itertools.pairwise(MLP_SIZES), start=1):
-        params[f"W{i}"] = rng.normal(size=(n_in, n_out)) * np.sqrt(2.0 / n_in)
-        params[f"b{i}"] = rng.normal(size=n_out) * 0.1
-    x = rng.normal(size=(MLP_BATCH, MLP_SIZES[0]))
-    y = np.eye(MLP_SIZES[-1])[rng.integers(0, MLP_SIZES[-1], size=MLP_BATCH)]
+    params, x, y = mlp_data()
     numpy = Contender("numpy (hand)", lambda: lambda: mlp_numpy_grad(params, x, y))
     return [Problem("jit_mlp", [numpy, *jit_contenders(mlp_loss, params, x, y,
                                                        torch_loss=mlp_loss_torch)])]

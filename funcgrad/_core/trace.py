@@ -244,6 +244,19 @@ class Trace:
     def constant(self, value) -> Node:
         return Node.constant(value)
 
+    def unpack(self, args, cls, slot: str) -> tuple[list, list]:
+        """``(values, extras)``: each operand's value, and its ``slot`` attribute if it is a
+        ``cls`` tracer of this trace (else ``None``: a constant here)."""
+        values, extras = [], []
+        for a in args:
+            if isinstance(a, cls) and a._trace is self:
+                values.append(a._value)
+                extras.append(getattr(a, slot))
+            else:
+                values.append(a)
+                extras.append(None)
+        return values, extras
+
     def leak_error(self) -> TracerLeakError:
         where = f" (opened at {self.opened_at[0]}:{self.opened_at[1]})" if self.opened_at else ""
         return TracerLeakError(

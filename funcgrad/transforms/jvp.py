@@ -41,14 +41,7 @@ class JVPTrace(Trace):
     kind = "jvp"
 
     def process(self, prim, args, params):
-        primals, tangents = [], []
-        for a in args:
-            if isinstance(a, JVPTracer) and a._trace is self:
-                primals.append(a._value)
-                tangents.append(a._tangent)
-            else:
-                primals.append(a)
-                tangents.append(None)
+        primals, tangents = self.unpack(args, JVPTracer, "_tangent")
         ans, tangent = prim.jvp(primals, tangents, params)
         if tangent is None or ans.dtype.kind not in "fc":
             return ans

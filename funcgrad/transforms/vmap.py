@@ -58,14 +58,7 @@ class BatchTrace(Trace):
         self.size = size
 
     def process(self, prim, args, params):
-        values, dims = [], []
-        for a in args:
-            if isinstance(a, BatchTracer) and a._trace is self:
-                values.append(a._value)
-                dims.append(a._bdim)
-            else:
-                values.append(a)
-                dims.append(None)
+        values, dims = self.unpack(args, BatchTracer, "_bdim")
         rule = prim.batch_rule
         if rule is None:
             out, dim = loop_rule(prim, values, dims, params, self.size)
