@@ -23,7 +23,7 @@ EMPTY_PARAMS: Mapping[str, Any] = MappingProxyType({})
 INPUT, CONSTANT, LIFTED = "input", "constant", "lifted"
 
 
-_NodeFields = namedtuple("_NodeFields", "primitive inputs params shape dtype where kind value",
+_NodeFields = namedtuple("_NodeFields", "primitive inputs params shape dtype loc kind value",
                          defaults=(None, "op", None))
 
 
@@ -31,7 +31,9 @@ class Node(_NodeFields):
     """One vertex of the graph: a primitive applied to input nodes.
 
     ``primitive`` is ``None`` for inputs and constants; ``kind`` tells them apart.
-    ``where`` is the ``(filename, lineno)`` of the user code that created the node.
+    ``where`` is the ``(filename, lineno)`` of the user code that created the node
+    (stored as ``loc``, which tracing records as a cheap ``(code, instruction)``
+    pair and :func:`source_location` turns into a line when it is asked for).
     A node is a tuple underneath (immutable, and the cheapest object to build),
     but compares and hashes by identity, like any graph vertex.
 
@@ -73,6 +75,11 @@ class Node(_NodeFields):
     def name(self) -> str:
         return self.primitive.name if self.primitive is not None else self.kind
 
+    @property
+    def where(self) -> tuple[str, int] | None:
+        """``(filename, lineno)`` of the user code that created the node, or ``None``."""
+        return source_location(self.loc)
+
     def structural_key(self) -> tuple:
         """A hashable key from (primitive, inputs, params): equal keys compute equal values."""
         params = tuple(sorted((k, _hashable(v)) for k, v in self.params.items()))
@@ -80,6 +87,31 @@ class Node(_NodeFields):
 
     def __repr__(self) -> str:
         return f"<Node {self.name} {type_string(self.shape, self.dtype)}>"
+
+
+_lines: dict = {}  # (code object, instruction offset) -> line number
+
+
+def source_location(loc) -> tuple[str, int] | None:
+    """A node's ``loc`` as ``(filename, lineno)``.
+
+    ``loc`` is ``None``, a ``(filename, lineno)`` pair, or what tracing records: the
+    ``(code object, instruction offset)`` of the user's frame.  Reading a frame's line
+    number costs more than the rest of recording an operation, so it is looked up
+    here, when a printout or an error needs it.
+
+    Examples:
+        >>> source_location(("model.py", 3))
+        ('model.py', 3)
+    """
+    if loc is None or type(loc[0]) is str:
+        return loc
+    code, lasti = loc
+    line = _lines.get(loc)
+    if line is None:
+        line = next((n for start, end, n in code.co_lines() if start <= lasti < end), None)
+        _lines[loc] = line = code.co_firstlineno if line is None else line
+    return code.co_filename, line
 
 
 # Python scalars are "weak": their nominal dtype yields to the array they meet (NEP 50).

@@ -38,6 +38,10 @@ class Primitive:
 
     #: True for broadcasting elementwise ops (set by their family helpers); the optimiser fuses them.
     elementwise: bool = False
+    #: ``fit(ct, like)``: brings a VJP rule's cotangent to its input's shape and dtype when
+    #: they differ (broadcasting ops: :func:`~funcgrad.ops._family.unbroadcast`); without
+    #: one, a cotangent of the wrong shape is an internal error.
+    fit_cotangent: Callable | None = None
 
     def __init__(self, name: str, impl: Callable, abstract_eval: Callable | None = None,
                  differentiable: bool = True):
@@ -64,15 +68,19 @@ class Primitive:
         self.vjp_argnum = rule
 
     def vjp(self, i: int, g, ans, args, params):
-        """The cotangent of input ``i`` (``None`` for a symbolic zero)."""
+        """The cotangent of input ``i`` (``None`` for a symbolic zero), fitted to the input's shape."""
         if self.vjp_rules is not None:
             rule = self.vjp_rules[i] if i < len(self.vjp_rules) else None
-            return None if rule is None else rule(g, ans, *args, **params)
-        if self.vjp_argnum is not None:
-            return self.vjp_argnum(i, g, ans, *args, **params)
-        if not self.differentiable:
+            ct = None if rule is None else rule(g, ans, *args, **params)
+        elif self.vjp_argnum is not None:
+            ct = self.vjp_argnum(i, g, ans, *args, **params)
+        elif not self.differentiable:
             return None
-        raise NotImplementedError(f"reverse-mode derivative of {self.name!r} is not defined")
+        else:
+            raise NotImplementedError(f"reverse-mode derivative of {self.name!r} is not defined")
+        if ct is not None and self.fit_cotangent is not None:
+            ct = self.fit_cotangent(ct, args[i])
+        return ct
 
     def defjvp(self, *rules: Callable | None) -> None:
         """One rule per input: ``rule(t, ans, *args, **params)`` is that input's share of the output tangent."""
@@ -146,6 +154,65 @@ class Primitive:
         except ValueError as e:
             raise self.shape_error(avals, params, e) from None
         return np.shape(out), np.result_type(out)
+
+
+#: The params of an operation without any, shared by the binders below (never mutated).
+NO_PARAMS: dict = {}
+
+
+def unary_binder(prim: Primitive) -> Callable:
+    """``prim.bind`` for one operand, with the traced case inlined.
+
+    Public elementwise functions are the hottest path of eager tracing: a traced
+    operand goes straight to its trace's ``process`` (one Python frame fewer
+    than ``bind``); everything else takes ``bind``.
+
+    Examples:
+        >>> unary_binder(Primitive("neg", np.negative))(np.ones(2))
+        array([-1., -1.])
+    """
+    bind = prim.bind
+
+    def bind1(x):
+        if isinstance(x, Tracer):
+            t = x._trace
+            if t.active:
+                return t.process(prim, (x,), NO_PARAMS)
+            return bind(x)  # raises TracerLeakError
+        try:  # a plain operand: the reference implementation, as bind would
+            return prim.impl(x)
+        except np.linalg.LinAlgError:
+            raise
+        except ValueError as e:
+            raise prim.shape_error((x,), NO_PARAMS, e) from None
+    return bind1
+
+
+def binary_binder(prim: Primitive, swapped: bool = False) -> Callable:
+    """``prim.bind`` for two operands, with the case of one trace inlined (see :func:`unary_binder`).
+
+    ``swapped`` binds ``(y, x)``: the reflected operators (``__rsub__``).  When both
+    operands are tracers of different traces, ``bind`` picks the innermost.
+
+    Examples:
+        >>> binary_binder(Primitive("sub", np.subtract), swapped=True)(1.0, 3.0)
+        np.float64(2.0)
+    """
+    bind = prim.bind
+
+    def bind2(x, y):
+        if swapped:
+            x, y = y, x
+        if isinstance(x, Tracer):
+            t = x._trace
+            if (not isinstance(y, Tracer) or y._trace is t) and t.active:
+                return t.process(prim, (x, y), NO_PARAMS)
+        elif isinstance(y, Tracer):
+            t = y._trace
+            if t.active:
+                return t.process(prim, (x, y), NO_PARAMS)
+        return bind(x, y)
+    return bind2
 
 
 def _dummy(aval):

@@ -44,7 +44,15 @@ _state = threading.local()
 PAUSE_GC_WHILE_TRACING = True
 
 
-_skip_code: dict = {}  # code object -> whether it belongs to funcgrad or NumPy
+_skip_code: dict = {}  # id(code object) -> (code object, whether it belongs to funcgrad or NumPy)
+
+
+def _skipped(code) -> bool:
+    """Whether frames running ``code`` are funcgrad's or NumPy's (not the user's); cached."""
+    entry = _skip_code.get(id(code))
+    if entry is None or entry[0] is not code:  # the id of a freed code object can be reused
+        entry = _skip_code[id(code)] = (code, code.co_filename.startswith(_SKIP_DIRS))
+    return entry[1]
 
 
 def user_location(depth: int = 1) -> tuple[str, int] | None:
@@ -54,12 +62,8 @@ def user_location(depth: int = 1) -> tuple[str, int] | None:
     """
     f = sys._getframe(depth)
     while f is not None:
-        code = f.f_code
-        skip = _skip_code.get(code)
-        if skip is None:
-            skip = _skip_code[code] = code.co_filename.startswith(_SKIP_DIRS)
-        if not skip:
-            return (code.co_filename, f.f_lineno)
+        if not _skipped(f.f_code):
+            return (f.f_code.co_filename, f.f_lineno)
         f = f.f_back
     return None
 
@@ -292,22 +296,24 @@ class ConcreteTrace(Trace):
                 values.append(v)
         if self.plain:  # every value is a NumPy array: run the reference directly
             try:
-                value = prim.impl(*values, **params)
+                value = prim.impl(*values, **params) if params else prim.impl(*values)
             except np.linalg.LinAlgError:
                 raise
             except ValueError as e:
                 raise prim.shape_error(values, params, e) from None
         else:
             value = prim.bind(*values, **params)
-        # user_location, inlined: the first frame above Primitive.bind outside funcgrad/NumPy.
-        f, where = sys._getframe(2), None
+        # Where the user's code called us: the first frame outside funcgrad and NumPy, kept
+        # as (code, instruction offset); graph.source_location turns it into a line on demand.
+        f, where = sys._getframe(1), None
         while f is not None:
             code = f.f_code
-            skip = _skip_code.get(code)
-            if skip is None:
-                skip = _skip_code[code] = code.co_filename.startswith(_SKIP_DIRS)
-            if not skip:
-                where = (code.co_filename, f.f_lineno)
+            entry = _skip_code.get(id(code))
+            if entry is None or entry[0] is not code:
+                entry = (code, code.co_filename.startswith(_SKIP_DIRS))
+                _skip_code[id(code)] = entry
+            if not entry[1]:
+                where = (code, f.f_lasti)
                 break
             f = f.f_back
         node = _new_node(Node, (prim, tuple(nodes),

@@ -7,6 +7,7 @@ Kept here, not in ``_core``, because the core knows no particular op.
 
 from __future__ import annotations
 
+from funcgrad._core.primitive import binary_binder
 from funcgrad._core.trace import Tracer
 from funcgrad.errors import TracerConversionError
 from funcgrad.ops import elementwise as ew
@@ -17,15 +18,15 @@ from funcgrad.ops import shape as sh
 
 def _swap(fn):
     prim = getattr(fn, "primitive", None)
-    if prim is not None:  # skip the public wrapper: operators are the hottest path
-        return lambda self, other, bind=prim.bind: bind(other, self)
+    if prim is not None:  # no wrapper around the binder: operators are the hottest path
+        return binary_binder(prim, swapped=True)
     return lambda self, other: fn(other, self)
 
 
 def _forward(fn):
     prim = getattr(fn, "primitive", None)
     if prim is not None:
-        return lambda self, other, bind=prim.bind: bind(self, other)
+        return binary_binder(prim)
     return lambda self, other: fn(self, other)
 
 

@@ -120,25 +120,18 @@ def unary(name: str, fn, rule=None) -> Primitive:
     return prim
 
 
-def _unbroadcasting(d, argnum):
-    def rule(g, ans, x, y):
-        ct = d(g, ans, x, y)
-        like = y if argnum else x
-        try:  # the common case inlined: nothing was broadcast
-            if ct.shape == like.shape and ct.dtype == like.dtype:
-                return ct
-        except AttributeError:
-            pass
-        return unbroadcast(ct, like)
-    return rule
-
-
 def binary(name: str, fn, dx=None, dy=None) -> Primitive:
-    """A broadcasting elementwise primitive; ``dx(g, ans, x, y)`` gives the full-shape cotangent."""
+    """A broadcasting elementwise primitive; ``dx(g, ans, x, y)`` gives the full-shape cotangent.
+
+    The rules stay full-shape: the backward pass sums a cotangent back to its
+    operand's shape and dtype with ``fit_cotangent`` (:func:`unbroadcast`), and
+    only when they differ.
+    """
     prim = Primitive(name, fn, elementwise_aval(fn, name), differentiable=dx is not None)
     prim.elementwise = True  # pointwise and broadcasting: the optimiser may fuse it
     if dx is not None:
-        prim.defvjp(_unbroadcasting(dx, 0), _unbroadcasting(dy, 1))
+        prim.defvjp(dx, dy)
+        prim.fit_cotangent = unbroadcast
         prim.defjvp(lambda t, ans, x, y: broadcast_like(dx(t, ans, x, y), ans),
                     lambda t, ans, x, y: broadcast_like(dy(t, ans, x, y), ans))
     batch_elementwise(prim)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from funcgrad._core.primitive import Primitive
+from funcgrad._core.primitive import Primitive, binary_binder, unary_binder
 from funcgrad.ops._family import (
     batch_elementwise,
     binary,
@@ -137,8 +137,7 @@ batch_elementwise(select_p)
 
 # -- public functions --------------------------------------------------------
 def _public1(prim: Primitive, npname: str):
-    def fn(x):
-        return prim.bind(x)
+    fn = unary_binder(prim)
     fn.__name__ = fn.__qualname__ = npname
     fn.primitive = prim
     fn.__doc__ = (f"Elementwise ``numpy.{npname}``, differentiable.\n\n"
@@ -147,8 +146,7 @@ def _public1(prim: Primitive, npname: str):
 
 
 def _public2(prim: Primitive, npname: str):
-    def fn(x, y):
-        return prim.bind(x, y)
+    fn = binary_binder(prim)
     fn.__name__ = fn.__qualname__ = npname
     fn.primitive = prim
     fn.__doc__ = (f"Elementwise ``numpy.{npname}`` with broadcasting, differentiable in both "

@@ -73,8 +73,14 @@ def _sum_dtype(dt):
     return np.sum(np.zeros(0, dt)).dtype
 
 
-sum_p = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
-                  _reduce_aval(_sum_dtype))
+def _sum_impl(x, axis, keepdims):
+    if type(x) is np.ndarray:  # np.sum's Python wrapper costs as much as a small sum itself
+        return _add_reduce(x, axis=axis, keepdims=keepdims)
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+_add_reduce = np.add.reduce
+sum_p = Primitive("sum", _sum_impl, _reduce_aval(_sum_dtype))
 sum_p.defvjp(_sum_vjp)
 sum_p.defjvp(lambda t, ans, x, **params: sum_p.bind(t, **params))
 _batch_reduction(sum_p)

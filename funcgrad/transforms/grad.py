@@ -60,12 +60,21 @@ def backward_pass(tape: list, seeds: list[tuple[Any, Any]]) -> dict:
                 ct = prim.vjp(i, g, ans, args, params)
             if ct is None:
                 continue
-            if ct.shape != inp.shape:  # a broken rule must fail loudly, not silently broadcast
-                raise AssertionError(f"internal error: VJP rule of {prim.name!r} gave a cotangent "
-                                     f"of shape {np.shape(ct)} for an input of shape {inp.shape}")
+            if ct.shape != inp.shape or ct.dtype is not inp.dtype:
+                ct = _fit(prim, ct, inp)
             prev = cts.get(inp)
             cts[inp] = ct if prev is None else prev + ct
     return cts
+
+
+def _fit(prim, ct, inp):
+    """``ct`` brought to ``inp``'s shape and dtype by ``prim.fit_cotangent`` (broadcasting ops)."""
+    if prim.fit_cotangent is not None:
+        return prim.fit_cotangent(ct, inp)
+    if ct.shape != inp.shape:  # a broken rule must fail loudly, not silently broadcast
+        raise AssertionError(f"internal error: VJP rule of {prim.name!r} gave a cotangent "
+                             f"of shape {np.shape(ct)} for an input of shape {inp.shape}")
+    return ct
 
 
 def _zeros_like(x):
