@@ -274,13 +274,8 @@ class ConcreteTrace(Trace):
 
     kind = "concrete"
 
-    def new_input(self, value) -> Tracer:
-        if isinstance(value, Tracer):
-            self.plain = False
-        node = Node.input(np.shape(value), value.dtype, user_location())
-        return Tracer(self, node, value)
-
-    def process(self, prim, args, params) -> Tracer:
+    def _operands(self, args) -> tuple[tuple, tuple]:
+        """``(nodes, values)`` of an operation's operands (see :meth:`Trace._operand`)."""
         nodes, values = [], []
         for a in args:
             if isinstance(a, Tracer) and a._trace is self:  # the common case, inlined
@@ -294,6 +289,30 @@ class ConcreteTrace(Trace):
                 n, v = self._operand(a)
                 nodes.append(n)
                 values.append(v)
+        return tuple(nodes), values
+
+    def new_input(self, value) -> Tracer:
+        if isinstance(value, Tracer):
+            self.plain = False
+        node = Node.input(np.shape(value), value.dtype, user_location())
+        return Tracer(self, node, value)
+
+    def process(self, prim, args, params) -> Tracer:
+        # The commonest operands inlined: one own tracer, or one with another or with a float.
+        a = args[0]
+        if type(a) is Tracer and a._trace is self and len(args) <= 2:
+            if len(args) == 1:
+                nodes, values = (a._node,), (a._value,)
+            elif type(b := args[1]) is Tracer and b._trace is self:
+                nodes, values = (a._node, b._node), (a._value, b._value)
+            elif type(b) is float:
+                nodes = (a._node, _new_node(Node, (None, (), EMPTY_PARAMS, (), _FLOAT64, None,
+                                                   CONSTANT, b)))
+                values = (a._value, b)
+            else:
+                nodes, values = self._operands(args)
+        else:
+            nodes, values = self._operands(args)
         if self.plain:  # every value is a NumPy array: run the reference directly
             try:
                 value = prim.impl(*values, **params) if params else prim.impl(*values)
@@ -316,8 +335,7 @@ class ConcreteTrace(Trace):
                 where = (code, f.f_lasti)
                 break
             f = f.f_back
-        node = _new_node(Node, (prim, tuple(nodes),
-                                MappingProxyType(params) if params else EMPTY_PARAMS,
+        node = _new_node(Node, (prim, nodes, MappingProxyType(params) if params else EMPTY_PARAMS,
                                 value.shape, value.dtype, where, "op", None))
         # The tape keeps the plain dict: ``**mappingproxy`` costs three times ``**dict``.
         self.tape.append((node, values, value, params))
