@@ -18,6 +18,7 @@ from funcgrad._core.graph import type_string
 from funcgrad.errors import ShapeError
 
 Tracer = _trace.Tracer
+NO_PARAMS = _trace.NO_PARAMS
 
 
 class Primitive:
@@ -154,10 +155,6 @@ class Primitive:
         except ValueError as e:
             raise self.shape_error(avals, params, e) from None
         return np.shape(out), np.result_type(out)
-
-
-#: The params of an operation without any, shared by the binders below (never mutated).
-NO_PARAMS: dict = {}
 
 
 def unary_binder(prim: Primitive) -> Callable:
