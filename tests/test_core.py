@@ -638,3 +638,30 @@ def test_second_derivative_through_a_singular_rule_at_zero_cotangent():
     check_grads(lambda p, t: fnp.sum(t * fnp.log(p)), (p, t), order=2)
     dt = grad(lambda t: fnp.sum(t * fnp.log(p)))(t)
     np.testing.assert_allclose(dt, np.log(p), rtol=1e-15)
+
+
+# -- Python float constants ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("c", [1.01, -3.0, 0.0, -0.0, 1e-310, float("inf"), float("nan")])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_python_float_constants_give_numpy_bits(c, dtype):
+    """Eager tracing may hand NumPy a float constant as a 0-d array (it is faster than a
+    Python float): the values, their dtype and the signs of zeros must not change."""
+    x = np.linspace(-2.0, 2.0, 7).astype(dtype)
+
+    def f(x):
+        y = (x * c + c) / c - c
+        return fnp.sum(y), (y, x * c)
+
+    with np.errstate(all="ignore"):
+        (_, (y, scaled)), g = value_and_grad(f, has_aux=True)(x)
+        expected = (x * c + c) / c - c
+        # The backward pass, in the same order: subtract passes g, divide gives g / c, multiply g * c.
+        expected_grad = (np.ones_like(x) / c) * c
+    assert y.dtype == expected.dtype == dtype
+    assert g.dtype == dtype
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(expected))
+    np.testing.assert_array_equal(np.signbit(scaled), np.signbit(x * c))  # 0.0 vs -0.0
+    np.testing.assert_array_equal(scaled, x * c)
+    np.testing.assert_array_equal(y, expected)
+    np.testing.assert_array_equal(g, expected_grad)
