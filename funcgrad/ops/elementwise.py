@@ -71,12 +71,24 @@ def _pow_dy(g, ans, x, y):
     return g * (ans * log(where(equal(x, 0), 1, x)))
 
 
+def _extremum_dx(g, x, y, wins, np_wins):
+    """``g`` where ``x`` wins (``wins(x, y)``), half of ``g`` where ``x == y`` (a tie).
+
+    On plain arrays without a tie (the usual case, e.g. ReLU's ``maximum(z, 0.0)``) it
+    is ``g * np_wins(x, y)``: the same values, two array passes fewer.
+    """
+    if type(x) is np.ndarray and type(g) is np.ndarray and type(y) in (float, np.ndarray):
+        if not np.equal(x, y).any():
+            return g * np_wins(x, y)
+    return g * (wins(x, y) + 0.5 * equal(x, y))
+
+
 def _max_dx(g, ans, x, y):
-    return g * (greater(x, y) + 0.5 * equal(x, y))
+    return _extremum_dx(g, x, y, greater, np.greater)
 
 
 def _min_dx(g, ans, x, y):
-    return g * (less(x, y) + 0.5 * equal(x, y))
+    return _extremum_dx(g, x, y, less, np.less)
 
 
 add_p = binary("add", np.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)

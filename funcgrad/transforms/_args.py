@@ -60,9 +60,10 @@ def flatten_differentiable(args: Sequence[Any], fname: str) -> tuple[list, Any]:
     leaves, treedef = tree.flatten(tuple(args))
     out = []
     for i, leaf in enumerate(leaves):
-        where = f"leaf {i} of the differentiated arguments {treedef}"
-        leaf = as_array_leaf(leaf, where, fname)
+        if not isinstance(leaf, (np.ndarray, Tracer)):
+            leaf = as_array_leaf(leaf, f"leaf {i} of the differentiated arguments {treedef}", fname)
         if leaf.dtype.kind not in "fc":
+            where = f"leaf {i} of the differentiated arguments {treedef}"
             raise DTypeError(
                 f"{fname}: {where} has dtype {leaf.dtype}, but it can only differentiate with "
                 "respect to floating-point inputs. Pass floats (e.g. x.astype(float)), or leave "
