@@ -318,8 +318,8 @@ class ConcreteTrace(Trace):
     def process(self, prim, args, params) -> Tracer:
         # The commonest operands inlined: one own tracer, or one with another or with a float.
         a = args[0]
-        if type(a) is Tracer and a._trace is self and len(args) <= 2:
-            if len(args) == 1:
+        if type(a) is Tracer and a._trace is self and (n := len(args)) <= 2:
+            if n == 1:
                 nodes, values = (a._node,), (a._value,)
             elif type(b := args[1]) is Tracer and b._trace is self:
                 nodes, values = (a._node, b._node), (a._value, b._value)
