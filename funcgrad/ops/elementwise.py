@@ -3,8 +3,15 @@
 Each unary op is one line: the NumPy function and its cotangent rule
 ``(g, ans, x) -> g * f'(x)``, written with funcgrad ops (in terms of the input
 ``x`` and the output ``ans``) so that it differentiates again.  Rules whose
-derivative can be infinite use ``safe_mul``, so a zero cotangent stays zero.  Binary ops broadcast; their cotangents are unbroadcast.
+derivative can be infinite use ``safe_mul``, so a zero cotangent stays zero.
+Binary ops broadcast; the backward pass unbroadcasts their cotangents.
 Conventions at non-differentiable points are in ``docs/conventions.md``.
+
+Examples:
+    >>> sin(np.array([0.0, np.pi / 2]))
+    array([0., 1.])
+    >>> maximum(np.array([1.5, -2.0]), 0.0)
+    array([1.5, 0. ])
 """
 
 from __future__ import annotations
@@ -153,7 +160,8 @@ def _public1(prim: Primitive, npname: str):
     fn.__name__ = fn.__qualname__ = npname
     fn.primitive = prim
     fn.__doc__ = (f"Elementwise ``numpy.{npname}``, differentiable.\n\n"
-                  f"    >>> {npname}(np.array([0.5]))  # doctest: +SKIP\n")
+                  f"    ``fnp.{npname}(x)`` computes ``numpy.{npname}(x)`` on arrays, Python scalars "
+                  "and traced values alike.\n")
     return fn
 
 
@@ -162,7 +170,8 @@ def _public2(prim: Primitive, npname: str):
     fn.__name__ = fn.__qualname__ = npname
     fn.primitive = prim
     fn.__doc__ = (f"Elementwise ``numpy.{npname}`` with broadcasting, differentiable in both "
-                  f"operands.\n\n    >>> {npname}(np.ones(2), 2.0)  # doctest: +SKIP\n")
+                  f"operands.\n\n    ``fnp.{npname}(x, y)`` computes ``numpy.{npname}(x, y)``; "
+                  "either operand may be an array, a Python scalar or a traced value.\n")
     return fn
 
 
