@@ -364,12 +364,152 @@ def test_programs_the_table_lacks_or_complex_data_run_the_reference():
 
 
 def test_float32_programs_of_simd_functions_stay_with_numpy():
-    tanh_chain = _program(lambda x: fnp.tanh(x * 2.0) + 1.0, rand(3, np.float32))
+    sin_chain = _program(lambda x: fnp.sin(x * 2.0) + 1.0, rand(3, np.float32))
     arithmetic = _program(lambda x: (x * 2.0 + 1.0) * x, rand(3, np.float32))
     big = rand(100_000, np.float32)
-    assert _numba_fused.make_plan(tanh_chain, (big,)) is None          # NumPy's SIMD tanh wins
-    assert _numba_fused.make_plan(tanh_chain, (big[:10],)) is not None  # call overhead wins
+    assert _numba_fused.make_plan(sin_chain, (big,)) is None          # NumPy's SIMD sin wins
+    assert _numba_fused.make_plan(sin_chain, (big[:10],)) is not None  # call overhead wins
     assert _numba_fused.make_plan(arithmetic, (big,)) is not None
+
+
+# -- float32 tanh: the rational approximation -----------------------------------------------
+TANH = Program([(ew.tanh_p, (("in", 0),))], 0, 1)
+
+
+def _float32_range(lo, hi, stride):
+    """Every ``stride``-th float32 from ``lo`` to ``hi`` (both >= 0), by bit pattern."""
+    a, b = (int(np.float32(v).view(np.int32)) for v in (lo, hi))
+    return np.arange(a, b + 1, stride, dtype=np.int32).view(np.float32)
+
+
+def _ulps(got, want):
+    """Units in the last place between float32 arrays of the same signs."""
+    return np.abs(got.view(np.int32).astype(np.int64) - want.view(np.int32).astype(np.int64))
+
+
+#: The largest error of tanh_float32 against tanh in float64 rounded to float32, measured
+#: over every positive float32 (negative ones are exactly the negated results): with FMA
+#: (multiply-adds contracted) and without (each multiply and add rounded).
+TANH32_MAX_ULPS = {True: 5, False: 7}
+#: Where the exhaustive search found those maxima (on the grid below as well).
+TANH32_WORST = np.array([3.7372892, 5.7402925], np.float32)
+TANH32_SPECIAL = np.array([  # float32 values: sign, limits, the clamp and the "tiny" cut
+    0.0, 1e-45, 1e-40, 1.1754944e-38, 1e-30, 1e-8, 2.4e-4, 3.9999998e-4, 4e-4, 4.0000004e-4,
+    0.5, 1.0, 2.0, 7.9053111, 7.998811, 7.9988117, 7.998812, 8.0, 9.0, 9.011, 10.0, 20.0,
+    88.7, 1e10, 3.4028235e38, np.inf], np.float32)
+
+
+def _tanh32_grid():
+    """A fine float32 grid on [0, 10] (|x| >= 2e-4: every 31st float, relative steps < 4e-6;
+    below: every 40009th), the worst cases and the special values."""
+    return np.unique(np.concatenate([_float32_range(0.0, 2e-4, 40_009),
+                                     _float32_range(2e-4, 10.0, 31),
+                                     TANH32_WORST, TANH32_SPECIAL]))
+
+
+def _check_tanh32(fn, x, max_ulps):
+    """``fn`` is tanh on float32 ``x >= 0`` within ``max_ulps``, odd, and at most 1."""
+    got = fn(x)
+    assert got.dtype == np.float32
+    want = np.tanh(x.astype(np.float64)).astype(np.float32)
+    ulps = _ulps(got, want)
+    worst = int(np.argmax(ulps))
+    assert ulps[worst] <= max_ulps, (x[worst], got[worst], want[worst], ulps[worst])
+    assert ulps[worst] >= max_ulps - 1  # the grid holds the known worst cases: the bound is tight
+    assert np.all(got <= 1) and np.all(got >= 0) and not np.signbit(got).any()
+    negated = fn(-x)
+    assert np.array_equal(negated.view(np.int32), (-got).view(np.int32))  # odd, bit for bit
+    return got
+
+
+def test_float32_tanh_is_within_a_few_ulps_of_the_true_tanh():
+    x = _tanh32_grid()
+    assert x.size > 3_000_000
+    typed = _numba_fused.typed_for(TANH, (np.dtype(np.float32),))
+    assert len(typed.body) == 1 and "tanh_float32(x0)" in typed.body[0]
+    assert _numba_fused.make_plan(TANH, (x,)) is not None  # the loop runs, not NumPy
+    fma = _numba_fused.cpu_has_fma()
+    assert ('fastmath={"contract"}' in _numba_fused.HELPERS["tanh_float32"]) == fma
+    got = _check_tanh32(lambda v: _numba_fused.fused_kernel(v, program=TANH), x,
+                        TANH32_MAX_ULPS[fma])
+    small = x < np.float32(_numba_fused.TANH32_TINY)
+    assert np.array_equal(got[small], x[small])  # tanh(x) = x below the cut: denormals, +0.0
+    assert got[x == np.inf] == 1 and got[x == 3.4028235e38] == 1 and got[x == 9.011] == 1
+    # The loop's scalar remainder (one element at a time) computes what its vector body does.
+    few = np.concatenate([TANH32_WORST, TANH32_SPECIAL[:3]])  # 5 elements: below one vector
+    at = np.searchsorted(x, few)
+    assert np.array_equal(_numba_fused.fused_kernel(few, program=TANH), got[at])
+
+
+def test_float32_tanh_for_cpus_without_fma():
+    # The variant without contraction, on any CPU (the test above checks this CPU's variant).
+    import numba
+
+    namespace = {"np": np, "numba": numba}
+    exec(_numba_fused.tanh_float32_source(fma=False), namespace)  # noqa: S102 - our own source
+    tanh32 = namespace["tanh_float32"]
+
+    @numba.njit
+    def loop(x):
+        out = np.empty_like(x)
+        for i in range(x.size):
+            out[i] = tanh32(x[i])
+        return out
+
+    got = _check_tanh32(loop, _tanh32_grid(), TANH32_MAX_ULPS[False])
+    assert got[-1] == 1  # tanh(inf), through the clamp: the float32 evaluation gives 1.0
+    special = np.array([np.nan, -np.inf, -0.0, -1e-45], np.float32)
+    assert np.isnan(loop(special)[0]) and loop(special)[1] == -1
+    assert np.array_equal(loop(special)[2:].view(np.int32), special[2:].view(np.int32))
+
+
+def test_float32_tanh_special_values():
+    x = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, -3.4028235e38,
+                  -8.0, -1e-3], np.float32)
+    got = _numba_fused.fused_kernel(x, program=TANH)
+    assert np.isnan(got[:2]).all()
+    assert got[2:4].tolist() == [1.0, -1.0]
+    assert got[4:8].view(np.int32).tolist() == x[4:8].view(np.int32).tolist()  # -0.0 stays -0.0
+    assert got[8:10].tolist() == [-1.0, -1.0]
+    np.testing.assert_allclose(got[10], np.tanh(np.float64(x[10])), rtol=3e-7)
+    assert_matches(_numba_fused.fused_kernel(np.float32(0.5), program=TANH),  # a scalar
+                   np.tanh(np.float32(0.5)), {"rtol": 3e-7, "atol": 0})
+
+
+def test_float64_tanh_stays_numpys_and_kernels_hold_only_the_helpers_they_call():
+    f64 = _numba_fused.typed_for(TANH, (np.dtype(np.float64),))
+    assert len(f64.body) == 1 and "np.tanh(x0)" in f64.body[0]
+    x = np.linspace(-10, 10, 2001)
+    assert_matches(_numba_fused.fused_kernel(x, program=TANH), np.tanh(x), {"rtol": 1e-15, "atol": 0})
+    f32 = _numba_fused.typed_for(TANH, (np.dtype(np.float32),))
+    assert "def tanh_float32(" in _numba_fused.kernel_source(TANH, f32, (1,), 1)
+    assert "def tanh_float32(" not in _numba_fused.kernel_source(TANH, f64, (1,), 1)
+    mixed = _program(lambda x, y: fnp.tanh(x) * y, rand(3, np.float32), rand(3))
+    typed = _numba_fused.typed_for(mixed, (np.dtype(np.float32), np.dtype(np.float64)))
+    assert "tanh_float32(x0)" in typed.body[0]  # tanh runs in float32, as in NumPy
+    x32, y64 = rand(50, np.float32, 1), rand(50, np.float64, 2)
+    assert_matches(_numba_fused.fused_kernel(x32, y64, program=mixed), np.tanh(x32) * y64,
+                   {"rtol": 5e-7, "atol": 0})
+
+
+def test_float32_tanh_chain_under_jit_and_its_parallel_loop(monkeypatch):
+    def f(x):
+        return fnp.tanh(0.5 * x + 0.25) * 1.5
+
+    x = np.random.default_rng(0).normal(size=5000).astype(np.float32) * 4
+    x[:4] = [np.inf, -np.inf, np.nan, -0.0]
+    got = fg.jit(f, backend="numba")(x)
+    expected = fg.jit(f, backend="numpy")(x)
+    assert got.dtype == expected.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+    assert got[:2].tolist() == [1.5, -1.5] and np.isnan(got[2])
+    program = _program(f, x[:3])
+    monkeypatch.setattr(_numba_fused, "PARALLEL_MIN_SIZE", 1000)
+    monkeypatch.setattr(_numba_fused, "PARALLEL_MIN_THREADS", 1)
+    monkeypatch.setattr(_numba_fused, "_plans", {})
+    parallel = _numba_fused.fused_kernel(x, program=program)
+    assert (program, (x.dtype,), (1,), 1, True) in _numba_fused._kernels  # the prange loop ran
+    assert np.array_equal(parallel, got, equal_nan=True)
 
 
 # -- whole graphs -------------------------------------------------------------------------

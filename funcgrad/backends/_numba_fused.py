@@ -7,8 +7,11 @@ no temporaries.  Each operand is cast to the dtypes of the loop NumPy itself
 would run (``ufunc.resolve_dtypes``, with weak Python-scalar constants), and
 each result to NumPy's result dtype, so float32 programs stay float32 and a
 constant such as ``0.1`` compared with float32 data is ``float32(0.1)``, as in
-NumPy.  A Program with a primitive the table lacks, or a dtype the kernels do
-not handle (complex, float16), runs the NumPy reference instead.
+NumPy.  A row may give its own expression for one loop dtype: float32 ``tanh``
+is a rational approximation (:data:`HELPERS`), as in XLA, because libm's
+``tanhf`` is a scalar call that no loop vectorises.  A Program with a primitive
+the table lacks, or a dtype the kernels do not handle (complex, float16), runs
+the NumPy reference instead.
 
 Two loop shapes are generated:
 
@@ -67,11 +70,12 @@ PARALLEL_MIN_THREADS = 2
 #: When is one loop slower than NumPy's ufuncs?  NumPy runs some float32 (and a
 #: few float64) functions with SIMD code that Numba's scalar libm calls do not
 #: match.  The extra nanoseconds per element the loop spends on each, from
-#: ``python benchmarks/numba_kernels.py --ops`` (1e5 elements; e.g. float32 tanh:
-#: NumPy 2.7 ns, loop 16.0 ns; float32 sin 1.7 vs 7.6; float64 tanh 13.5 vs 16.3;
-#: every function not listed is within noise of NumPy, or faster):
+#: ``python benchmarks/numba_kernels.py --ops`` (1e5 elements; e.g. float32 sin:
+#: NumPy 1.7 ns, loop 7.6 ns; float64 tanh 13.5 vs 16.3; every function not listed
+#: is within noise of NumPy, or faster; float32 tanh, 2.7 ns in NumPy, was 16 ns as
+#: a libm call and is now ~1 ns, see :func:`tanh_float32_source`):
 LOOP_PENALTY_NS = {
-    (ew.tanh_p, "float32"): 14.0, (ew.sin_p, "float32"): 5.0, (ew.cos_p, "float32"): 5.0,
+    (ew.sin_p, "float32"): 5.0, (ew.cos_p, "float32"): 5.0,
     (ew.exp_p, "float32"): 1.4, (ew.log_p, "float32"): 1.8, (ew.log1p_p, "float32"): 2.0,
     (ew.power_p, "float32"): 1.5, (ew.tanh_p, "float64"): 3.0,
 }
@@ -96,7 +100,9 @@ class Scalar(NamedTuple):
     gives the operand and result dtypes; ``kinds`` are the dtype kinds of the
     loop the template is exact for; ``prefix`` are constant operands the
     primitive's impl passes first (``reciprocal`` is ``divide(1, x)``);
-    ``boolean`` says the template already yields a bool.
+    ``boolean`` says the template already yields a bool; ``by_dtype`` are
+    ``(dtype name, template)`` pairs that replace ``template`` when the loop's
+    result has that dtype (a template may call a function of :data:`HELPERS`).
     """
 
     template: str
@@ -104,11 +110,94 @@ class Scalar(NamedTuple):
     kinds: str = "biuf"
     prefix: tuple = ()
     boolean: bool = False
+    by_dtype: tuple = ()
+
+    def template_for(self, dtype: np.dtype) -> str:
+        """The template of the loop whose result has ``dtype``."""
+        for name, template in self.by_dtype:
+            if name == dtype.name:
+                return template
+        return self.template
 
 
-def _float(name: str, arity: int = 1) -> Scalar:
+def _float(name: str, arity: int = 1, **by_dtype: str) -> Scalar:
     args = ", ".join(f"{{{i}}}" for i in range(arity))
-    return Scalar(f"np.{name}({args})", getattr(np, name), "f")
+    return Scalar(f"np.{name}({args})", getattr(np, name), "f", by_dtype=tuple(by_dtype.items()))
+
+
+# -- scalar functions for one dtype -------------------------------------------------------
+#: float32 tanh as XLA and Eigen compute it (Eigen's ``generic_fast_tanh_float``):
+#: ``x * P(x**2) / Q(x**2)``, an odd [13/6] rational approximation evaluated in
+#: float32 on the input clamped to +-TANH32_CLAMP, where the float32 evaluation
+#: gives exactly 1.0 (so tanh(inf) == 1): 7.9988... with FMA, 7.9053... without;
+#: inputs below TANH32_TINY in magnitude are their own tanh (keeps -0.0 and
+#: denormals).  Pure arithmetic and selects, so LLVM vectorises the loop around it.
+TANH32_CLAMP = {True: 7.99881172180175781, False: 7.90531110763549805}  # by: the CPU has FMA
+TANH32_TINY = 0.0004
+TANH32_NUM = (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05,
+              5.12229709037114e-08, -8.60467152213735e-11, 2.00018790482477e-13,
+              -2.76076847742355e-16)  # P: the coefficients of x**0, x**2, ..., x**12
+TANH32_DEN = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
+              1.19825839466702e-06)   # Q: x**0, x**2, x**4, x**6
+
+
+def _f32(value: float) -> str:
+    return f"np.float32({float(np.float32(value))!r})"
+
+
+def _horner(coefficients, var: str) -> str:
+    """Source of the polynomial with ``coefficients`` (lowest power first) in ``var``, in float32."""
+    expr = _f32(coefficients[-1])
+    for c in reversed(coefficients[:-1]):
+        expr = f"({expr} * {var} + {_f32(c)})"
+    return expr
+
+
+def cpu_has_fma() -> bool:
+    """Whether Numba compiles for a CPU with fused multiply-add (x86's ``+fma``).
+
+    Numba's own choice of target features: ``NUMBA_CPU_FEATURES`` (``""`` for
+    ``NUMBA_CPU_NAME=generic``), else the host's.  Other architectures answer
+    ``False``: their kernels round every multiply and add.
+    """
+    from numba.core import codegen
+
+    features = numba.config.CPU_FEATURES
+    if features is None:
+        features = codegen.get_host_cpu_features()
+    return "+fma" in features.split(",")
+
+
+def tanh_float32_source(fma: bool) -> str:
+    """Source of ``tanh_float32(y)`` for a CPU with FMA or without.
+
+    Measured against ``np.tanh`` in float64 rounded to float32, over every float32:
+    at most 5 ulp with FMA (XLA's float32 tanh, bit for bit), 7 ulp without
+    (NumPy's SIMD tanh: 1 ulp).  ``fma=True`` compiles with ``fastmath={"contract"}``,
+    and only that: LLVM fuses each multiply-add into one FMA (one rounding instead
+    of two: faster and more accurate); NaN, infinities and signed zeros keep IEEE
+    semantics (NaN passes the clamps: comparisons with it are false).  Numba must
+    not inline the function (``inline="always"`` compiles it with the caller's
+    flags); LLVM inlines it and vectorises the loop through it.
+    """
+    flags = 'fastmath={"contract"}, ' if fma else ""
+    return "\n".join([
+        f'@numba.njit({flags}error_model="numpy")',
+        "def tanh_float32(y):",
+        f"    c = {_f32(TANH32_CLAMP[fma])}",
+        "    x = c if y > c else y",
+        "    x = -c if x < -c else x",
+        "    x2 = x * x",
+        f"    p = x * {_horner(TANH32_NUM, 'x2')}",
+        f"    q = {_horner(TANH32_DEN, 'x2')}",
+        f"    return y if abs(y) < {_f32(TANH32_TINY)} else p / q",
+    ]) + "\n"
+
+
+#: Scalar functions that templates call: name -> source.  A generated module holds
+#: the source of each one its kernel calls, so its file (and Numba's disk cache of
+#: it) changes when the function does.
+HELPERS = {"tanh_float32": tanh_float32_source(cpu_has_fma())}
 
 
 def _compare(op: str, ufunc) -> Scalar:
@@ -123,8 +212,9 @@ SCALAR_TABLE: dict = {
     ew.sign_p: Scalar("np.sign({0})", np.sign, "f"),
     **{getattr(ew, f"{name}_p"): _float(name) for name in (
         "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "sin", "cos", "tan",
-        "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
+        "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
         "floor", "ceil")},
+    ew.tanh_p: _float("tanh", float32="tanh_float32({0})"),
     ew.round_p: Scalar("np.rint({0})", np.rint, "f"),  # round(x) with 0 decimals: half to even
     ew.isnan_p: Scalar("np.isnan({0})", np.isnan, "f", boolean=True),
     ew.isfinite_p: Scalar("np.isfinite({0})", np.isfinite, "f", boolean=True),
@@ -239,7 +329,7 @@ def type_program(program: Program, in_dtypes: tuple) -> Typed:
                 args.append(_literal(v, want))
             else:
                 args.append(_cast(f"x{v}" if tag == IN else f"t{v}", have, want))
-        expr = entry.template.format(*args)
+        expr = entry.template_for(loop_out).format(*args)
         if not (entry.boolean and loop_out.kind == "b"):
             expr = _cast(expr, None, loop_out)
         body.append(f"t{j} = {expr}")
@@ -264,8 +354,10 @@ def kernel_source(program: Program, typed: Typed, patterns: tuple, rank: int,
     lines = [f"# generated by funcgrad for {program!r}"[:2000],
              f"# helpers: {_HELPERS_STAMP}",  # Numba's cache does not see imported code change
              "import numpy as np", "import numba",
-             "from funcgrad.backends._numba_kernels import maximum, minimum", "",
-             f"def kernel(out, {names}):"]
+             "from funcgrad.backends._numba_kernels import maximum, minimum", ""]
+    lines += [source for name, source in HELPERS.items()
+              if any(f"{name}(" in line for line in typed.body)]
+    lines.append(f"def kernel(out, {names}):")
     ind = "    "
     if flat:
         lines.append(f"{ind}o = out.reshape(out.size)")
