@@ -372,6 +372,20 @@ def test_float32_programs_of_simd_functions_stay_with_numpy():
     assert _numba_fused.make_plan(arithmetic, (big,)) is not None
 
 
+def test_float32_temporaries_save_half_as_much_as_float64_ones():
+    """The planner's saving per temporary scales with its bytes: float32 sigmoid (exp is
+    NumPy SIMD code) stays with NumPy, the same chain in float64 fuses."""
+    def sigmoid(x):
+        return 1.0 / (1.0 + fnp.exp(-x))
+
+    big32, big64 = rand(100_000, np.float32), rand(100_000, np.float64)
+    assert _numba_fused.make_plan(_program(sigmoid, big32[:3]), (big32,)) is None
+    assert _numba_fused.make_plan(_program(sigmoid, big64[:3]), (big64,)) is not None
+    typed32 = _numba_fused.type_program(_program(sigmoid, big32[:3]), (np.dtype(np.float32),))
+    typed64 = _numba_fused.type_program(_program(sigmoid, big64[:3]), (np.dtype(np.float64),))
+    assert typed64.temp_bytes == 2 * typed32.temp_bytes == 24  # three temporaries
+
+
 # -- float32 tanh: the rational approximation -----------------------------------------------
 TANH = Program([(ew.tanh_p, (("in", 0),))], 0, 1)
 
