@@ -8,6 +8,13 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+import funcgrad.backends
+
+# Tests that jit with the default backend mean the default it settles on (Numba when it
+# imports), not whichever backend a background load had reached by then: no tiered
+# start-up in this process.  tests/test_backend_tiering.py tests tiering on its own.
+funcgrad.backends.set_tiering(False)
+
 _SLOW_DATA_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
 
 settings.register_profile(

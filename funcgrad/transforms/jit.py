@@ -10,6 +10,14 @@ function that keeps retracing gets a warning naming the argument.
 
 When an argument is a tracer of an enclosing transformation (``grad(jit(f))``,
 ``vmap(jit(f))``), the cached graph is inlined into that trace instead.
+
+With the default backend, the first calls may run on a provisional backend
+while the preferred one loads in the background (tiered start-up, see
+:mod:`funcgrad.backends`).  Such an executable is wrapped in
+:class:`_Provisional`, which compares one number per call and, once the
+default has changed, has the entry recompiled from its optimised graph (no
+retrace).  Executables for a final backend are not wrapped: the hot path does
+not pay for tiering.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from __future__ import annotations
 import inspect
 import threading
 import warnings
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -50,6 +59,29 @@ class _Signature(NamedTuple):
     tree: Any
     avals: tuple
     static: tuple
+
+
+class _Entry(NamedTuple):
+    graph: Graph            # as traced (inlined into enclosing traces)
+    executable: Any         # None when the graph closes over tracers of an enclosing trace
+    lifted: list
+    optimized: Graph | None
+    backend: str | None     # the name of the backend the executable runs on
+
+
+class _Provisional:
+    """An executable compiled for a provisional default backend: recompiled once the default changes."""
+
+    __slots__ = ("current", "executable", "generation", "jitted", "optimized", "sig")
+
+    def __init__(self, jitted, sig, optimized, executable, generation, current):
+        self.jitted, self.sig, self.optimized = jitted, sig, optimized
+        self.executable, self.generation, self.current = executable, generation, current
+
+    def __call__(self, args):
+        if self.generation == self.current():
+            return self.executable(args)
+        return self.jitted._upgrade(self)(args)
 
 
 class Jitted:
@@ -165,11 +197,49 @@ class Jitted:
         lifted = [t for t, _ in trace.lifted.values()]
         return close_graph(trace, tracers, out_leaves, treedef, out_tree, "jit"), lifted
 
-    def _compile(self, graph):
-        from funcgrad.backends import get_backend
-        from funcgrad.optimize import optimize
+    def _compile(self, sig, optimized):
+        """``(executable, backend name)`` for the optimised graph, on this function's backend."""
+        from funcgrad.backends import poll_default, resolve_backend
 
-        return get_backend(self.backend).compile(optimize(graph))
+        backend, generation = resolve_backend(self.backend, optimized)
+        executable = backend.compile(optimized)
+        if generation is not None:  # a provisional default: switch when it changes
+            executable = _Provisional(self, sig, optimized, executable, generation, poll_default)
+        return executable, backend.name
+
+    def _upgrade(self, old: _Provisional):
+        """The executable that replaces ``old`` now that the default backend has changed."""
+        with self._lock:
+            entry = self._cache.get(old.sig)
+            if entry is not None and entry.executable is not old:
+                executable = entry.executable  # another call switched it already
+            else:
+                executable, name = self._compile(old.sig, old.optimized)
+                if entry is not None:
+                    self._cache[old.sig] = entry._replace(executable=executable, backend=name)
+            self._fast.clear()  # refilled by the next calls, with the new executables
+        return executable
+
+    def backend_name(self, *args, **kwargs) -> str | None:
+        """The backend the executable cached for these arguments runs on (``None``: not compiled).
+
+        With the default backend this can be ``"numpy"`` for the first calls and
+        ``"numba"`` once the Numba backend has loaded (tiered start-up).
+
+        Examples:
+            >>> import funcgrad.numpy as fnp
+            >>> f = jit(lambda x: fnp.sum(x), backend="numpy")
+            >>> f.backend_name(np.ones(2)) is None
+            True
+            >>> _ = f(np.ones(2)); f.backend_name(np.ones(2))
+            'numpy'
+        """
+        dynamic, dyn_kwargs, static = self._split(args, kwargs)
+        leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
+        leaves = array_leaves(leaves, lambda i: f"leaf {i} of the arguments {treedef}",
+                              f"jit({self.__name__})")
+        entry = self._cache.get(self._signature(leaves, treedef, static))
+        return None if entry is None else entry.backend
 
     def lower(self, *args, **kwargs) -> Graph:
         """The optimised graph this function runs for these arguments (traces if needed)."""
@@ -212,7 +282,7 @@ class Jitted:
         else:
             with self._lock:
                 self._hits += 1
-        graph, executable, lifted = entry
+        graph, executable, lifted = entry.graph, entry.executable, entry.lifted
         if (executable is not None and not kwargs and self._plain_args
                 and all(type(a) is np.ndarray for a in args)):
             self._fast[tuple((a.shape, a.dtype) for a in args)] = (graph, executable)
@@ -224,6 +294,8 @@ class Jitted:
         return tree.unflatten(graph.out_tree, outs)
 
     def _miss(self, sig, dynamic, dyn_kwargs, static, leaves, treedef):
+        from funcgrad.optimize import optimize
+
         reason = self._why(sig)
         self._misses += 1
         if self._last is not None:
@@ -231,8 +303,10 @@ class Jitted:
         self._last = sig
         graph, lifted = self._trace(dynamic, dyn_kwargs, static, leaves, treedef)
         if lifted:  # closes over tracers of an enclosing trace: valid for this call only
-            return graph, None, lifted
-        entry = (graph, self._compile(graph), [])
+            return _Entry(graph, None, lifted, None, None)
+        optimized = optimize(graph)
+        executable, backend = self._compile(sig, optimized)
+        entry = _Entry(graph, executable, [], optimized, backend)
         self._cache[sig] = entry
         limit = self.warn_after if self.warn_after is not None else RETRACE_WARNING_THRESHOLD
         if self._misses > limit and not self._warned:
