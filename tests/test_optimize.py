@@ -307,6 +307,119 @@ def test_sum_of_broadcast_stays_when_not_a_pure_replication(f, x):
     assert op_counts(simplified(f, x))["sum"] == 1
 
 
+def test_a_broadcast_operand_of_an_elementwise_op_is_read_in_place():
+    x, y = np.linspace(-1, 1, 12).reshape(4, 3), np.array([[0.5], [-2.0], [0.0], [3.0]])
+
+    def f(x, y):
+        return x * fnp.broadcast_to(y, (4, 3)) + fnp.broadcast_to(y[0], (4, 3))
+
+    out = simplified(f, x, y)
+    assert "broadcast_to" not in op_counts(out)
+    assert op_counts(out)["multiply"] == 1 and op_counts(out)["add"] == 1
+
+
+@pytest.mark.parametrize("f", [
+    lambda x, y: fnp.broadcast_to(y, (2, 4, 3)) * x,      # the broadcast gives the result its shape
+    lambda x, y: fnp.exp(fnp.broadcast_to(y, (4, 3))),   # the only operand: nothing else broadcasts
+])
+def test_a_broadcast_that_shapes_the_result_stays(f):
+    x, y = np.ones((4, 3)), np.arange(3.0)
+    assert op_counts(simplified(f, x, y))["broadcast_to"] == 1
+
+
+def uniform_graph(c, x):
+    return const_graph(lambda n: make_node(multiply_p, [n, Node.constant(c)]), x)
+
+
+@pytest.mark.parametrize("c, x, scalar", [
+    (np.full((4, 3), -0.015625), np.linspace(-1, 1, 12).reshape(4, 3), -0.015625),
+    (np.full(3, np.nan), np.linspace(-1, 1, 12).reshape(4, 3), np.nan),
+    (np.full((4, 3), 3, np.int8), np.arange(12, dtype=np.int8).reshape(4, 3), 3),
+    (np.full(3, 0.5, np.float32), np.linspace(-1, 1, 3, dtype=np.float32), 0.5),
+])
+def test_a_uniform_constant_array_becomes_a_weak_scalar(c, x, scalar):
+    g = uniform_graph(c, x)
+    out = simplify(g)
+    (k,) = constants(out)
+    assert type(k.value) is type(scalar) and (k.value == scalar or np.isnan(scalar))
+    assert_same_outputs(g, out, [x])
+
+
+def test_a_uniform_constant_of_another_dtype_becomes_a_0d_array():
+    x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    g = uniform_graph(np.full((2, 3), 0.1), x)  # float32 * float64 array is float64
+    out = simplify(g)
+    (k,) = constants(out)
+    assert type(k.value) is np.ndarray and k.value.shape == () and k.value.dtype == np.float64
+    assert out.outputs[0].dtype == np.float64
+    assert_same_outputs(g, out, [x])
+
+
+@pytest.mark.parametrize("c, x", [
+    (np.array([0.0, -0.0, 0.0]), np.ones(3)),        # equal, but not the same bits
+    (np.array([1.0, 2.0, 3.0]), np.ones(3)),         # not uniform
+    (np.full((2, 3), 2.0), np.ones(3)),              # it gives the result its shape
+])
+def test_a_constant_array_stays_when_not_a_uniform_scalar(c, x):
+    out = simplify(uniform_graph(c, x))
+    assert [np.shape(k.value) for k in constants(out)] == [c.shape]
+
+
+def test_sum_of_a_negation_is_the_negated_sum():
+    x = np.linspace(-1, 1, 12).reshape(4, 3)
+    out = simplified(lambda x: fnp.sum(-x, axis=1), x)
+    (neg,) = [n for n in out.nodes if n.name == "negative"]
+    assert neg.shape == (4,) and neg.inputs[0].name == "sum"
+    # ... but not when -x is needed anyway: that would add a negation
+    def f(x):
+        n = -x
+        return fnp.sum(n, axis=1), n
+
+    out = simplified(f, x)
+    assert [n.shape for n in out.nodes if n.name == "negative"] == [(4, 3)]
+    # (a traced graph may hold -x twice: CSE runs first in the pipeline)
+    out = optimize(graph_of(lambda x: (fnp.sum(-x, axis=1), -x), x), (cse, simplify, dce))
+    assert [n.shape for n in out.nodes if n.name == "negative"] == [(4, 3)]
+
+
+def test_sum_of_a_negation_differs_only_in_the_sign_of_an_exact_zero():
+    x = np.array([[0.0, -0.0], [1.5, -1.5], [2.0, 0.25]])
+    g = graph_of(lambda x: fnp.sum(-x, axis=1), x)
+    got, want = eval_graph(simplify(g), [x])[0], eval_graph(g, [x])[0]
+    np.testing.assert_array_equal(got, want)  # equal values: -0.0 == 0.0
+    assert np.signbit(got[:2]).all() and not np.signbit(want[:2]).any()
+
+
+def test_a_reshaped_sum_becomes_a_keepdims_sum():
+    x = np.linspace(-1, 1, 24).reshape(2, 3, 4)
+    out = simplified(lambda x: fnp.reshape(fnp.sum(x, axis=(0, 2)), (1, 3, 1)), x)
+    (s,) = [n for n in out.nodes if n.primitive is not None]
+    assert s.name == "sum" and s.params["keepdims"] and s.shape == (1, 3, 1)
+    # through an elementwise op: reshape(-sum(x)) is -sum(x, keepdims=True)
+    out = simplified(lambda x: fnp.reshape(-fnp.sum(x, axis=2), (2, 3, 1)), x)
+    assert op_counts(out) == {"sum": 1, "negative": 1}
+    # not when the sum is needed as it is: both forms would be computed
+    def f(x):
+        s = fnp.sum(x, axis=2)
+        return fnp.reshape(s, (2, 3, 1)), s
+
+    assert op_counts(simplified(f, x)) == {"sum": 1, "reshape": 1}
+
+
+def test_the_unbroadcast_of_a_softmax_gradient_simplifies():
+    def loss(z, y):
+        lse = fnp.log(fnp.sum(fnp.exp(z), axis=1, keepdims=True))
+        return -fnp.sum(y * (z - lse)) / z.shape[0]
+
+    z, y = np.linspace(-2, 2, 12).reshape(4, 3), np.eye(3)[[0, 2, 1, 1]]
+    g = graph_of(fg.grad(loss), z, y)
+    out = simplify(g)
+    counts = op_counts(out)
+    assert "reshape" not in counts and "broadcast_to" not in counts
+    assert all(np.ndim(k.value) == 0 for k in constants(out))
+    assert_same_outputs(g, out, [z, y], exact=False)
+
+
 # -- fusion ---------------------------------------------------------------------------------
 def ten_ops(x):
     y = fnp.exp(-(fnp.sin(x) * 2.0)) + 1.0   # 5 ops
@@ -367,6 +480,58 @@ def test_where_and_comparisons_fuse_but_smaller_operands_stay_outside():
     assert_same_outputs(g, out, [x, b])
 
 
+def relu_layer_grad(w, b, x):
+    return fg.grad(lambda w, b, x: fnp.sum(fnp.maximum(x @ w + b, 0.0) ** 2), (0, 1))(w, b, x)
+
+
+RELU_ARGS = (np.linspace(-1, 1, 12).reshape(4, 3), np.array([0.5, -0.25, 0.0]),
+             np.linspace(-2, 2, 20).reshape(5, 4))
+
+
+def programs(g):
+    return [[prim.name for prim, _ in n.params["program"].instructions]
+            for n in g.nodes if n.primitive is fused_p]
+
+
+def test_a_cheap_value_read_by_two_clusters_is_recomputed_in_each():
+    g = graph_of(relu_layer_grad, *RELU_ARGS)
+    out = optimize(g)
+    # k = x @ w + b feeds relu(k) and, in the backward pass, the mask of maximum's VJP:
+    # both clusters start from the matmul's result, and k is never written.
+    assert "add" not in op_counts(out)
+    with_add = [p for p in programs(out) if "add" in p and "maximum" in p]
+    assert len(with_add) == 1 and with_add[0][:2] == ["add", "maximum"]
+    mask = [p for p in programs(out) if "greater" in p]
+    assert len(mask) == 1 and mask[0][0] == "add"
+    assert_same_outputs(g, out, list(RELU_ARGS), exact=False)
+
+
+@pytest.mark.parametrize("f, kept", [
+    (lambda x: (fnp.exp(x + 1.0) * 2.0, fnp.sin(x + 1.0) * 3.0), None),  # recomputed: cheap
+    (lambda x: (fnp.exp(x) * 2.0 + 1.0, fnp.sin(fnp.exp(x)) * 3.0), "exp"),  # exp is not cheap
+    (lambda x: (fnp.sin(x + 1.0) * 2.0, fnp.sum(x + 1.0)), "add"),  # a reader is a reduction
+    (lambda x: (fnp.sin(x + 1.0) * 2.0, x + 1.0), "add"),  # an output
+    (lambda x: (fnp.sin(x + 1.0) * 2.0, (x + 1.0) * np.ones((2, 3))), "add"),  # a larger reader
+])
+def test_a_value_is_recomputed_only_when_cheap_and_every_reader_fuses(f, kept):
+    x = np.linspace(-1, 1, 3)
+    g = cse(graph_of(f, x))
+    out = fuse(g)
+    assert_same_outputs(g, out, [x])
+    if kept is None:
+        assert op_counts(out) == {"fused": 2} and all(p[0] == "add" for p in programs(out))
+    else:
+        assert op_counts(out)[kept] == 1  # written once, read by the rest
+        assert all(p[0] != kept for p in programs(out))
+
+
+def test_a_copy_is_not_made_inside_one_cluster():
+    # y is read twice, but both readers are in one cluster: it fuses once, with its inputs.
+    x = np.linspace(-3, 0, 11)
+    out = fuse(graph_of(ten_ops, x))
+    assert op_counts(out) == {"fused": 1} and len(programs(out)[0]) == 10
+
+
 def test_ops_with_params_and_single_ops_are_not_fused():
     g = graph_of(lambda x: (fnp.round(fnp.sin(x), 2), fnp.cos(x)), np.ones(3))
     assert op_counts(fuse(g)) == {"sin": 1, "round": 1, "cos": 1}
@@ -388,6 +553,7 @@ def test_programs_are_immutable_hashable_and_readable():
     same = Program([(sin_p, [("in", 0)]), (multiply_p, [("tmp", 0), ("in", 1)]),
                     (add_p, [("tmp", 1), ("const", 2.0)])], 2, 2)
     assert same == PROG and hash(same) == hash(PROG)
+    assert same is PROG  # one object: kernel caches find it by identity
     for c in (2, -0.0, True):
         other = Program(PROG.instructions[:2] + ((add_p, (("tmp", 1), ("const", c))),), 2, 2)
         assert other != PROG
@@ -504,7 +670,7 @@ def test_optimize_runs_the_given_passes_in_order():
     g = graph_of(ten_ops, np.ones(3))
     assert op_counts(optimize(g, passes=())) == op_counts(g)
     assert op_counts(optimize(g, passes=[fuse])) == {"fused": 1}
-    assert DEFAULT_PASSES == (fold, simplify, cse, dce, fuse, dce)
+    assert DEFAULT_PASSES == (fold, cse, simplify, cse, dce, fuse, dce)
     once = optimize(g)
     assert op_counts(optimize(once)) == op_counts(once)  # idempotent
 

@@ -9,7 +9,7 @@ Each pass is a pure function from graph to graph and can be run on its own:
 * :func:`dce` -- dead-code elimination;
 * :func:`fuse` -- elementwise fusion into ``fused`` nodes (see :mod:`.fusion`).
 
-:func:`optimize` runs them in that order, then DCE once more.  Every pass walks
+:func:`optimize` runs fold, CSE, simplify, CSE, DCE, fusion and DCE once more.  Every pass walks
 the graph with loops, never recursion, so graphs of 100,000 nodes are fine.
 """
 
@@ -25,9 +25,11 @@ from funcgrad.optimize.fold import fold
 from funcgrad.optimize.fusion import Program, fuse, fused_p
 from funcgrad.optimize.simplify import simplify
 
-#: The pipeline :func:`optimize` runs by default; fusion comes last, so every
-#: other pass sees the original primitives.
-DEFAULT_PASSES: tuple[Callable[[Graph], Graph], ...] = (fold, simplify, cse, dce, fuse, dce)
+#: The pipeline :func:`optimize` runs by default.  CSE runs before simplify too: the
+#: rules that must not duplicate work ask whether a value has a single reader, and
+#: a traced graph reads one value through several equal nodes.  Fusion comes last,
+#: so every other pass sees the original primitives.
+DEFAULT_PASSES: tuple[Callable[[Graph], Graph], ...] = (fold, cse, simplify, cse, dce, fuse, dce)
 
 
 def optimize(graph: Graph, passes: Sequence[Callable[[Graph], Graph]] | None = None) -> Graph:

@@ -20,25 +20,43 @@ PY_SCALARS = (bool, int, float, complex)
 _new_node = tuple.__new__  # Node(...) without the Python-level __new__: this walk is the hot path
 
 
-def rewrite(graph: Graph, replace: Callable[[Node], Node]) -> Graph:
+def rewrite(graph: Graph, replace: Callable[[Node], Node], uses: dict | None = None) -> Graph:
     """A new graph in which every op and constant node ``n`` becomes ``replace(n)``.
 
     ``replace`` sees each node with its inputs already replaced, in topological
     order, so a rule that looks at its inputs sees them in their final form.
+    ``uses``, when given, is filled as the walk goes: ``uses[id(r)]`` is how many
+    readers (graph outputs included) the nodes replaced by ``r`` had, so a rule
+    can tell whether an input has other readers (new readers that rules create
+    are not counted).
     """
     new: dict[int, Node] = {}
+    counts = use_counts(graph) if uses is not None else None
     for node in graph.nodes:
         old = node
         if node.primitive is None:
             if node.kind == CONSTANT:
                 node = replace(node)
-            new[id(old)] = node
-            continue
-        mapped = tuple([new[id(i)] for i in node.inputs])
-        if mapped != node.inputs:  # Node equality is identity: "some input was replaced"
-            node = with_inputs(node, mapped)
-        new[id(old)] = replace(node)
+        else:
+            mapped = tuple([new[id(i)] for i in node.inputs])
+            if mapped != node.inputs:  # Node equality is identity: "some input was replaced"
+                node = with_inputs(node, mapped)
+            node = replace(node)
+        new[id(old)] = node
+        if counts is not None:
+            uses[id(node)] = uses.get(id(node), 0) + counts.get(id(old), 0)
     return Graph(graph.inputs, [new[id(n)] for n in graph.outputs], graph.in_tree, graph.out_tree)
+
+
+def use_counts(graph: Graph) -> dict[int, int]:
+    """``id(node) -> `` the number of input edges that read it, plus one per graph output it is."""
+    counts: dict[int, int] = {}
+    for node in graph.nodes:
+        for i in node.inputs:
+            counts[id(i)] = counts.get(id(i), 0) + 1
+    for node in graph.outputs:
+        counts[id(node)] = counts.get(id(node), 0) + 1
+    return counts
 
 
 def with_inputs(node: Node, inputs: tuple) -> Node:

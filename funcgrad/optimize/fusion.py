@@ -14,6 +14,8 @@ set by the elementwise family helpers), never a list of names here.
 from __future__ import annotations
 
 import heapq
+import threading
+import weakref
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -22,6 +24,7 @@ import numpy as np
 from funcgrad._core.graph import Graph, Node
 from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ArgumentError
+from funcgrad.ops import elementwise as ew
 from funcgrad.ops._family import batch_elementwise, dtype_of, shape_of
 from funcgrad.optimize._rewrite import (
     PY_SCALARS,
@@ -43,6 +46,9 @@ class Program:
     ``output`` is the index of the instruction whose result the node returns.
     Programs are immutable and hashable (backends cache their kernels by them);
     constants compare by type and bits, so ``1``, ``1.0`` and ``-0.0`` differ from ``1.0``.
+    Equal programs are one object (``Program(...)`` returns the live one it
+    equals), so a kernel cache finds a program by identity, never by comparing
+    two long instruction lists on each call.
 
     Examples:
         >>> from funcgrad.ops.elementwise import sin_p, multiply_p
@@ -50,7 +56,7 @@ class Program:
         Program(t0 = sin(in0); t1 = multiply(t0, 2.0); return t1)
     """
 
-    __slots__ = ("_hash", "_key", "frees", "instructions", "num_inputs", "output")
+    __slots__ = ("__weakref__", "_hash", "_key", "frees", "instructions", "num_inputs", "output")
     instructions: tuple
     output: int
     num_inputs: int
@@ -58,7 +64,7 @@ class Program:
     _key: tuple
     _hash: int
 
-    def __init__(self, instructions, output: int, num_inputs: int):
+    def __new__(cls, instructions, output: int, num_inputs: int):
         normal, key = [], []
         last: dict[int, int] = {}  # temporary -> the last instruction that reads it
         for j, (prim, ops) in enumerate(instructions):
@@ -77,24 +83,33 @@ class Program:
         if not 0 <= output < len(normal):
             raise ArgumentError(f"Program: output {output} is not one of the "
                                 f"{len(normal)} instructions")
-        frees: list[list[int]] = [[] for _ in normal]
-        for t, j in last.items():
-            if t != output:
-                frees[j].append(t)
-        s = object.__setattr__
-        s(self, "instructions", tuple(normal))
-        s(self, "output", output)
-        s(self, "num_inputs", num_inputs)
-        s(self, "_key", (tuple(key), output, num_inputs))
-        s(self, "_hash", hash(self._key))
-        # frees[j]: the temporaries whose last reader is instruction j (the reference frees them).
-        s(self, "frees", tuple(map(tuple, frees)))
+        full_key = (tuple(key), output, num_inputs)
+        with _programs_lock:
+            self = _programs.get(full_key)
+            if self is not None:
+                return self
+            frees: list[list[int]] = [[] for _ in normal]
+            for t, j in last.items():
+                if t != output:
+                    frees[j].append(t)
+            self = object.__new__(cls)
+            s = object.__setattr__
+            s(self, "instructions", tuple(normal))
+            s(self, "output", output)
+            s(self, "num_inputs", num_inputs)
+            s(self, "_key", full_key)
+            s(self, "_hash", hash(full_key))
+            # frees[j]: the temporaries whose last reader is instruction j (the reference
+            # frees them).
+            s(self, "frees", tuple(map(tuple, frees)))
+            _programs[full_key] = self
+        return self
 
     def __setattr__(self, name, value):
         raise AttributeError(f"Program is immutable: cannot set {name!r}")
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Program) and self._key == other._key
+        return self is other or (isinstance(other, Program) and self._key == other._key)
 
     def __hash__(self) -> int:
         return self._hash
@@ -120,6 +135,11 @@ class Program:
             for t in self.frees[j]:
                 vals[t] = None  # a long chain keeps only the live temporaries
         return vals[self.output]
+
+
+#: The live programs by key: equal programs are one object (see :class:`Program`).
+_programs: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_programs_lock = threading.Lock()
 
 
 # -- the fused primitive ---------------------------------------------------------
@@ -210,6 +230,17 @@ def fusible(node: Node) -> bool:
     return prim is not None and prim.elementwise and not node.params
 
 
+#: The elementwise primitives cheap enough to compute twice (the cost model of
+#: rematerialisation): a few cycles an element, like the memory traffic that
+#: recomputing one saves.  A transcendental function costs 5-20 ns an element in a
+#: loop: writing its result once and reading it twice is cheaper.
+CHEAP_TO_RECOMPUTE = frozenset({
+    ew.add_p, ew.subtract_p, ew.multiply_p, ew.negative_p, ew.maximum_p, ew.minimum_p,
+    ew.abs_p, ew.square_p, ew.equal_p, ew.not_equal_p, ew.less_p, ew.less_equal_p,
+    ew.greater_p, ew.greater_equal_p, ew.logical_and_p, ew.logical_or_p, ew.logical_not_p,
+    ew.select_p})
+
+
 def find_clusters(graph: Graph, min_size: int = 2) -> list[list[Node]]:
     """Maximal clusters of fusible nodes, each a list in topological order ending at its root.
 
@@ -221,20 +252,35 @@ def find_clusters(graph: Graph, min_size: int = 2) -> list[list[Node]]:
     the "used by members only" test is exact, and a diamond (``sin(x) * cos(sin(x))``)
     fuses whole.  No value computed inside a cluster is needed outside it, so
     each cluster has a single output.
+
+    One exception to "used by members only": a node that is cheap to recompute
+    (:data:`CHEAP_TO_RECOMPUTE`), read only by fusible nodes of its own shape (none
+    of them such a node itself) and not a graph output is *rematerialised*: it
+    joins the cluster of each of its readers, and is never written to memory
+    (``relu(x @ w + b)`` and the ReLU mask of the backward pass both recompute
+    ``x @ w + b`` from the matmul's result).  Its inputs stay inputs of those clusters.
     """
     nodes = graph.nodes
     position = {id(n): k for k, n in enumerate(nodes)}
     args = [[position[id(i)] for i in n.inputs] for n in nodes]  # input edges, by position
-    uses = [0] * len(nodes)  # how many input edges read each node
-    for ins in args:
+    readers: list[list[int]] = [[] for _ in nodes]
+    for k, ins in enumerate(args):
         for j in ins:
-            uses[j] += 1
+            readers[j].append(k)
+    uses = [len(r) for r in readers]  # how many input edges read each node
     ok = [fusible(n) for n in nodes]  # fusible and not yet in a cluster
     outputs = {position[id(n)] for n in graph.outputs}  # may end a cluster, never inside one
+    copied = [False] * len(nodes)  # rematerialised in each reader's cluster
+    for k in range(len(nodes) - 1, -1, -1):  # readers first: "none of them copied" is known
+        node = nodes[k]
+        copied[k] = (ok[k] and uses[k] > 1 and k not in outputs
+                     and node.primitive in CHEAP_TO_RECOMPUTE
+                     and all(ok[r] and not copied[r] and nodes[r].shape == node.shape
+                             for r in readers[k]))
     clusters = []
     for k in range(len(nodes) - 1, -1, -1):
         root = nodes[k]
-        if not ok[k]:
+        if not ok[k] or copied[k]:
             continue
         members = [k]
         member_uses: dict[int, int] = {}
@@ -249,15 +295,19 @@ def find_clusters(graph: Graph, min_size: int = 2) -> list[list[Node]]:
             if c == last:
                 continue  # pushed once per edge from a member; decided the first time
             last = c  # positions pop in decreasing order: every member that reads c is in
-            if (ok[c] and member_uses[c] == uses[c] and c not in outputs
-                    and nodes[c].shape == root.shape):
+            if nodes[c].shape != root.shape:
+                continue
+            if ok[c] and member_uses[c] == uses[c] and c not in outputs:
                 members.append(c)
                 for j in args[c]:
                     member_uses[j] = member_uses.get(j, 0) + 1
                     heapq.heappush(heap, -j)
+            elif copied[c]:
+                members.append(c)  # a copy: its inputs are the cluster's inputs
         if len(members) >= min_size:
             for m in members:
-                ok[m] = False  # taken
+                # taken; a copy stays available to its other readers' clusters
+                ok[m] = copied[m] and member_uses[m] != uses[m]
             clusters.append([nodes[m] for m in reversed(members)])
     return clusters
 

@@ -19,8 +19,23 @@ input, including NaN, infinities and the sign of zero:
   integers this is exact; for floats it is the correctly rounded value of the
   exact sum, which may differ from NumPy's sequence of additions in the last
   place, and keeps the sign of a sum of ``-0.0`` (NumPy's reduction starts from
-  ``+0.0``).  It is the one rule that is exact in value rather than in NumPy's
-  rounding.
+  ``+0.0``).  It is exact in value rather than in NumPy's rounding;
+* ``sum(-x)`` -> ``-sum(x)`` when nothing else reads ``-x`` (the negation then runs
+  on the smaller result): exact, since rounding is symmetric, except that a sum
+  that is exactly zero may change the sign of that zero;
+* ``reshape(sum(x, keepdims=False))`` to the keepdims shape -> ``sum(x, keepdims=True)``
+  when nothing else reads the first sum.
+
+Two rules apply to the operands of every elementwise primitive (broadcasting
+is implicit there):
+
+* an operand ``broadcast_to(x)`` is ``x`` when the other operands broadcast to
+  the result's shape anyway (the backends' kernels read the smaller operand in
+  place, and the copy NumPy would make is gone);
+* a constant array whose elements all have the same bits is a scalar when the
+  other operands give the result its shape: a weak Python scalar when every
+  other array operand has the constant's (real or integer) dtype, else a 0-d
+  array of its dtype (so promotion is unchanged).
 """
 
 from __future__ import annotations
@@ -31,7 +46,14 @@ from funcgrad._core.graph import CONSTANT, Graph, Node
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
-from funcgrad.optimize._rewrite import PY_SCALARS, make_node, rewrite, size_of
+from funcgrad.optimize._rewrite import (
+    PY_SCALARS,
+    is_python_scalar,
+    make_node,
+    rewrite,
+    size_of,
+    with_inputs,
+)
 
 
 def _same_aval(x: Node, node: Node) -> bool:
@@ -74,7 +96,7 @@ def _identity_for_add(x: Node, z: Node, negative_zero: bool) -> bool:
     return False  # complex and bool: the sign of an imaginary zero, or a dtype change
 
 
-def _multiply(node: Node):
+def _multiply(node: Node, used_once):
     a, b = node.inputs
     for x, c in ((a, b), (b, a)):
         if _same_aval(x, node) and x.dtype.kind != "c" and _const_all(c, _is_one):
@@ -82,7 +104,7 @@ def _multiply(node: Node):
     return None
 
 
-def _add(node: Node):
+def _add(node: Node, used_once):
     a, b = node.inputs
     for x, z in ((a, b), (b, a)):
         if _same_aval(x, node) and _identity_for_add(x, z, negative_zero=True):
@@ -90,21 +112,21 @@ def _add(node: Node):
     return None
 
 
-def _subtract(node: Node):
+def _subtract(node: Node, used_once):
     x, z = node.inputs
     if _same_aval(x, node) and _identity_for_add(x, z, negative_zero=False):
         return x
     return None
 
 
-def _negative(node: Node):
+def _negative(node: Node, used_once):
     (x,) = node.inputs
     if x.primitive is ew.negative_p:
         return x.inputs[0]
     return None
 
 
-def _transpose(node: Node):
+def _transpose(node: Node, used_once):
     (x,) = node.inputs
     axes = node.params["axes"]
     if x.primitive is sh.transpose_p:
@@ -118,8 +140,20 @@ def _transpose(node: Node):
     return make_node(sh.transpose_p, (x,), {"axes": axes}, node.where)
 
 
-def _reshape(node: Node):
+def _reshape(node: Node, used_once):
     (x,) = node.inputs
+    if (x.primitive is red.sum_p and not x.params["keepdims"] and used_once(x)
+            and _keepdims_shape(x) == node.shape):
+        return make_node(red.sum_p, x.inputs, {**x.params, "keepdims": True}, node.where)
+    if (x.primitive is not None and x.primitive.elementwise and len(x.inputs) == 1
+            and not x.params and used_once(x)
+            and x.inputs[0].primitive in (red.sum_p, sh.reshape_p)):
+        # reshape(f(y)) is f(reshape(y)) for an elementwise f; worth it when the inner
+        # reshape then folds into y (one level: the inner rule does not come back here).
+        inner = make_node(sh.reshape_p, x.inputs, node.params, node.where)
+        folded = _reshape(inner, used_once)
+        if folded is not None and folded.primitive is not sh.reshape_p:
+            return make_node(x.primitive, (folded,), None, node.where)
     if x.primitive is sh.reshape_p:
         x = x.inputs[0]
     if x.shape == node.shape:
@@ -129,12 +163,29 @@ def _reshape(node: Node):
     return make_node(sh.reshape_p, (x,), {"shape": node.shape}, node.where)
 
 
-def _broadcast_to(node: Node):
+def _broadcast_to(node: Node, used_once):
     (x,) = node.inputs
     return x if x.shape == node.shape else None
 
 
-def _sum(node: Node):
+def _keepdims_shape(node: Node) -> tuple:
+    """The shape of the ``keepdims=True`` form of the reduction ``node``."""
+    axes = node.params["axis"]
+    shape = node.inputs[0].shape
+    return tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
+
+
+def _sum(node: Node, used_once):
+    """``sum(-x)`` is ``-sum(x)``; see :func:`_sum_of_broadcast` for ``sum(broadcast_to(x))``."""
+    (x,) = node.inputs
+    if x.primitive is ew.negative_p and used_once(x) and x.dtype == node.dtype:
+        s = make_node(red.sum_p, x.inputs, node.params, node.where)
+        if s.dtype == node.dtype:
+            return make_node(ew.negative_p, (s,), None, node.where)
+    return _sum_of_broadcast(node)
+
+
+def _sum_of_broadcast(node: Node):
     """``sum(broadcast_to(x, S), axes)``, each summed axis a replication of ``x``: ``x * count``."""
     (b,) = node.inputs
     if b.primitive is not sh.broadcast_to_p:
@@ -175,17 +226,76 @@ RULES = {
 }
 
 
-def simplify_node(node: Node) -> Node:
-    """``node`` rewritten by its primitive's rule, or ``node`` itself when no rule applies."""
-    rule = RULES.get(node.primitive)
-    if rule is None:
+def _never(node: Node) -> bool:
+    return False
+
+
+def simplify_node(node: Node, used_once=_never) -> Node:
+    """``node`` rewritten by the operand rules and its primitive's rule (or ``node`` itself).
+
+    ``used_once(n)`` says whether ``n`` has a single reader (the rules that would
+    otherwise duplicate work ask it); by default they assume it has more.
+    """
+    prim = node.primitive
+    if prim is None:
         return node
-    out = rule(node)
-    if out is None:
+    out = node
+    if prim.elementwise:
+        out = _operands(node) or node
+    rule = RULES.get(prim)
+    if rule is not None:
+        out = rule(out, used_once) or out
+    if out is node:
         return node
     if out.shape != node.shape or out.dtype != node.dtype:  # a guard against a broken rule
         raise AssertionError(f"internal error: simplifying {node!r} gave {out!r}")
     return out
+
+
+# -- the operands of elementwise primitives ------------------------------------------------
+def _operands(node: Node) -> Node | None:
+    """``node`` with broadcast operands unwrapped and uniform constants made scalars (or ``None``)."""
+    ins = list(node.inputs)
+    for k, b in enumerate(ins):
+        if b.primitive is sh.broadcast_to_p and not is_python_scalar(b.inputs[0]):
+            ins[k] = b.inputs[0]
+            if _broadcast(ins) != node.shape:
+                ins[k] = b
+    if not node.params:  # a fused Program may treat a scalar input differently
+        for k, c in enumerate(ins):
+            if c.kind == CONSTANT and type(c.value) is np.ndarray and c.value.ndim:
+                others = ins[:k] + ins[k + 1:]
+                if others and _broadcast(others) == node.shape:
+                    ins[k] = _uniform_scalar(c, others) or c
+    if all(a is b for a, b in zip(ins, node.inputs)):
+        return None
+    # The rules above keep the result's shape and dtype by construction; check anyway.
+    shape, dtype = node.primitive.abstract_eval(
+        *[n.value if n.kind == CONSTANT else n for n in ins], **node.params)
+    if tuple(shape) != node.shape or np.dtype(dtype) != node.dtype:
+        return None
+    return with_inputs(node, tuple(ins))
+
+
+def _broadcast(nodes) -> tuple:
+    return tuple(np.broadcast_shapes(*[n.shape for n in nodes]))
+
+
+def _uniform_scalar(c: Node, others) -> Node | None:
+    """The scalar constant that ``c`` (an array of one repeated value) stands for, or ``None``."""
+    v = c.value
+    if v.size == 0 or v.dtype.kind not in "biuf":
+        return None
+    flat = np.ascontiguousarray(v).reshape(-1)
+    bits = flat.view(np.uint8).reshape(flat.size, v.dtype.itemsize)
+    if not (bits == bits[0]).all():  # bits, not ==: -0.0 is not 0.0, and NaN is NaN
+        return None
+    first = flat[0]
+    if v.dtype.kind != "b" and all(is_python_scalar(o) or o.dtype == v.dtype for o in others):
+        item = first.item()
+        if type(item) in (int, float):  # (a long double's item is not a Python float)
+            return Node.constant(item, where=c.where)
+    return Node.constant(np.array(first), where=c.where)
 
 
 def simplify(graph: Graph) -> Graph:
@@ -200,4 +310,6 @@ def simplify(graph: Graph) -> Graph:
         >>> [n.name for n in simplify(g).nodes]
         ['input']
     """
-    return rewrite(graph, simplify_node)
+    uses: dict[int, int] = {}  # a node a rule made inside a replacement has that one reader
+    return rewrite(graph, lambda node: simplify_node(node, lambda n: uses.get(id(n), 1) == 1),
+                   uses)
