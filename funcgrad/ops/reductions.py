@@ -65,6 +65,17 @@ def _batch_reduction(prim: Primitive) -> None:
     prim.defbatch(rule)
 
 
+def _ufunc_reduction(ufunc, fallback):
+    """``fallback(x, axis=, keepdims=)`` as ``ufunc.reduce`` on ndarrays (no Python wrapper)."""
+    reduce = ufunc.reduce
+
+    def impl(x, axis, keepdims):
+        if type(x) is np.ndarray:
+            return reduce(x, axis=axis, keepdims=keepdims)
+        return fallback(x, axis=axis, keepdims=keepdims)
+    return impl
+
+
 def _sum_vjp(g, ans, x, axis, keepdims):
     return sh.broadcast_to(_expand_back(g, x, axis, keepdims), shape_of(x))
 
@@ -73,14 +84,8 @@ def _sum_dtype(dt):
     return np.sum(np.zeros(0, dt)).dtype
 
 
-def _sum_impl(x, axis, keepdims):
-    if type(x) is np.ndarray:  # np.sum's Python wrapper costs as much as a small sum itself
-        return _add_reduce(x, axis=axis, keepdims=keepdims)
-    return np.sum(x, axis=axis, keepdims=keepdims)
-
-
-_add_reduce = np.add.reduce
-sum_p = Primitive("sum", _sum_impl, _reduce_aval(_sum_dtype))
+# np.sum's Python wrapper costs as much as a small sum itself: ufunc.reduce on ndarrays.
+sum_p = Primitive("sum", _ufunc_reduction(np.add, np.sum), _reduce_aval(_sum_dtype))
 sum_p.defvjp(_sum_vjp)
 sum_p.defjvp(lambda t, ans, x, **params: sum_p.bind(t, **params))
 _batch_reduction(sum_p)
@@ -101,13 +106,11 @@ def _extremum_jvp(t, ans, x, axis, keepdims):
     return sum(ew.where(mask, t, 0), axis=axis, keepdims=keepdims) / count
 
 
-max_p = Primitive("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
-                  _reduce_aval(lambda dt: dt))
+max_p = Primitive("max", _ufunc_reduction(np.maximum, np.max), _reduce_aval(lambda dt: dt))
 max_p.defvjp(_extremum_vjp)
 max_p.defjvp(_extremum_jvp)
 _batch_reduction(max_p)
-min_p = Primitive("min", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
-                  _reduce_aval(lambda dt: dt))
+min_p = Primitive("min", _ufunc_reduction(np.minimum, np.min), _reduce_aval(lambda dt: dt))
 min_p.defvjp(_extremum_vjp)
 min_p.defjvp(_extremum_jvp)
 _batch_reduction(min_p)

@@ -131,7 +131,11 @@ def _transpose_aval(x, axes):
     return tuple(shape_of(x)[a] for a in axes), dtype_of(x)
 
 
-transpose_p = Primitive("transpose", lambda x, axes: np.transpose(x, axes), _transpose_aval)
+def _transpose_impl(x, axes):
+    return x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes)
+
+
+transpose_p = Primitive("transpose", _transpose_impl, _transpose_aval)
 transpose_p.defvjp(lambda g, ans, x, axes: transpose(g, tuple(np.argsort(axes))))
 transpose_p.defjvp(lambda t, ans, x, axes: transpose_p.bind(t, axes=axes))
 # One permutation: the batch axis first, then the logical axes (stepping over the batch axis).

@@ -84,6 +84,37 @@ class _Provisional:
         return self.jitted._upgrade(self)(args)
 
 
+def _fast_key(args) -> tuple[tuple, list] | None:
+    """``(key, leaves)`` when every argument is an ndarray or a dict of ndarrays, else ``None``.
+
+    The key holds each leaf's shape and dtype and each dict's keys; the leaves are in
+    :func:`funcgrad.tree.flatten`'s order (a dict's values by sorted key).  Building it
+    costs a fraction of flattening the arguments and hashing their tree structure.
+    """
+    key: list = []
+    leaves: list = []
+    for a in args:
+        t = type(a)
+        if t is np.ndarray:
+            key.append((a.shape, a.dtype))
+            leaves.append(a)
+        elif t is dict:
+            try:
+                names = sorted(a)
+            except TypeError:  # unorderable keys: the general path knows their order
+                return None
+            key.append(("dict", tuple(names)))
+            for name in names:
+                v = a[name]
+                if type(v) is not np.ndarray:
+                    return None
+                key.append((v.shape, v.dtype))
+                leaves.append(v)
+        else:
+            return None
+    return tuple(key), leaves
+
+
 class Jitted:
     """A function compiled by :func:`jit`; call it like the original."""
 
@@ -94,7 +125,7 @@ class Jitted:
         self.backend = backend
         self.warn_after = warn_after
         self._cache: dict = {}
-        self._fast: dict = {}  # (shape, dtype) per positional array -> (graph, executable)
+        self._fast: dict = {}  # _fast_key(args)[0] -> (graph, executable)
         self._plain_args = not self.static_argnums and not self.static_argnames
         self._lock = threading.Lock()
         self._hits = 0
@@ -255,17 +286,14 @@ class Jitted:
     # -- calling --------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if not kwargs and self._plain_args:
-            # The hot path: positional NumPy arrays with a signature seen before.
-            try:
-                key = tuple([(a.shape, a.dtype) for a in args if type(a) is np.ndarray])
-            except AttributeError:  # pragma: no cover - ndarray always has both
-                key = None
-            entry = self._fast.get(key) if key is not None and len(key) == len(args) else None
+            # The hot path: positional arrays (or flat dicts of them) with a signature seen before.
+            fast = _fast_key(args)
+            entry = self._fast.get(fast[0]) if fast is not None else None
             if entry is not None:
                 with self._lock:
                     self._hits += 1
                 graph, executable = entry
-                return tree.unflatten(graph.out_tree, executable(args))
+                return tree.unflatten(graph.out_tree, executable(fast[1]))
         dynamic, dyn_kwargs, static = self._split(args, kwargs)
         leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
         leaves = array_leaves(leaves, lambda i: f"leaf {i} of the arguments {treedef}",
@@ -283,9 +311,10 @@ class Jitted:
             with self._lock:
                 self._hits += 1
         graph, executable, lifted = entry.graph, entry.executable, entry.lifted
-        if (executable is not None and not kwargs and self._plain_args
-                and all(type(a) is np.ndarray for a in args)):
-            self._fast[tuple((a.shape, a.dtype) for a in args)] = (graph, executable)
+        if executable is not None and not kwargs and self._plain_args:
+            fast = _fast_key(args)
+            if fast is not None:
+                self._fast[fast[0]] = (graph, executable)
         if lifted or any(isinstance(x, Tracer) for x in leaves):
             # Inside another transformation (or closing over its tracers): inline the graph.
             outs = eval_graph(graph, list(leaves) + lifted)
