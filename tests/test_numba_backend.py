@@ -342,7 +342,7 @@ def test_flat_and_parallel_loops_for_large_outputs(monkeypatch):
     monkeypatch.setattr(_numba_fused, "PARALLEL_MIN_SIZE", 1000)
     monkeypatch.setattr(_numba_fused, "PARALLEL_MIN_THREADS", 1)
     monkeypatch.setattr(_numba_fused, "_plans", {})
-    key = (program, (x.dtype, y.dtype), (1, 1), 1, True)
+    key = (program, (x.dtype, y.dtype), (1, 1), 1, True, None)  # flat: no layouts
     assert_matches(_numba_fused.fused_kernel(x, y, program=program),
                    fused_p.impl(x, y, program=program))
     assert key in _numba_fused._kernels  # the prange loop ran
@@ -522,7 +522,7 @@ def test_float32_tanh_chain_under_jit_and_its_parallel_loop(monkeypatch):
     monkeypatch.setattr(_numba_fused, "PARALLEL_MIN_THREADS", 1)
     monkeypatch.setattr(_numba_fused, "_plans", {})
     parallel = _numba_fused.fused_kernel(x, program=program)
-    assert (program, (x.dtype,), (1,), 1, True) in _numba_fused._kernels  # the prange loop ran
+    assert (program, (x.dtype,), (1,), 1, True, None) in _numba_fused._kernels  # the prange loop ran
     assert np.array_equal(parallel, got, equal_nan=True)
 
 
@@ -731,3 +731,16 @@ def test_unaligned_arrays_match_numpy():
     program = _program(_layout_fn, rand(3), rand(3))
     assert_matches(_numba_fused.fused_kernel(x, x, program=program),
                    fused_p.impl(x, x, program=program))
+
+
+def test_strided_loops_type_contiguous_inputs_as_c_arrays():
+    """A row-broadcast operand makes the loop strided; inputs that are C-contiguous are
+    typed as C arrays (so the inner loop vectorises), others as any-layout arrays."""
+    program = _program(lambda x, b: fnp.maximum(x + b, 0.0), rand((4, 3)), rand(3))
+    x, b = rand((64, 32)), rand(32, seed=1)
+    assert_matches(_numba_fused.fused_kernel(x, b, program=program), np.maximum(x + b, 0.0))
+    xt = rand((32, 64), seed=2).T  # the same shape, not C-contiguous
+    assert_matches(_numba_fused.fused_kernel(xt, b, program=program), np.maximum(xt + b, 0.0))
+    dtypes = (np.dtype(np.float64),) * 2
+    layouts = {key[-1] for key in _numba_fused._kernels if key[0] is program and key[1] == dtypes}
+    assert {(True, True), (False, True)} <= layouts

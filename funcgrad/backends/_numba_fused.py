@@ -430,15 +430,21 @@ def _load(source: str, parallel: bool, signature):
     return njit(func, [signature], parallel=parallel)
 
 
-def _signature(out_dtype, rank: int, in_dtypes, patterns):
+def _signature(out_dtype, rank: int, in_dtypes, patterns, contiguous=None):
+    """The kernel's Numba signature; ``contiguous[k]`` says a strided-loop input is C-contiguous.
+
+    Typing such an input as a C array tells LLVM that its last axis has unit stride,
+    so the innermost loop vectorises (a row-broadcast bias: 13 instead of 18 us at 64x256).
+    """
     args = [array_type(out_dtype, rank, "C")]
-    for dt, pat in zip(in_dtypes, patterns):
+    for k, (dt, pat) in enumerate(zip(in_dtypes, patterns)):
         if pat is None:
             args.append(numba.from_dtype(dt))
         elif isinstance(pat, int):
             args.append(array_type(dt, pat, "C", readonly=True))
         else:
-            args.append(array_type(dt, len(pat), "A", readonly=True))
+            layout = "C" if contiguous is not None and contiguous[k] else "A"
+            args.append(array_type(dt, len(pat), layout, readonly=True))
     return types.void(*args)
 
 
@@ -454,7 +460,7 @@ class Plan(NamedTuple):
 
 
 _typed: dict = {}    # (program, dtypes) -> Typed, or None when unsupported
-_kernels: dict = {}  # (program, dtypes, patterns, rank, parallel) -> compiled kernel
+_kernels: dict = {}  # (program, dtypes, patterns, rank, parallel, contiguous) -> compiled kernel
 _plans: dict = {}    # (program, (shape, strides, dtype) per input) -> Plan, or None: use NumPy
 _MAX_PLANS = 4096
 _lock = threading.RLock()
@@ -471,16 +477,18 @@ def typed_for(program: Program, dtypes: tuple) -> Typed | None:
     return _typed[key]
 
 
-def compiled_kernel(program: Program, typed: Typed, dtypes, patterns, rank, parallel=False):
+def compiled_kernel(program: Program, typed: Typed, dtypes, patterns, rank, parallel=False,
+                    contiguous=None):
     """The compiled kernel for one loop shape (compiled, or loaded from disk, once)."""
-    key = (program, dtypes, patterns, rank, parallel)
+    key = (program, dtypes, patterns, rank, parallel, contiguous)
     k = _kernels.get(key)
     if k is None:
         with _lock:
             k = _kernels.get(key)
             if k is None:
                 source = kernel_source(program, typed, patterns, rank, parallel)
-                k = _load(source, parallel, _signature(typed.out_dtype, rank, dtypes, patterns))
+                k = _load(source, parallel,
+                          _signature(typed.out_dtype, rank, dtypes, patterns, contiguous))
                 _kernels[key] = k
     return k
 
@@ -503,16 +511,18 @@ def make_plan(program: Program, inputs) -> Plan | None:
     scalars = tuple((k, np.ndim(x) == 0) for k, (x, n) in enumerate(zip(inputs, sizes)) if n == 1)
     flat = all(n == 1 or (x.shape == shape and x.flags.c_contiguous)
                for x, n in zip(inputs, sizes))
+    contiguous = None
     if flat:
         patterns = tuple(None if n == 1 else x.ndim for x, n in zip(inputs, sizes))
         rank = max(len(shape), 1)
     else:
         patterns = tuple(None if n == 1 else tuple(d == 1 for d in x.shape)
                          for x, n in zip(inputs, sizes))
+        contiguous = tuple(n != 1 and x.flags.c_contiguous for x, n in zip(inputs, sizes))
         rank = len(shape)
     threads = getattr(numba.config, "NUMBA_NUM_THREADS", 1)
     parallel = flat and size >= PARALLEL_MIN_SIZE and threads >= PARALLEL_MIN_THREADS
-    kernel = compiled_kernel(program, typed, dtypes, patterns, rank, parallel)
+    kernel = compiled_kernel(program, typed, dtypes, patterns, rank, parallel, contiguous)
     return Plan(kernel, shape or (1,), typed.out_dtype, scalars, not shape)
 
 
