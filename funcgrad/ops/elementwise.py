@@ -84,9 +84,9 @@ def _extremum_dx(g, x, y, wins, np_wins):
     On plain arrays without a tie (the usual case, e.g. ReLU's ``maximum(z, 0.0)``) it
     is ``g * np_wins(x, y)``: the same values, two array passes fewer.
     """
-    if type(x) is np.ndarray and type(g) is np.ndarray and type(y) in (float, np.ndarray):
-        if not np.equal(x, y).any():
-            return g * np_wins(x, y)
+    plain = type(x) is np.ndarray and type(g) is np.ndarray and type(y) in (float, np.ndarray)
+    if plain and not np.equal(x, y).any():
+        return g * np_wins(x, y)
     return g * (wins(x, y) + 0.5 * equal(x, y))
 
 
