@@ -486,6 +486,20 @@ def test_maximum_and_minimum_at_ties():
     assert (ga, gb) == (0.5, 0.5)
 
 
+@pytest.mark.parametrize("fn, with_ties, without_ties", [
+    (fnp.maximum, [0.0, 0.5, 3.0, 0.0], [0.0, 3.0, 0.0]),
+    (fnp.minimum, [1.0, 0.5, 0.0, 0.0], [1.0, 0.0, 1.0]),
+])
+def test_extremum_gradients_on_arrays_with_and_without_ties(fn, with_ties, without_ties):
+    """Plain arrays with no tie take a shortcut in the VJP rule; the values must not change.
+    A NaN operand compares false both ways, so it gets no gradient."""
+    for x, w, want in ((np.array([-1.0, 0.0, 2.0, np.nan]), np.array([1.0, 1.0, 3.0, 1.0]),
+                        with_ties),
+                       (np.array([-1.0, 2.0, -3.0]), np.array([1.0, 3.0, 1.0]), without_ties)):
+        got = grad(lambda x, w=w: fnp.sum(fn(x, 0.0) * w))(x)
+        np.testing.assert_array_equal(got, want)
+
+
 def test_abs_log_sqrt_at_zero():
     assert grad(fnp.abs)(0.0) == 0.0
     assert grad(fnp.abs)(-2.0) == -1.0
