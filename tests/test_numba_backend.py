@@ -744,3 +744,61 @@ def test_strided_loops_type_contiguous_inputs_as_c_arrays():
     dtypes = (np.dtype(np.float64),) * 2
     layouts = {key[-1] for key in _numba_fused._kernels if key[0] is program and key[1] == dtypes}
     assert {(True, True), (False, True)} <= layouts
+
+
+# -- plans memoised per input layout ------------------------------------------------------------
+
+def _bias_relu_sum(x, b):
+    return fnp.sum(fnp.maximum(x * 2.0 + b, 0.0), axis=0), fnp.sum(x * b, axis=1)
+
+
+def _expected_bias_relu_sum(x, b):
+    return np.maximum(x * 2.0 + b, 0.0).sum(axis=0), (x * b).sum(axis=1)
+
+
+def test_memoised_plans_follow_every_change_of_input_layout():
+    """One executable, called with C-ordered, Fortran-ordered, sliced and differently shaped
+    inputs, in turn and back: each node's memoised plan must be dropped when the layout
+    changes (a stale flat-loop plan on a transposed input would read the wrong elements)."""
+    x = np.linspace(-1.0, 1.0, 24).reshape(4, 6)
+    b = np.linspace(0.5, -0.5, 6)
+    graph = optimize(fg.make_graph(_bias_relu_sum)(x, b))
+    executable = get_backend("numba").compile(graph)
+    assert executable._layout is not None  # the fused and sum kernels memoise by layout
+    wide = np.linspace(-1.0, 1.0, 48).reshape(8, 6)
+    cases = [x, np.asfortranarray(x), x, wide[::2], x, np.asfortranarray(x), x]
+    for xx in cases * 2:
+        got = executable([xx, b])
+        for g, want in zip(got, _expected_bias_relu_sum(xx, b)):
+            np.testing.assert_allclose(g, want, rtol=1e-14)
+
+
+def test_memoised_plans_are_per_thread_layout():
+    import threading
+
+    x = np.linspace(-1.0, 1.0, 24).reshape(4, 6)
+    b = np.linspace(0.5, -0.5, 6)
+    executable = get_backend("numba").compile(optimize(fg.make_graph(_bias_relu_sum)(x, b)))
+    layouts = [x, np.asfortranarray(x)]
+    errors = []
+
+    def work(xx):
+        want = _expected_bias_relu_sum(xx, b)
+        for _ in range(300):
+            got = executable([xx, b])
+            if not all(np.allclose(g, w, rtol=1e-14) for g, w in zip(got, want)):
+                errors.append(xx.flags.f_contiguous)
+                return
+
+    threads = [threading.Thread(target=work, args=(layouts[i % 2],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_numpy_backend_executables_do_not_track_layouts():
+    x = np.ones((2, 3))
+    executable = get_backend("numpy").compile(optimize(fg.make_graph(_bias_relu_sum)(x, x[0])))
+    assert executable._layout is None

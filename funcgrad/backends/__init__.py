@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from funcgrad._core.graph import Graph
-from funcgrad._core.interpret import Executable
+from funcgrad._core.interpret import Executable, InputLayout
 from funcgrad.errors import ArgumentError
 
 
@@ -41,11 +41,22 @@ class Backend:
         self.name = name
         self.kernels: dict = dict(kernels or {})
 
-    def kernel_for(self, node) -> Callable:
-        return self.kernels.get(node.primitive, node.primitive.impl)
+    def kernel_for(self, node, layout: InputLayout | None = None) -> Callable:
+        """The kernel of ``node``: specialised for it when the kernel has a ``for_node`` hook.
+
+        ``kernel.for_node(node, layout)`` returns a callable with the kernel's signature
+        that may keep per-node state, such as a plan memoised for the executable's
+        current :class:`~funcgrad._core.interpret.InputLayout`.
+        """
+        kernel = self.kernels.get(node.primitive, node.primitive.impl)
+        for_node = getattr(kernel, "for_node", None)
+        if for_node is None or layout is None:
+            return kernel
+        return for_node(node, layout)
 
     def compile(self, graph: Graph) -> Executable:
-        return Executable(graph, self.kernel_for)
+        layout = InputLayout()
+        return Executable(graph, lambda node: self.kernel_for(node, layout), layout)
 
     def __repr__(self) -> str:
         return f"<Backend {self.name}: {len(self.kernels)} kernels>"

@@ -528,17 +528,46 @@ def make_plan(program: Program, inputs) -> Plan | None:
 
 def fused_kernel(*inputs, program: Program):
     """The numba kernel of ``fused_p``: same signature and result as its NumPy reference."""
+    return _run_plan(_lookup_plan(program, inputs), inputs, program)
+
+
+def _lookup_plan(program: Program, inputs) -> Plan | None:
+    """The cached plan for these inputs' shapes, strides and dtypes (``None``: run NumPy)."""
     try:
         key = (program,) + tuple([(x.shape, x.strides, x.dtype) for x in inputs])
     except AttributeError:  # a Python scalar operand: leave its weak typing to NumPy
-        return fused_p.impl(*inputs, program=program)
+        return None
     try:
-        plan = _plans[key]
+        return _plans[key]
     except KeyError:
         with _lock:
             if len(_plans) >= _MAX_PLANS:
                 _plans.clear()
             plan = _plans[key] = make_plan(program, inputs)
+        return plan
+
+
+def _fused_for_node(node, layout) -> Callable:
+    """``fused_kernel`` for one node of an executable: its plan is looked up once per
+    input layout (see :class:`~funcgrad._core.interpret.InputLayout`), not per call."""
+    program = node.params["program"]
+    memo = [(0, None)]  # (epoch, plan), replaced as one tuple: threads never see half of it
+    layout.used = True
+
+    def kernel(*inputs, program=program):
+        epoch = layout.epoch
+        seen, plan = memo[0]
+        if not epoch or seen != epoch:
+            plan = _lookup_plan(program, inputs)
+            memo[0] = (epoch, plan)
+        return _run_plan(plan, inputs, program)
+    return kernel
+
+
+fused_kernel.for_node = _fused_for_node
+
+
+def _run_plan(plan: Plan | None, inputs, program: Program):
     if plan is None:
         return fused_p.impl(*inputs, program=program)
     out = np.empty(plan.shape, plan.dtype)

@@ -126,6 +126,11 @@ def sum_kernel(x, axis, keepdims):
                [2.],
                [2.]])
     """
+    return _run_sum(_lookup_sum(x, axis, keepdims), x, axis, keepdims)
+
+
+def _lookup_sum(x, axis, keepdims):
+    """The loop plan for summing ``x`` (``None``: NumPy's ``add.reduce``)."""
     if type(x) is np.ndarray and x.dtype in _FLOATS and x.flags.c_contiguous:
         key = (x.shape, axis, keepdims)
         plan = _sum_plans.get(key, _MISSING)
@@ -133,14 +138,35 @@ def sum_kernel(x, axis, keepdims):
             plan = _sum_plan(*key)
             if len(_sum_plans) < 4096:
                 _sum_plans[key] = plan
-        if plan is not None:
-            leading, rows, cols, size, out_shape = plan
-            out = np.empty(size, x.dtype)
-            (_k.sum_rows if leading else sum_last)()(x.reshape(rows, cols), out)
-            return out.reshape(out_shape) if out_shape else out[0]  # a full sum: a scalar
-    return sum_p.impl(x, axis, keepdims)
+        return plan
+    return None
 
 
+def _run_sum(plan, x, axis, keepdims):
+    if plan is None:
+        return sum_p.impl(x, axis, keepdims)
+    leading, rows, cols, size, out_shape = plan
+    out = np.empty(size, x.dtype)
+    (_k.sum_rows if leading else sum_last)()(x.reshape(rows, cols), out)
+    return out.reshape(out_shape) if out_shape else out[0]  # a full sum: a scalar
+
+
+def _sum_for_node(node, layout):
+    """``sum_kernel`` for one node of an executable: its plan looked up once per input layout."""
+    memo = [(0, None)]  # (epoch, plan), replaced as one tuple
+    layout.used = True
+
+    def kernel(x, axis, keepdims):
+        epoch = layout.epoch
+        seen, plan = memo[0]
+        if not epoch or seen != epoch:
+            plan = _lookup_sum(x, axis, keepdims)
+            memo[0] = (epoch, plan)
+        return _run_sum(plan, x, axis, keepdims)
+    return kernel
+
+
+sum_kernel.for_node = _sum_for_node
 _sum_plans: dict = {}  # (shape, axis, keepdims) -> _sum_plan(...)
 _MISSING = object()
 
