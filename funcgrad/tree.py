@@ -31,7 +31,8 @@ from typing import Any, NoReturn
 
 from funcgrad.errors import TreeStructureError
 
-__all__ = ["TreeDef", "flatten", "leaves", "map", "register", "structure", "unflatten"]
+__all__ = ["TreeDef", "builder", "flatten", "leaves", "map", "register", "structure",
+           "unflatten"]
 
 Leaf = Any
 PyTree = Any
@@ -367,6 +368,29 @@ def unflatten(treedef: TreeDef, leaves: Iterable[Leaf]) -> PyTree:
             f"leaves, received {len(leaves)}"
         )
     return _build(treedef, iter(leaves))
+
+
+def builder(treedef: TreeDef) -> Callable[[Sequence[Leaf]], PyTree]:
+    """A function that puts leaves into ``treedef``'s structure: :func:`unflatten`
+    without its checks, for callers that always pass the right number of leaves.
+
+    One container of leaves (the usual result of a jitted function) is built in one
+    call; deeper structures are built as :func:`unflatten` builds them.
+
+    Examples:
+        >>> build = builder(flatten({"a": 1, "b": 2})[1])
+        >>> build([10, 20])
+        {'a': 10, 'b': 20}
+    """
+    if not isinstance(treedef, TreeDef):
+        raise TypeError(f"builder expects a TreeDef, got {type(treedef).__name__}")
+    kind = treedef._kind
+    if kind is None:
+        return lambda leaves: leaves[0]
+    if all(child is _LEAF for child in treedef._children):
+        build, aux = kind.unflatten, treedef._aux
+        return lambda leaves: build(aux, leaves)
+    return lambda leaves: _build(treedef, iter(leaves))
 
 
 def leaves(tree: PyTree, is_leaf: IsLeaf = None) -> list[Leaf]:

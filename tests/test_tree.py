@@ -429,3 +429,26 @@ def test_random_trees_map_keeps_structure(value):
     assert tree.structure(doubled) == tree.structure(value)
     assert tree.leaves(doubled) == [2 * x for x in tree.leaves(value)]
     assert tree.map(lambda x, y: y - x, value, doubled) == value
+
+
+@given(trees)
+def test_random_trees_builder_agrees_with_unflatten(value):
+    flat, treedef = tree.flatten(value)
+    doubled = [2 * x for x in flat]
+    built = tree.builder(treedef)(doubled)
+    assert built == tree.unflatten(treedef, doubled)
+    assert tree.structure(built) == treedef
+
+
+def test_builder_of_flat_containers_and_classes():
+    class Pair(NamedTuple):
+        a: object
+        b: object
+
+    for value in ({"b": 1, "a": 2}, [1, 2], (1,), Pair(1, 2), None, 7,
+                  collections.OrderedDict([("z", 1), ("a", 2)])):
+        flat, treedef = tree.flatten(value)
+        built = tree.builder(treedef)(flat)
+        assert built == value and type(built) is type(value)
+    with pytest.raises(TypeError, match="TreeDef"):
+        tree.builder({"a": 1})

@@ -125,7 +125,7 @@ class Jitted:
         self.backend = backend
         self.warn_after = warn_after
         self._cache: dict = {}
-        self._fast: dict = {}  # _fast_key(args)[0] -> (graph, executable)
+        self._fast: dict = {}  # _fast_key(args)[0] -> (output builder, executable)
         self._plain_args = not self.static_argnums and not self.static_argnames
         self._lock = threading.Lock()
         self._hits = 0
@@ -292,8 +292,8 @@ class Jitted:
             if entry is not None:
                 with self._lock:
                     self._hits += 1
-                graph, executable = entry
-                return tree.unflatten(graph.out_tree, executable(fast[1]))
+                build, executable = entry
+                return build(executable(fast[1]))
         dynamic, dyn_kwargs, static = self._split(args, kwargs)
         leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
         leaves = array_leaves(leaves, lambda i: f"leaf {i} of the arguments {treedef}",
@@ -314,7 +314,7 @@ class Jitted:
         if executable is not None and not kwargs and self._plain_args:
             fast = _fast_key(args)
             if fast is not None:
-                self._fast[fast[0]] = (graph, executable)
+                self._fast[fast[0]] = (tree.builder(graph.out_tree), executable)
         if lifted or any(isinstance(x, Tracer) for x in leaves):
             # Inside another transformation (or closing over its tracers): inline the graph.
             outs = eval_graph(graph, list(leaves) + lifted)
