@@ -22,6 +22,8 @@ Each :class:`OpRecord` is data, in the spirit of JAX's ``lax_autodiff_test.op_re
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pathlib
 from collections.abc import Callable
 from typing import Any
 
@@ -574,6 +576,11 @@ CREATION: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
     ("asarray[float32]", lambda: fnp.asarray([1, 2], dtype=fnp.float32),
      lambda: np.asarray([1, 2], dtype=np.float32)),
 ]
+
+# Families kept in files of their own (tests/op_records_*.py) add their rows with op() too;
+# they import what they need from this module, which is complete up to this point.
+for _path in sorted(pathlib.Path(__file__).parent.glob("op_records_*.py")):
+    importlib.import_module(_path.stem)
 
 _ids = [r.name for r in RECORDS]
 if len(set(_ids)) != len(_ids):
