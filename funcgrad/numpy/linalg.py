@@ -37,8 +37,7 @@ def _safe_where(zero, fn, s):
 
 
 def _two_norm(x, axis, keepdims):
-    s = red.sum(x * x, axis=axis, keepdims=keepdims)
-    return _safe_where(ew.equal(s, 0), ew.sqrt, s)
+    return red.sqrt_zero_slope(red.sum(x * x, axis=axis, keepdims=keepdims))
 
 
 def _vector_norm(x, ord, axis: int, keepdims: bool):
@@ -57,7 +56,12 @@ def _vector_norm(x, ord, axis: int, keepdims: bool):
     p = float(ord)
     ax = ew.abs(x)
     if p < 0:
-        return red.sum(ax ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
+        # A zero entry makes the norm 0, and near it the norm is |x_i|: derivative 0 there (abs's
+        # convention), computed on a zero-free copy so that no inf reaches the derivative.
+        zero = ew.equal(ax, 0)
+        safe = ew.where(red.any(zero, axis=axis, keepdims=True), 1.0, ax)
+        out = red.sum(safe ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
+        return ew.where(red.any(zero, axis=axis, keepdims=keepdims), 0.0, out)
     # Zero entries contribute 0 with a zero gradient (|x|**p has an infinite slope at 0 for p < 1).
     s = red.sum(_safe_where(ew.equal(ax, 0), lambda v: v ** p, ax), axis=axis, keepdims=keepdims)
     return _safe_where(ew.equal(s, 0), lambda v: v ** (1.0 / p), s)

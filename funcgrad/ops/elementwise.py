@@ -21,11 +21,14 @@ import math
 import numpy as np
 
 from funcgrad._core.primitive import Primitive, binary_binder, unary_binder
+from funcgrad.ops import misc
 from funcgrad.ops._family import (
     batch_elementwise,
     binary,
     broadcast_like,
+    dtype_of,
     elementwise_aval,
+    is_complex,
     safe_mul,
     unary,
     unbroadcast,
@@ -37,7 +40,8 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 negative_p = unary("negative", np.negative, lambda g, ans, x: -g)
 reciprocal_p = unary("reciprocal", lambda x: np.divide(1, x), lambda g, ans, x: -g * (ans * ans))
 square_p = unary("square", np.square, lambda g, ans, x: g * 2 * x)
-abs_p = unary("abs", np.abs, lambda g, ans, x: g * sign(x))
+abs_p = unary("abs", np.abs, lambda g, ans, x: _abs_vjp(g, ans, x),
+              lambda t, ans, x: _abs_jvp(t, ans, x))
 sign_p = unary("sign", np.sign)
 exp_p = unary("exp", np.exp, lambda g, ans, x: g * ans)
 expm1_p = unary("expm1", np.expm1, lambda g, ans, x: g * (ans + 1))
@@ -74,7 +78,10 @@ def _pow_dx(g, ans, x, y):
 
 
 def _pow_dy(g, ans, x, y):
-    # ans * log(x), with 0 at x = 0 (where x**y is flat in y for y > 0).
+    # ans * log(x), with 0 at x = 0 (where x**y is flat in y for y > 0).  A real base of a
+    # complex power takes the complex log (log(-2) = log 2 + i pi), as NumPy's power does.
+    if is_complex(ans) and not is_complex(x):
+        x = misc.astype(x, dtype_of(ans))
     return g * (ans * log(where(equal(x, 0), 1, x)))
 
 
@@ -121,11 +128,24 @@ def _integer_pow_rule(g, ans, x, y):
 integer_pow_p = unary("integer_pow", lambda x, y: np.power(x, y), _integer_pow_rule)
 maximum_p = binary("maximum", np.maximum, _max_dx, lambda g, ans, x, y: _max_dx(g, ans, y, x))
 minimum_p = binary("minimum", np.minimum, _min_dx, lambda g, ans, x, y: _min_dx(g, ans, y, x))
+
+
+def _ratio_or_zero(num, den, zero):
+    """``num / den``, and 0 where ``zero`` (``den`` is 0 there), with a zero derivative at those points."""
+    return where(zero, 0.0, num / where(zero, 1.0, den))
+
+
+def _at_origin(x, y):
+    return logical_and(equal(x, 0), equal(y, 0))
+
+
+# At the origin both are not differentiable; their derivatives there are 0 (docs/conventions.md):
+# hypot(x, 0) is |x|, and abs has derivative 0 at 0; norm at 0 has the same convention.
 arctan2_p = binary("arctan2", np.arctan2,
-                   lambda g, ans, y, x: g * x / (x * x + y * y),
-                   lambda g, ans, y, x: -g * y / (x * x + y * y))
-hypot_p = binary("hypot", np.hypot, lambda g, ans, x, y: g * x / ans,
-                 lambda g, ans, x, y: g * y / ans)
+                   lambda g, ans, y, x: g * _ratio_or_zero(x, x * x + y * y, _at_origin(x, y)),
+                   lambda g, ans, y, x: -g * _ratio_or_zero(y, x * x + y * y, _at_origin(x, y)))
+hypot_p = binary("hypot", np.hypot, lambda g, ans, x, y: g * _ratio_or_zero(x, ans, equal(ans, 0)),
+                 lambda g, ans, x, y: g * _ratio_or_zero(y, ans, equal(ans, 0)))
 logaddexp_p = binary("logaddexp", np.logaddexp,
                      lambda g, ans, x, y: g * exp(x - ans), lambda g, ans, x, y: g * exp(y - ans))
 
@@ -141,6 +161,46 @@ logical_or_p = binary("logical_or", np.logical_or)
 logical_xor_p = binary("logical_xor", np.logical_xor)
 floor_divide_p = binary("floor_divide", np.floor_divide)
 mod_p = binary("mod", np.mod, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * floor_divide(x, y))
+
+# -- complex parts ---------------------------------------------------------
+# Rules for complex values follow JAX's convention (docs/complex.md): a JVP is the
+# ordinary (R-linear) derivative and a VJP is its transpose for the pairing
+# Re(sum(a * b)), with no conjugation.  A holomorphic op's one rule ``g * f'(z)``
+# serves both; the non-holomorphic ones below (and ``abs``) have a tangent rule of
+# their own.  On real inputs every one of them is the real op (real(x) = conj(x) = x,
+# imag(x) = 0, angle(x) = 0 or pi).
+def _to_complex(g, x):
+    """``g`` (real) in ``x``'s complex dtype: the transpose of taking a real part."""
+    return misc.astype(g, dtype_of(x))
+
+
+def _unit_conj(ans, x):
+    """``conj(x) / |x|``, 0 at ``x = 0``: the derivative of ``|x|`` for complex ``x`` (as JAX's)."""
+    return conj(x) / where(equal(ans, 0), 1, ans)
+
+
+def _abs_vjp(g, ans, x):
+    return g * _unit_conj(ans, x) if is_complex(x) else g * sign(x)
+
+
+def _abs_jvp(t, ans, x):
+    return real(t * _unit_conj(ans, x)) if is_complex(x) else t * sign(x)
+
+
+def _angle_factor(x):
+    """``-i conj(x) / |x|^2`` (0 at ``x = 0``): d angle = Re(factor * dx)."""
+    m = real(x * conj(x))
+    return conj(x) * -1j / where(equal(m, 0), 1, m)
+
+
+real_p = unary("real", np.real, lambda g, ans, x: _to_complex(g, x),
+               lambda t, ans, x: real(t) if is_complex(x) else t)
+imag_p = unary("imag", np.imag, lambda g, ans, x: _to_complex(g, x) * -1j if is_complex(x) else None,
+               lambda t, ans, x: imag(t) if is_complex(x) else None)
+conj_p = unary("conj", np.conjugate, lambda g, ans, x: conj(g) if is_complex(g) else g)
+angle_p = unary("angle", np.angle,
+                lambda g, ans, x: g * _angle_factor(x) if is_complex(x) else None,
+                lambda t, ans, x: real(t * _angle_factor(x)) if is_complex(x) else None)
 
 # -- where -----------------------------------------------------------------
 select_p = Primitive("where", np.where, elementwise_aval(np.where, "where"))
@@ -205,6 +265,10 @@ ceil = _public1(ceil_p, "ceil")
 isnan = _public1(isnan_p, "isnan")
 isfinite = _public1(isfinite_p, "isfinite")
 logical_not = _public1(logical_not_p, "logical_not")
+real = _public1(real_p, "real")
+imag = _public1(imag_p, "imag")
+conjugate = _public1(conj_p, "conjugate")
+conj = conjugate
 
 add = _public2(add_p, "add")
 subtract = _public2(subtract_p, "subtract")
@@ -255,6 +319,20 @@ def round(x, decimals: int = 0):  # noqa: A001 - NumPy's name
         array([1.3])
     """
     return round_p.bind(x, decimals=decimals) if decimals else round_p.bind(x)
+
+
+def angle(z, deg: bool = False):
+    """``numpy.angle``: the argument of complex ``z`` (radians, or degrees with ``deg=True``).
+
+    Its derivative follows JAX's convention (``docs/complex.md``); at ``z = 0``, where the
+    angle jumps, it is 0.  For real ``z`` the angle is 0 or pi, with derivative 0.
+
+    Examples:
+        >>> angle(np.array([1j, -1.0]))
+        array([1.57079633, 3.14159265])
+    """
+    out = angle_p.bind(z)
+    return out * (180 / math.pi) if deg else out
 
 
 def where(condition, x, y):

@@ -12,7 +12,8 @@ import operator
 
 import numpy as np
 
-from funcgrad._core.primitive import Primitive
+from funcgrad._core.dtypes import is_inexact
+from funcgrad._core.primitive import Primitive, Tracer
 from funcgrad.errors import ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import misc
@@ -260,7 +261,7 @@ def mean(x, axis=None, keepdims: bool = False):
     axes = normalize_axis(axis, len(shape_of(x)))
     count = math.prod([shape_of(x)[a] for a in axes])
     total = sum(x, axis=axes, keepdims=keepdims)
-    if dtype_of(total).kind not in "fc":
+    if not is_inexact(dtype_of(total)):
         total = total * 1.0
     return total / count
 
@@ -279,13 +280,32 @@ def var(x, axis=None, ddof: int = 0, keepdims: bool = False):
 
 
 def std(x, axis=None, ddof: int = 0, keepdims: bool = False):
-    """``numpy.std`` with ``ddof``.
+    """``numpy.std`` with ``ddof``; where a slice is constant its derivative is 0, not NaN.
+
+    ``std`` is the 2-norm of ``x - mean(x)`` over ``sqrt(n - ddof)``, so it takes the
+    2-norm's convention at 0 (``docs/conventions.md``).
 
     Examples:
         >>> std(np.array([1.0, 3.0]))
         np.float64(1.0)
     """
-    return ew.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+    return sqrt_zero_slope(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+def sqrt_zero_slope(v):
+    """``sqrt(v)`` for ``v >= 0``, with derivative 0 (not ``+inf``) where ``v == 0``.
+
+    The square root of a sum of squares (a norm, a standard deviation) has a kink there,
+    and 0 is a subgradient.  The ``where`` keeps every order of derivative finite there.
+
+    Examples:
+        >>> sqrt_zero_slope(np.array([0.0, 4.0]))
+        array([0., 2.])
+    """
+    if not isinstance(v, Tracer):  # plain values: no derivative to protect
+        return ew.sqrt(v)
+    zero = ew.equal(v, 0)
+    return ew.where(zero, 0.0, ew.sqrt(ew.where(zero, 1.0, v)))
 
 
 def _scan(prim, x, axis):
