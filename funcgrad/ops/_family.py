@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ShapeError
 
@@ -28,7 +29,7 @@ def dtype_of(x) -> np.dtype:
 
 
 def is_float(x) -> bool:
-    return dtype_of(x).kind in "fc"
+    return is_inexact(dtype_of(x))
 
 
 def unbroadcast(g, like):
@@ -52,7 +53,7 @@ def unbroadcast(g, like):
         if shape_of(g) != shape:
             g = shape_ops.reshape(g, shape)
     dtype = dtype_of(like)
-    if dtype_of(g) != dtype and dtype.kind in "fc":
+    if dtype_of(g) != dtype and is_inexact(dtype):
         g = misc.astype(g, dtype)
     return g
 

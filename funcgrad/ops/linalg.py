@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from funcgrad._core.dtypes import is_complex, is_inexact
 from funcgrad._core.primitive import Primitive, Tracer
 from funcgrad._core.trace import user_location
 from funcgrad.errors import ArgumentError, DTypeError, ShapeError
@@ -415,7 +416,7 @@ def vdot(a, b):
         np.float64(8.0)
     """
     a, b = _array(a), _array(b)
-    if dtype_of(a).kind == "c":
+    if is_complex(dtype_of(a)):
         raise DTypeError(f"vdot: complex operands are not supported (got {dtype_of(a)}); "
                          f"vdot would conjugate the first operand{_here()}")
     if math.prod(shape_of(a)) != math.prod(shape_of(b)):
@@ -455,7 +456,7 @@ def outer(a, b):
 def _linalg_dtype(dt) -> np.dtype:
     """NumPy's linalg result dtype: floats keep their precision, integers become float64."""
     dt = np.dtype(dt)
-    return dt if dt.kind in "fc" else np.dtype(np.float64)
+    return dt if is_inexact(dt) else np.dtype(np.float64)
 
 
 def _square(name: str, a) -> tuple[int, ...]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.primitive import Primitive
 from funcgrad.ops._family import is_float, shape_of
 
 convert_p = Primitive("convert", lambda x, dtype: np.asarray(x).astype(dtype),
                       lambda x, dtype: (shape_of(x), np.dtype(dtype)))
 convert_p.defvjp(lambda g, ans, x, dtype: astype(g, x.dtype) if is_float(x) else None)
-convert_p.defjvp(lambda t, ans, x, dtype: astype(t, dtype) if np.dtype(dtype).kind in "fc" else None)
+convert_p.defjvp(lambda t, ans, x, dtype: astype(t, dtype) if is_inexact(dtype) else None)
 
 stop_gradient_p = Primitive("stop_gradient", lambda x: x, lambda x: (shape_of(x), x.dtype))
 stop_gradient_p.defvjp(lambda g, ans, x: None)
