@@ -17,9 +17,11 @@ import math as _math
 
 import numpy as _np
 
+from funcgrad._core.dtypes import finfo, issubdtype  # noqa: F401 - ml_dtypes' bfloat16 is a floating type
 from funcgrad._core.trace import Tracer as _Tracer
 from funcgrad.numpy import (
     _tracer_methods,  # noqa: F401 - installs the array interface
+    fft,  # noqa: F401
     linalg,  # noqa: F401
 )
 from funcgrad.ops.elementwise import (  # noqa: F401
@@ -131,6 +133,7 @@ from funcgrad.ops.shape import (  # noqa: F401
 # Constants and dtypes, as in NumPy.
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, _np.newaxis
 float32, float64, int32, int64, bool_ = _np.float32, _np.float64, _np.int32, _np.int64, _np.bool_
+float16, floating, inexact, complexfloating = _np.float16, _np.floating, _np.inexact, _np.complexfloating
 ndarray = _np.ndarray
 
 # Creation functions: plain NumPy arrays (no inputs, nothing to differentiate).
