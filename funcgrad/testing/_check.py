@@ -1,12 +1,17 @@
-"""Gradient checking: funcgrad's reverse mode against central finite differences.
+"""Gradient checking: funcgrad's reverse and forward mode against central finite differences.
 
 ``check_grads`` draws a fixed random cotangent ``u`` over the outputs of ``f``
-and compares, element by element, the reverse-mode gradient of ``<u, f(x)>``
-(one ``vjp``) with the central difference of ``<u, f>`` along each input
-element.  Order ``k + 1`` repeats the check on the order-``k`` gradient
-``x -> vjp(f_k, x)(u_k)``, which is itself a funcgrad function because every
-VJP rule is written in funcgrad ops.  The first element that disagrees is
-named in a :class:`~funcgrad.errors.GradientCheckError`.
+and, along each direction ``d`` (every input element, or ``k`` random
+directions), compares the central difference of ``<u, f>`` with reverse mode
+(``<vjp(u), d>``, one ``vjp`` for all directions) and forward mode
+(``<u, jvp(d)>``, one ``jvp`` per direction).  At order ``k + 1`` the same check
+runs on each order-``k`` derivative function, ``x -> vjp(f_k, x)(u_k)`` and
+``x -> jvp(f_k, x, t_k)``, in each mode (reverse over reverse, forward over
+reverse, reverse over forward, forward over forward), as JAX's ``check_grads``
+does: they are funcgrad functions because every rule is written in funcgrad
+ops.  The first disagreement is named in a
+:class:`~funcgrad.errors.GradientCheckError`.  The finite-difference side lives
+in :mod:`funcgrad.testing._directions`.
 """
 
 from __future__ import annotations
@@ -17,290 +22,313 @@ from typing import Any
 import numpy as np
 
 from funcgrad import tree
-from funcgrad.errors import (
-    ArgumentError,
-    DTypeError,
-    GradientCheckError,
-    NonScalarOutputError,
-    TreeStructureError,
+from funcgrad.errors import ArgumentError, DTypeError, GradientCheckError, NonScalarOutputError
+from funcgrad.testing._directions import (
+    Direction,
+    Leaf,
+    central_difference,
+    defaults,
+    element_directions,
+    is_inexact,
+    machine_eps,
+    output_leaves,
+    pair,
+    random_direction,
+    random_like,
+    restricted,
+    split_args,
+    wide,
 )
-from funcgrad.transforms import vjp
-from funcgrad.transforms._args import normalize_argnums
+from funcgrad.transforms import jvp, vjp
 
-# dtype -> (eps, rtol, atol).  eps balances truncation error (~eps**2) against
-# rounding error (~machine epsilon / eps) of the central difference.
-_DEFAULTS = {
-    np.dtype(np.float64): (1e-6, 1e-5, 1e-6),
-    np.dtype(np.float32): (1e-3, 2e-2, 2e-3),
-    np.dtype(np.float16): (1e-2, 1e-1, 1e-2),
-}
-_LONGDOUBLE = (1e-6, 1e-5, 1e-6)
-# The rounding term of the tolerance: this many machine epsilons of every output
-# value that enters a difference, divided by the step.
-_ROUNDING_ULPS = 8.0
-_LEAF = tree.structure(0.0)
+_MODE_WORDS = {"rev": "reverse mode", "fwd": "forward mode"}
 
 
-def _defaults(dtype: np.dtype) -> tuple[float, float, float]:
-    return _DEFAULTS.get(np.dtype(dtype), _LONGDOUBLE)
+def _as_modes(modes: Any, fname: str) -> tuple[str, ...]:
+    """``modes`` as a tuple of "rev"/"fwd"; a single string is one mode."""
+    seq = (modes,) if isinstance(modes, str) else modes
+    if not isinstance(seq, (tuple, list)) or not seq or not all(m in _MODE_WORDS for m in seq):
+        raise ArgumentError(f"{fname}: modes must be 'rev', 'fwd' or a non-empty tuple of them "
+                            f"(e.g. ('rev', 'fwd')), got {modes!r}")
+    if len(set(seq)) != len(seq):
+        raise ArgumentError(f"{fname}: modes={modes!r} names a mode twice")
+    return tuple(seq)
 
 
-class _Leaf:
-    """One differentiated input leaf: its value (a private copy) and where it came from."""
+class _Settings:
+    """What every stage of one ``check_grads`` call shares."""
 
-    __slots__ = ("eps", "label", "value")
-
-    def __init__(self, value: np.ndarray, label: str, eps: float):
-        self.value = value
-        self.label = label
-        self.eps = eps
+    def __init__(self, leaves, order, modes, projections, rng, rtol, atol, fname):
+        self.leaves, self.order, self.modes, self.projections = leaves, order, modes, projections
+        self.rng, self.rtol, self.atol, self.fname = rng, rtol, atol, fname
 
 
-def _float_leaf(x: Any, label: str, fname: str) -> np.ndarray:
-    """A private float copy of an argument leaf; anything else is a :class:`DTypeError`."""
-    if isinstance(x, (bool, int, float, complex, np.generic, np.ndarray)):
-        arr = np.array(x)  # a copy: the caller's arrays are never touched
-    else:
-        raise DTypeError(f"{fname}: {label} is a {type(x).__module__}.{type(x).__qualname__} "
-                         f"({x!r:.60}); expected a floating-point array or scalar")
-    if arr.dtype.kind != "f":
-        raise DTypeError(
-            f"{fname}: {label} has dtype {arr.dtype}, but gradients can only be checked with "
-            "respect to real floating-point inputs. Pass floats (e.g. x.astype(float)), or "
-            "leave this argument out of argnums.")
-    return arr
+def _call_mode(mode: str, order: int, fname: str, fn: Callable, *args):
+    """Run ``vjp``/``jvp``; a function that has no rule for this mode gets a hint to drop it."""
+    try:
+        return fn(*args)
+    except (NotImplementedError, ArgumentError) as err:
+        other = "fwd" if mode == "rev" else "rev"
+        if "derivative" not in str(err) and "JVP" not in str(err) and "VJP" not in str(err):
+            raise
+        raise ArgumentError(
+            f"{fname}: the order-{order} check in {_MODE_WORDS[mode]} ('{mode}') could not "
+            f"differentiate the function: {err}\n  To check {_MODE_WORDS[other]} only, pass "
+            f"modes=('{other}',).") from err
 
 
-def _leaf_label(argnum: int, i: int, treedef: Any, is_leaf: bool) -> str:
-    return f"argument {argnum}" if is_leaf else f"argument {argnum}, leaf {i} of {treedef}"
+def _jvp_of(F: Callable, values: list, tangents: list):
+    return jvp(lambda *xs: F(list(xs)), tuple(values), tuple(tangents))
 
 
-def _split_args(args: Sequence[Any], argnums, eps: float | None, fname: str):
-    """The differentiated leaves (copies) and a function that rebuilds the full argument list."""
-    if not isinstance(args, (tuple, list)):
-        raise ArgumentError(f"{fname}: args must be a tuple of positional arguments, got "
-                            f"{type(args).__name__}; wrap a single argument as (x,)")
-    args = tuple(args)
-    if not args:
-        raise ArgumentError(f"{fname}: args is empty; there is nothing to differentiate")
-    nums, _ = normalize_argnums(tuple(range(len(args))) if argnums is None else argnums,
-                                len(args), fname)
-    if len(set(nums)) != len(nums):
-        raise ArgumentError(f"{fname}: argnums={argnums!r} names an argument twice")
-    leaves: list[_Leaf] = []
-    treedefs = []
-    for n in nums:
-        flat, treedef = tree.flatten(args[n])
-        is_leaf = treedef == _LEAF
-        treedefs.append((n, treedef, len(flat)))
-        for i, x in enumerate(flat):
-            label = _leaf_label(n, i, treedef, is_leaf)
-            value = _float_leaf(x, label, fname)
-            leaf_eps = _defaults(value.dtype)[0] if eps is None else float(eps)
-            leaves.append(_Leaf(value, label, leaf_eps))
-    if not leaves:
-        raise ArgumentError(f"{fname}: the arguments at argnums={nums} hold no array leaves")
+def _derivative(F: Callable, mode: str, u_tree: Any, t: list) -> Callable:
+    """The next order's function of the same leaves: ``vjp(F, x)(u)`` or ``jvp(F, x, t)``."""
+    if mode == "rev":
+        def gradient(values):
+            return vjp(lambda *xs: F(list(xs)), *values)[1](u_tree)
+        return gradient
 
-    def full_args(values: Sequence[Any]) -> tuple:
-        out = list(args)
-        start = 0
-        for n, treedef, count in treedefs:
-            out[n] = tree.unflatten(treedef, list(values[start:start + count]))
-            start += count
-        return tuple(out)
-
-    return leaves, full_args
+    def tangent(values):
+        return _jvp_of(F, values, t)[1]
+    return tangent
 
 
-def _output_leaves(out: Any, fname: str, expected: Any = None):
-    flat, treedef = tree.flatten(out)
-    if expected is not None and treedef != expected:
-        raise TreeStructureError(f"{fname}: the function returned structure {treedef} at a "
-                                 f"perturbed input, but {expected} at the original input")
-    return [np.asarray(v) for v in flat], treedef
-
-
-def _perturbed(value: np.ndarray, idx: tuple, step: float) -> tuple[np.ndarray, float]:
-    """A copy of ``value`` with ``value[idx] += step`` in its own dtype, and the step really taken."""
-    out = value.copy()
-    out[idx] = value[idx] + value.dtype.type(step)
-    return out, float(out[idx]) - float(value[idx])
-
-
-def _central_differences(F: Callable, leaves: list[_Leaf], u: list[np.ndarray], out_tree: Any,
-                         fname: str):
-    """For every element of every leaf: the central difference of ``<u, F>`` and its rounding error.
-
-    The inner product is accumulated in float64 over the elementwise difference
-    ``F(x + h e_i) - F(x - h e_i)``, so only the rounding of ``F`` itself (not of a
-    large sum) limits the accuracy.
-    """
-    values = [leaf.value for leaf in leaves]
-    u64 = [np.asarray(c, np.float64) for c in u]
-    ulp = [np.finfo(c.dtype).eps if c.dtype.kind == "f" else 0.0 for c in u]
-    numeric, rounding = [], []
-    for k, leaf in enumerate(leaves):
-        num = np.zeros(leaf.value.shape)
-        err = np.zeros(leaf.value.shape)
-        for idx in np.ndindex(leaf.value.shape):
-            plus, up = _perturbed(leaf.value, idx, leaf.eps)
-            minus, down = _perturbed(leaf.value, idx, -leaf.eps)
-            step = up - down
-            if step == 0.0:
-                raise ArgumentError(
-                    f"{fname}: eps={leaf.eps:g} is too small to change {leaf.label}, element "
-                    f"{idx} (value {leaf.value[idx]!r}, dtype {leaf.value.dtype}); pass a larger eps")
-            fp, _ = _output_leaves(F(values[:k] + [plus] + values[k + 1:]), fname, out_tree)
-            fm, _ = _output_leaves(F(values[:k] + [minus] + values[k + 1:]), fname, out_tree)
-            total = 0.0
-            noise = 0.0
-            for c, c_ulp, a, b in zip(u64, ulp, fp, fm):
-                if c_ulp == 0.0:
-                    continue  # a non-float output has no derivative
-                a = a.astype(np.float64)
-                b = b.astype(np.float64)
-                total += float(np.sum(c * (a - b)))
-                noise += c_ulp * float(np.sum(np.abs(c) * (np.abs(a) + np.abs(b))))
-            num[idx] = total / step
-            err[idx] = _ROUNDING_ULPS * noise / step
-        numeric.append(num)
-        rounding.append(err)
-    return numeric, rounding
-
-
-def _random_cotangent(rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
-    if out.dtype.kind != "f":
-        return np.zeros(out.shape)  # integer and boolean outputs carry no cotangent
-    return rng.standard_normal(out.shape).astype(out.dtype)
-
-
-def _next_order(F: Callable, u_tree: Any) -> Callable:
-    """``x -> vjp(F, x)(u)``: the gradient of ``<u, F>``, a new function of the same leaves."""
-
-    def gradient(values):
-        _, F_vjp = vjp(lambda *xs: F(list(xs)), *values)
-        return F_vjp(u_tree)
-
-    return gradient
-
-
-def _probe(order: int) -> str:
-    """The scalar whose gradient order ``order`` compares, in words."""
+def _probe(path: tuple[str, ...]) -> str:
+    """The scalar whose derivative a stage compares, in words (``path``: modes so far)."""
+    order = len(path) + 1
     if order == 1:
         return "<u1, f(x)>"
-    inner = "f" if order == 2 else f"f{order - 1}"
-    return f"<u{order}, f{order}(x)>, f{order}(x) = vjp({inner}, x)(u{order - 1})"
+    defs = []
+    for j, mode in enumerate(path, start=1):
+        inner = "f" if j == 1 else f"f{j}"
+        defs.append(f"f{j + 1}(x) = vjp({inner}, x)(u{j})" if mode == "rev"
+                    else f"f{j + 1}(x) = jvp({inner}, x, t{j})")
+    return f"<u{order}, f{order}(x)>, " + ", ".join(defs)
 
 
 def _fmt(v: Any) -> str:
     return f"{float(v):.10g}"
 
 
-def _check_order(F: Callable, leaves: list[_Leaf], order: int, rng: np.random.Generator,
-                 rtol: float | None, atol: float | None, fname: str) -> Any:
-    """One order of the check; returns the cotangent tree it used (for the next order)."""
+def _tolerances(s: _Settings, out_flat) -> tuple[float, float]:
+    """``(rtol, atol)`` of the least precise float among the inputs and outputs, unless given."""
+    dtypes = [leaf.value.dtype for leaf in s.leaves] + [o.dtype for o in out_flat
+                                                        if is_inexact(o.dtype)]
+    loosest = max(dtypes, key=machine_eps)
+    _, rtol, atol = defaults(loosest)
+    return (rtol if s.rtol is None else float(s.rtol)), (atol if s.atol is None else float(s.atol))
+
+
+class _Row:
+    """One direction's numbers: the central difference, its rounding error, one mode's value."""
+
+    __slots__ = ("analytic", "direction", "leaf", "numeric", "rounding", "where")
+
+    def __init__(self, direction: Direction, numeric: float, rounding: float, analytic: float):
+        self.leaf, self.where = direction.leaf, direction.where
+        # A random direction is kept to find the leaf that fails along it; an element one is not.
+        self.direction = direction if direction.leaf is None else None
+        self.numeric, self.rounding, self.analytic = numeric, rounding, analytic
+
+
+def _analytic(mode: str, F, values, g, u, direction: Direction, s: _Settings, order: int) -> float:
+    """The derivative of ``<u, F>`` along ``direction`` in ``mode``."""
+    if mode == "rev":
+        return pair(direction.tangent, g)
+    _, t_out = _call_mode(mode, order, s.fname, _jvp_of, F, values, direction.tangents_in(s.leaves))
+    return pair(u, tree.leaves(t_out))
+
+
+def _check_stage(F: Callable, path: tuple[str, ...], s: _Settings) -> None:
+    """Check ``F`` (the derivative reached by ``path``) in every mode, then its derivatives."""
+    order = len(path) + 1
+    fname, leaves = s.fname, s.leaves
     values = [leaf.value for leaf in leaves]
-    out, F_vjp = vjp(lambda *xs: F(list(xs)), *values)
-    out_flat, out_tree = _output_leaves(out, fname)
-    if not any(o.dtype.kind == "f" for o in out_flat):
+    if "rev" in s.modes:
+        out, F_vjp = _call_mode("rev", order, fname, vjp, lambda *xs: F(list(xs)), *values)
+    else:
+        out, F_vjp = F(values), None
+    out_flat, out_tree = output_leaves(out, fname)
+    if not any(is_inexact(o.dtype) for o in out_flat):
         raise DTypeError(f"{fname}: the function returned no floating-point output "
                          f"(structure {out_tree}, dtypes {[o.dtype.name for o in out_flat]}); "
                          "there is no derivative to check")
-    u = [_random_cotangent(rng, o) for o in out_flat]
-    u_tree = tree.unflatten(out_tree, u)
-    analytic = [np.asarray(a, np.float64) for a in F_vjp(u_tree)]
-    numeric, rounding = _central_differences(F, leaves, u, out_tree, fname)
+    # The cotangent is rounded to each output's dtype first, so both sides use the same u.
+    u_cast = [np.zeros(o.shape, o.dtype) if r is None else r.astype(o.dtype)
+              for o, r in zip(out_flat, (random_like(s.rng, o) for o in out_flat))]
+    u = [wide(c) if is_inexact(c.dtype) else None for c in u_cast]
+    u_tree = tree.unflatten(out_tree, u_cast)
+    g = None
+    if F_vjp is not None:
+        g = [wide(a) for a in _call_mode("rev", order, fname, F_vjp, u_tree)]
 
-    # The tolerance follows the least precise float among the inputs and outputs.
-    dtypes = [leaf.value.dtype for leaf in leaves] + [o.dtype for o in out_flat if o.dtype.kind == "f"]
-    loosest = max(dtypes, key=lambda d: np.finfo(d).eps)
-    _, default_rtol, default_atol = _defaults(loosest)
-    rtol = default_rtol if rtol is None else float(rtol)
-    atol = default_atol if atol is None else float(atol)
+    if s.projections is None:
+        def directions():
+            return element_directions(leaves, fname)  # regenerated per mode: one copy alive
+    else:
+        drawn = [random_direction(leaves, s.rng, j, s.projections, fname)
+                 for j in range(s.projections)]
 
-    first = None
-    bad_total = 0
-    size_total = 0
-    for leaf, a, n, r in zip(leaves, analytic, numeric, rounding):
-        tol = atol + rtol * np.maximum(np.abs(a), np.abs(n)) + r
-        with np.errstate(invalid="ignore"):
-            bad = ~(np.abs(a - n) <= tol)  # NaN on either side is a failure
-        bad_total += int(bad.sum())
-        size_total += bad.size
-        if first is None and bad.any():
-            idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            first = (leaf, idx, int(bad.sum()), a[idx], n[idx], tol[idx], r[idx])
-    if first is not None:
-        leaf, idx, bad_here, a_bad, n_bad, tol_bad, r_bad = first
-        raise GradientCheckError(
-            f"{fname}: the order-{order} derivative disagrees with finite differences at "
-            f"{leaf.label}, element {idx}:\n"
-            f"  analytic (reverse mode)       = {_fmt(a_bad)}\n"
-            f"  numeric (central differences) = {_fmt(n_bad)}\n"
-            f"  |analytic - numeric| = {abs(a_bad - n_bad):.3g} > tolerance {tol_bad:.3g} "
-            f"(atol={atol:g} + rtol={rtol:g} * max(|analytic|, |numeric|) + rounding {r_bad:.2g})\n"
-            f"  {bad_here} of {leaf.value.size} element(s) of this leaf disagree, "
-            f"{bad_total} of {size_total} in all.\n"
-            f"  Each value is the derivative of {_probe(order)} with respect to that element, "
-            f"for fixed random cotangents u; eps={leaf.eps:g}, input dtype {leaf.value.dtype}.")
-    return u_tree
+        def directions():
+            return drawn
+    # Mode by mode, so a failure in the first mode is reported before the second one runs;
+    # the central differences are computed once and shared.
+    rtol, atol = _tolerances(s, out_flat)
+    differences: list[tuple[float, float]] = []
+    for mode in s.modes:
+        rows = []
+        for i, d in enumerate(directions()):
+            if i == len(differences):
+                differences.append(central_difference(F, d, u, out_tree, fname))
+            analytic = _analytic(mode, F, values, g, u, d, s, order)
+            rows.append(_Row(d, *differences[i], analytic))
+        _compare(mode, path, rows, rtol, atol, F, values, g, u, out_tree, s)
+    if order < s.order:
+        for mode in s.modes:
+            t = None
+            if mode == "fwd":
+                t = [np.asarray(random_like(s.rng, x)).astype(x.dtype) for x in values]
+            _check_stage(_derivative(F, mode, u_tree, t), path + (mode,), s)
 
 
-def check_grads(f: Callable, args: Sequence[Any], order: int = 2, *, eps: float | None = None,
-                rtol: float | None = None, atol: float | None = None,
-                argnums: int | Sequence[int] | None = None) -> None:
+def _bad(a: float, n: float, r: float, rtol: float, atol: float) -> tuple[bool, float]:
+    tol = atol + rtol * max(abs(a), abs(n)) + r
+    return not abs(a - n) <= tol, tol  # NaN on either side is a failure
+
+
+def _compare(mode, path, rows, rtol, atol, F, values, g, u, out_tree, s: _Settings) -> None:
+    """Raise a :class:`GradientCheckError` for the first row where ``mode`` disagrees."""
+    flags = [_bad(r.analytic, r.numeric, r.rounding, rtol, atol) for r in rows]
+    bad = [i for i, (b, _) in enumerate(flags) if b]
+    if not bad:
+        return
+    first = rows[bad[0]]
+    tol = flags[bad[0]][1]
+    order = len(path) + 1
+    chain = " over ".join((mode,) + tuple(reversed(path)))
+    a, n = first.analytic, first.numeric
+    leaves = s.leaves
+    if first.leaf is not None:
+        leaf = leaves[first.leaf]
+        part = "element(s)" if leaf.value.dtype.kind != "c" else "real/imaginary part(s)"
+        here = sum(1 for i in bad if rows[i].leaf == first.leaf)
+        size = sum(1 for r in rows if r.leaf == first.leaf)
+        count = (f"  {here} of {size} {part} of this leaf disagree, {len(bad)} of {len(rows)} "
+                 "in all.\n")
+        along = "with respect to that element"
+        step = f"eps={leaf.eps:g}, input dtype {leaf.value.dtype}"
+    else:
+        count = (f"  {len(bad)} of {len(rows)} random direction(s) disagree.\n"
+                 + _localize(mode, first.direction, F, values, g, u, out_tree, rtol, atol, s,
+                             order))
+        along = "along that direction d (the step really taken is 2 * eps * d)"
+        step = ", ".join(f"eps={leaf.eps:g} ({leaf.value.dtype})" for leaf in leaves[:3])
+        step += ", ..." if len(leaves) > 3 else ""
+    complex_note = ""
+    if any(leaf.value.dtype.kind == "c" for leaf in leaves) or any(
+            c is not None and c.dtype.kind == "c" for c in u):
+        complex_note = " <u, y> means Re(sum(u * y)) (JAX's convention for complex values)."
+    raise GradientCheckError(
+        f"{s.fname}: the order-{order} derivative, mode {chain}, disagrees with finite "
+        f"differences at {first.where}:\n"
+        f"  analytic ({_MODE_WORDS[mode]})       = {_fmt(a)}\n"
+        f"  numeric (central differences) = {_fmt(n)}\n"
+        f"  |analytic - numeric| = {abs(a - n):.3g} > tolerance {tol:.3g} "
+        f"(atol={atol:g} + rtol={rtol:g} * max(|analytic|, |numeric|) + rounding "
+        f"{first.rounding:.2g})\n"
+        + count +
+        f"  Each value is the derivative of {_probe(path)} {along}, for fixed random "
+        f"cotangents u{' and tangents t' if 'fwd' in path else ''} (seeded); {step}."
+        + complex_note)
+
+
+def _localize(mode, direction, F, values, g, u, out_tree, rtol, atol, s: _Settings,
+              order: int) -> str:
+    """The first leaf that disagrees along ``direction`` restricted to it alone (2 calls of f per leaf)."""
+    if len(s.leaves) == 1:
+        return ""
+    for k, leaf in enumerate(s.leaves):
+        part = restricted(direction, k, s.leaves)
+        numeric, rounding = central_difference(F, part, u, out_tree, s.fname)
+        a = _analytic(mode, F, values, g, u, part, s, order)
+        if _bad(a, numeric, rounding, rtol, atol)[0]:
+            return (f"  Restricted to one leaf at a time, this direction first disagrees at "
+                    f"{leaf.label}: analytic {_fmt(a)}, numeric {_fmt(numeric)}.\n")
+    return "  Restricted to one leaf at a time, no single leaf disagrees on its own.\n"
+
+
+def check_grads(f: Callable, args: Sequence[Any], order: int = 2, *,
+                modes: str | Sequence[str] = ("rev", "fwd"), projections: int | None = None,
+                seed: int = 0, eps: float | None = None, rtol: float | None = None,
+                atol: float | None = None, argnums: int | Sequence[int] | None = None) -> None:
     """Check funcgrad's derivatives of ``f`` at ``args`` against central finite differences.
 
     ``f(*args)`` may return any array or pytree of arrays.  For a fixed random
-    cotangent ``u`` (seed 0) over the outputs, every element of the reverse-mode
-    gradient of ``<u, f(x)>`` with respect to every float leaf of ``args[argnums]``
-    (all arguments by default) is compared with the central difference
-    ``(<u, f(x + eps e_i)> - <u, f(x - eps e_i)>) / 2 eps``.  ``order=2`` (the
-    default) also checks the second derivatives: the check is repeated on the
-    gradient ``x -> vjp(f, x)(u)``.  Each element must satisfy
-    ``|analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|) + rounding``,
-    where ``rounding`` bounds the floating-point error of the difference.
+    cotangent ``u`` over the outputs, the derivative of ``<u, f(x)>`` along each
+    direction ``d`` is computed in reverse mode (``<vjp(u), d>``) and in forward
+    mode (``<u, jvp(d)>``) and compared with the central difference
+    ``(<u, f(x + eps d)> - <u, f(x - eps d)>) / 2 eps``.  The directions are every
+    element of every float leaf of ``args[argnums]`` (all arguments by default;
+    real and imaginary parts of a complex leaf separately) or, with
+    ``projections=k``, ``k`` random directions over all of them, so the cost does
+    not grow with the input size.  ``modes`` picks ``"rev"``, ``"fwd"`` or both.
+    ``order=2`` (the default) repeats the check, in every mode, on each
+    derivative function ``x -> vjp(f, x)(u)`` and ``x -> jvp(f, x, t)``; higher
+    orders continue the same way.  Each value must satisfy
+    ``|analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|) + rounding``.
+    For complex values ``<u, y>`` is ``Re(sum(u * y))``: JAX's convention, where
+    the gradient of a real ``L(z)`` is ``dL/dx - i dL/dy``.
 
-    Defaults follow the dtype: float64 ``eps=1e-6, rtol=1e-5, atol=1e-6``;
-    float32 ``eps=1e-3, rtol=2e-2, atol=2e-3``.  Returns ``None``; raises
-    :class:`~funcgrad.errors.GradientCheckError` naming the order, the argument
-    leaf, the element and both values of the first element that disagrees.
-    The arguments are never modified.
+    Defaults follow the dtype: float64/complex128 ``eps=1e-6, rtol=1e-5,
+    atol=1e-6``; float32/complex64 ``eps=1e-3, rtol=2e-2, atol=2e-3``; float16
+    ``1e-2, 1e-1, 1e-2``; bfloat16 ``1e-1, 1e-1, 5e-2``.  Random draws come from
+    ``np.random.default_rng(seed)``.  Returns ``None``; raises
+    :class:`~funcgrad.errors.GradientCheckError` naming the order, the mode, the
+    argument leaf and element (or the random direction), both values and the
+    tolerance.  The arguments are never modified.
 
     Examples:
         >>> import funcgrad.numpy as fnp
         >>> check_grads(lambda x, y: fnp.sin(x) * y, (np.array([0.5, 1.0]), np.array(2.0)))
+        >>> check_grads(fnp.tanh, (np.linspace(-1, 1, 1000),), projections=3)
+        >>> check_grads(lambda z: fnp.exp(z) * z, (np.array([0.5 + 1j, -1j]),))
     """
     fname = "check_grads"
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ArgumentError(f"{fname}: order must be a positive int, got {order!r}")
     if not callable(f):
         raise ArgumentError(f"{fname}: f must be callable, got {type(f).__name__}")
-    leaves, full_args = _split_args(args, argnums, eps, fname)
+    modes = _as_modes(modes, fname)
+    if projections is not None and (not isinstance(projections, int)
+                                    or isinstance(projections, bool) or projections < 1):
+        raise ArgumentError(f"{fname}: projections must be None (check every element) or a "
+                            f"positive int (that many random directions), got {projections!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ArgumentError(f"{fname}: seed must be an int, got {seed!r}")
+    leaves, full_args = split_args(args, argnums, eps, fname)
 
     def F(values):
         return f(*full_args(values))
 
-    rng = np.random.default_rng(0)
-    for k in range(1, order + 1):
-        u_tree = _check_order(F, leaves, k, rng, rtol, atol, fname)
-        if k < order:
-            F = _next_order(F, u_tree)
+    settings = _Settings(leaves, order, modes, projections, np.random.default_rng(seed),
+                         rtol, atol, fname)
+    _check_stage(F, (), settings)
 
 
 def numerical_grad(f: Callable, args: Sequence[Any], eps: float | None = None) -> Any:
-    """The central-difference gradient of a scalar ``f(*args)`` w.r.t. every argument.
+    """The central-difference gradient of a real scalar ``f(*args)`` w.r.t. every argument.
 
     The result has the structure of ``args`` (a tuple) and the dtypes of its
     leaves; differences are taken in each leaf's dtype and accumulated in float64.
-    ``eps`` defaults to 1e-6 for float64 leaves and 1e-3 for float32 ones.
+    ``eps`` defaults to 1e-6 for float64 leaves and 1e-3 for float32 ones.  For a
+    complex leaf the gradient is ``dL/dx - i dL/dy`` (JAX's convention).
 
     Examples:
         >>> numerical_grad(lambda x: (x ** 2).sum(), (np.array([1.0, 2.0]),))[0].round(6)
         array([2., 4.])
     """
     fname = "numerical_grad"
-    leaves, full_args = _split_args(args, None, eps, fname)
+    leaves, full_args = split_args(args, None, eps, fname)
     out = np.asarray(f(*full_args([leaf.value for leaf in leaves])))
     if out.shape != () or out.dtype.kind != "f":
         raise NonScalarOutputError(
@@ -310,7 +338,10 @@ def numerical_grad(f: Callable, args: Sequence[Any], eps: float | None = None) -
     def F(values):
         return f(*full_args(values))
 
-    numeric, _ = _central_differences(F, leaves, [np.ones((), out.dtype)],
-                                      tree.structure(out), fname)
-    grads = [n.astype(leaf.value.dtype) for leaf, n in zip(leaves, numeric)]
-    return full_args(grads)
+    grads = [np.zeros(leaf.value.shape, np.complex128 if leaf.value.dtype.kind == "c"
+                      else np.float64) for leaf in leaves]
+    for d in element_directions(leaves, fname):
+        numeric, _ = central_difference(F, d, [np.ones(())], tree.structure(out), fname)
+        # d is 1 or i at one element: <g, d> = Re(g d) gives g's real part, or minus its imaginary part.
+        grads[d.leaf] += numeric * np.conj(d.tangent[d.leaf])
+    return full_args([g.astype(leaf.value.dtype) for leaf, g in zip(leaves, grads)])
