@@ -29,6 +29,7 @@ from funcgrad.testing._directions import (
     central_difference,
     defaults,
     element_directions,
+    is_complex,
     is_inexact,
     machine_eps,
     output_leaves,
@@ -210,7 +211,7 @@ def _compare(mode, path, rows, rtol, atol, F, values, g, u, out_tree, s: _Settin
     leaves = s.leaves
     if first.leaf is not None:
         leaf = leaves[first.leaf]
-        part = "element(s)" if leaf.value.dtype.kind != "c" else "real/imaginary part(s)"
+        part = "element(s)" if not is_complex(leaf.value.dtype) else "real/imaginary part(s)"
         here = sum(1 for i in bad if rows[i].leaf == first.leaf)
         size = sum(1 for r in rows if r.leaf == first.leaf)
         count = (f"  {here} of {size} {part} of this leaf disagree, {len(bad)} of {len(rows)} "
@@ -225,8 +226,8 @@ def _compare(mode, path, rows, rtol, atol, F, values, g, u, out_tree, s: _Settin
         step = ", ".join(f"eps={leaf.eps:g} ({leaf.value.dtype})" for leaf in leaves[:3])
         step += ", ..." if len(leaves) > 3 else ""
     complex_note = ""
-    if any(leaf.value.dtype.kind == "c" for leaf in leaves) or any(
-            c is not None and c.dtype.kind == "c" for c in u):
+    if any(is_complex(leaf.value.dtype) for leaf in leaves) or any(
+            c is not None and is_complex(c.dtype) for c in u):
         complex_note = " <u, y> means Re(sum(u * y)) (JAX's convention for complex values)."
     raise GradientCheckError(
         f"{s.fname}: the order-{order} derivative, mode {chain}, disagrees with finite "
@@ -330,7 +331,7 @@ def numerical_grad(f: Callable, args: Sequence[Any], eps: float | None = None) -
     fname = "numerical_grad"
     leaves, full_args = split_args(args, None, eps, fname)
     out = np.asarray(f(*full_args([leaf.value for leaf in leaves])))
-    if out.shape != () or out.dtype.kind != "f":
+    if out.shape != () or not is_inexact(out.dtype) or is_complex(out.dtype):
         raise NonScalarOutputError(
             f"{fname}: the function must return a real floating-point scalar, but returned "
             f"{out.dtype.name}{list(out.shape)}")
@@ -338,7 +339,7 @@ def numerical_grad(f: Callable, args: Sequence[Any], eps: float | None = None) -
     def F(values):
         return f(*full_args(values))
 
-    grads = [np.zeros(leaf.value.shape, np.complex128 if leaf.value.dtype.kind == "c"
+    grads = [np.zeros(leaf.value.shape, np.complex128 if is_complex(leaf.value.dtype)
                       else np.float64) for leaf in leaves]
     for d in element_directions(leaves, fname):
         numeric, _ = central_difference(F, d, [np.ones(())], tree.structure(out), fname)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from funcgrad import tree
+from funcgrad._core.dtypes import finfo, is_complex, is_inexact
 from funcgrad.errors import ArgumentError, DTypeError, TreeStructureError
 from funcgrad.transforms._args import normalize_argnums
 
@@ -39,6 +40,7 @@ _DEFAULTS = {
     "bfloat16": (1e-1, 1e-1, 5e-2),
 }
 _WIDEST = (1e-6, 1e-5, 1e-6)  # longdouble, clongdouble
+_NARROW = _DEFAULTS["bfloat16"]  # any other reduced-precision type (ml_dtypes' float8, ...)
 # The rounding term of the tolerance: this many machine epsilons of every output
 # value that enters a difference, divided by the step.
 _ROUNDING_ULPS = 8.0
@@ -47,31 +49,21 @@ _LEAF = tree.structure(0.0)
 
 def defaults(dtype: Any) -> tuple[float, float, float]:
     """``(eps, rtol, atol)`` for ``dtype``."""
-    return _DEFAULTS.get(np.dtype(dtype).name, _WIDEST)
-
-
-def is_inexact(dtype: Any) -> bool:
-    """Whether ``dtype`` is a real or complex floating type (bfloat16 included)."""
     dtype = np.dtype(dtype)
-    return dtype.kind in "fc" or dtype.name == "bfloat16"
+    if dtype.name in _DEFAULTS:
+        return _DEFAULTS[dtype.name]
+    return _WIDEST if machine_eps(dtype) <= np.finfo(np.float64).eps else _NARROW
 
 
 def machine_eps(dtype: Any) -> float:
     """The machine epsilon of a floating dtype; 0 for anything else (it has no derivative)."""
-    dtype = np.dtype(dtype)
-    if dtype.kind in "fc":
-        return float(np.finfo(dtype).eps)
-    if dtype.name == "bfloat16":
-        import ml_dtypes  # only reached when the caller already has a bfloat16 array
-
-        return float(ml_dtypes.finfo(dtype).eps)
-    return 0.0
+    return float(finfo(dtype).eps) if is_inexact(dtype) else 0.0
 
 
 def wide(a: Any) -> np.ndarray:
     """``a`` in float64, or complex128 if it is complex: where every pairing is accumulated."""
     a = np.asarray(a)
-    return a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
+    return a.astype(np.complex128 if is_complex(a.dtype) else np.float64)
 
 
 def pair(u: Sequence[np.ndarray], y: Sequence[Any]) -> float:
@@ -162,7 +154,7 @@ def random_like(rng: np.random.Generator, a: np.ndarray) -> np.ndarray | None:
     if not is_inexact(a.dtype):
         return None
     r = rng.standard_normal(a.shape)
-    if a.dtype.kind == "c":
+    if is_complex(a.dtype):
         r = r + 1j * rng.standard_normal(a.shape)
     return r
 
@@ -188,7 +180,7 @@ class Direction:
     def tangents_in(self, leaves: Sequence[Leaf]) -> list[np.ndarray]:
         """``d`` as one array per leaf in the leaf's dtype: the tangents for ``jvp``."""
         return [np.zeros_like(leaf.value) if t is None else
-                (t if leaf.value.dtype.kind == "c" else t.real).astype(leaf.value.dtype)
+                (t if is_complex(leaf.value.dtype) else t.real).astype(leaf.value.dtype)
                 for leaf, t in zip(leaves, self.tangent)]
 
 
@@ -205,7 +197,7 @@ def element_directions(leaves: Sequence[Leaf], fname: str) -> Iterator[Direction
     values = [leaf.value for leaf in leaves]
     for k, leaf in enumerate(leaves):
         x = leaf.value
-        units = (1.0, 1j) if x.dtype.kind == "c" else (1.0,)
+        units = (1.0, 1j) if is_complex(x.dtype) else (1.0,)
         for idx in np.ndindex(x.shape):
             for unit in units:
                 plus, minus = x.copy(), x.copy()
