@@ -20,15 +20,28 @@ import operator
 import numpy as np
 from numpy.linalg import LinAlgError  # raised for singular matrices, as in NumPy
 
+from funcgrad._core.dtypes import is_inexact
 from funcgrad.errors import ArgumentError, ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.ops._family import dtype_of, shape_of
+from funcgrad.ops.decompositions import (
+    EighResult,
+    QRResult,
+    SVDResult,
+    cholesky,
+    eigh,
+    eigvalsh,
+    qr,
+    svd,
+    svdvals,
+)
 from funcgrad.ops.linalg import SlogdetResult, _array, _here, det, inv, slogdet, solve
 from funcgrad.ops.misc import astype
 
-__all__ = ["LinAlgError", "SlogdetResult", "det", "inv", "norm", "slogdet", "solve"]
+__all__ = ["EighResult", "LinAlgError", "QRResult", "SVDResult", "SlogdetResult", "cholesky",
+           "det", "eigh", "eigvalsh", "inv", "norm", "qr", "slogdet", "solve", "svd", "svdvals"]
 
 
 def _safe_where(zero, fn, s):
@@ -95,7 +108,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):
         5.0
     """
     x = _array(x)
-    if dtype_of(x).kind not in "fc":
+    if not is_inexact(dtype_of(x)):
         x = astype(x, np.float64)
     nd = len(shape_of(x))
     if axis is None:
