@@ -342,8 +342,9 @@ def fftfreq(n: int, d=1.0):
         >>> fftfreq(4, 0.5)
         array([ 0. ,  0.5, -1. , -0.5])
     """
-    if isinstance(d, _Tracer):
-        return _np.fft.fftfreq(operator.index(n)) / d
+    if isinstance(d, _Tracer):  # NumPy's arithmetic (and so its dtypes) on the traced spacing
+        n = operator.index(n)
+        return _np.fft.ifftshift(_np.arange(-(n // 2), n - n // 2)) * (1.0 / (n * d))
     return _np.fft.fftfreq(n, d)
 
 
@@ -354,8 +355,9 @@ def rfftfreq(n: int, d=1.0):
         >>> rfftfreq(4, 0.5)
         array([0. , 0.5, 1. ])
     """
-    if isinstance(d, _Tracer):
-        return _np.fft.rfftfreq(operator.index(n)) / d
+    if isinstance(d, _Tracer):  # NumPy's arithmetic (and so its dtypes) on the traced spacing
+        n = operator.index(n)
+        return _np.arange(n // 2 + 1) * (1.0 / (n * d))
     return _np.fft.rfftfreq(n, d)
 
 
