@@ -107,28 +107,25 @@ class _Memo(threading.local):
 _memo = _Memo()
 
 
-def _decomposed(fn, a, **kw) -> tuple:
-    """``fn(a, **kw)`` as a tuple of fresh arrays, from the memo when the last call had equal input.
-
-    Only the last decomposition on each thread is kept: the input (copied) and outputs.
-    """
-    a = np.asarray(a)
-    key = (fn, tuple(sorted(kw.items())))
-    e = _memo.entry
-    if (e is None or e[0] != key or e[1].shape != a.shape or e[1].dtype != a.dtype
-            or not np.array_equal(e[1], a)):
-        e = _memo.entry = (key, a.copy(), tuple(fn(a, **kw)))
-    return tuple(np.array(o, copy=True) for o in e[2])
-
-
-def _memoized(fn, a, **kw):
-    """``fn``'s result if the memo holds it for ``a`` (else ``None``)."""
-    e = _memo.entry
-    a = np.asarray(a)
+def _memoized(fn, a, **kw) -> tuple | None:
+    """Fresh copies of ``fn(a, **kw)`` if the memo holds them for an input equal to ``a``."""
+    e, a = _memo.entry, np.asarray(a)
     if (e is not None and e[0] == (fn, tuple(sorted(kw.items()))) and e[1].shape == a.shape
             and e[1].dtype == a.dtype and np.array_equal(e[1], a)):
         return tuple(np.array(o, copy=True) for o in e[2])
     return None
+
+
+def _decomposed(fn, a, **kw) -> tuple:
+    """``fn(a, **kw)`` as a tuple of fresh arrays; only the last call on each thread is
+    kept (a copy of its input and its outputs)."""
+    hit = _memoized(fn, a, **kw)
+    if hit is None:
+        a = np.asarray(a)
+        outs = tuple(fn(a, **kw))
+        _memo.entry = ((fn, tuple(sorted(kw.items()))), a.copy(), outs)
+        hit = tuple(np.array(o, copy=True) for o in outs)
+    return hit
 
 
 def _batched(prim: Primitive) -> None:
@@ -306,17 +303,12 @@ def _svd_values_jvp(t, ans, a):
     return _column_sums(u * matmul(t, _mT(vh)))
 
 
-def _sq_gaps_inverse(s):
-    """``F[..., i, j] = 1 / (s_j² - s_i²)`` off the diagonal, 0 on it."""
-    return _gaps_inverse(s * s)
-
-
 def _svd_u_vjp(g, ans, a, full_matrices):
     """U's share: Ā = U ((J + Jᵀ) S) Vh + (I - U Uᵀ) Ū S⁻¹ Vh, J = F ∘ Uᵀ Ū."""
     u, s, vh = _svd_parts(a, full_matrices)
     m, n = shape_of(a)[-2:]
     utg = matmul(_mT(u), g)
-    j = _sq_gaps_inverse(s) * utg
+    j = _gaps_inverse(s * s) * utg
     core = (j + _mT(j)) * _row(s)
     out = matmul(matmul(u, core), vh)
     if m > n:
@@ -331,7 +323,7 @@ def _svd_vh_vjp(g, ans, a, full_matrices):
     m, n = shape_of(a)[-2:]
     vbar = _mT(g)
     vtg = matmul(vh, vbar)
-    k = _sq_gaps_inverse(s) * vtg
+    k = _gaps_inverse(s * s) * vtg
     core = _col(s) * (k + _mT(k))
     out = matmul(matmul(u, core), vh)
     if n > m:
@@ -349,7 +341,7 @@ def _svd_u_jvp(t, ans, a, full_matrices):
     u, s, vh = _svd_parts(a, full_matrices)
     m, n = shape_of(a)[-2:]
     ds = _svd_ds(t, u, vh)
-    out = matmul(u, _sq_gaps_inverse(s) * (ds * _row(s) + _col(s) * _mT(ds)))
+    out = matmul(u, _gaps_inverse(s * s) * (ds * _row(s) + _col(s) * _mT(ds)))
     if m > n:
         tv = matmul(t, _mT(vh))
         out = out + (tv - matmul(u, matmul(_mT(u), tv))) * _row(_inverse_or_zero(s))
@@ -361,7 +353,7 @@ def _svd_vh_jvp(t, ans, a, full_matrices):
     u, s, vh = _svd_parts(a, full_matrices)
     m, n = shape_of(a)[-2:]
     ds = _svd_ds(t, u, vh)
-    out = matmul(_mT(vh), _sq_gaps_inverse(s) * (_col(s) * ds + _mT(ds) * _row(s)))
+    out = matmul(_mT(vh), _gaps_inverse(s * s) * (_col(s) * ds + _mT(ds) * _row(s)))
     if n > m:
         tu = matmul(_mT(t), u)
         out = out + (tu - matmul(_mT(vh), matmul(vh, tu))) * _row(_inverse_or_zero(s))
