@@ -16,6 +16,7 @@ Examples:
 
 from __future__ import annotations
 
+import cmath
 import math
 
 import numpy as np
@@ -28,7 +29,7 @@ from funcgrad.ops._family import (
     broadcast_like,
     dtype_of,
     elementwise_aval,
-    is_complex,
+    complex_valued,
     safe_mul,
     unary,
     unbroadcast,
@@ -38,7 +39,8 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 # -- unary -----------------------------------------------------------------
 negative_p = unary("negative", np.negative, lambda g, ans, x: -g)
-reciprocal_p = unary("reciprocal", lambda x: np.divide(1, x), lambda g, ans, x: -g * (ans * ans))
+reciprocal_p = unary("reciprocal", lambda x: np.divide(1, x),
+                     lambda g, ans, x: _keep_zero(-g, ans * ans))
 square_p = unary("square", np.square, lambda g, ans, x: g * 2 * x)
 abs_p = unary("abs", np.abs, lambda g, ans, x: _abs_vjp(g, ans, x),
               lambda t, ans, x: _abs_jvp(t, ans, x))
@@ -61,7 +63,10 @@ sinh_p = unary("sinh", np.sinh, lambda g, ans, x: g * cosh(x))
 cosh_p = unary("cosh", np.cosh, lambda g, ans, x: g * sinh(x))
 tanh_p = unary("tanh", np.tanh, lambda g, ans, x: g * (1 - ans * ans))
 arcsinh_p = unary("arcsinh", np.arcsinh, lambda g, ans, x: g / sqrt(x * x + 1))
-arccosh_p = unary("arccosh", np.arccosh, lambda g, ans, x: safe_mul(g, 1 / sqrt(x * x - 1)))
+# sqrt(x - 1) sqrt(x + 1), not sqrt(x*x - 1): the same for real x > 1, and for complex x
+# the derivative of NumPy's principal branch (sqrt(x*x - 1) flips sign left of the axis).
+arccosh_p = unary("arccosh", np.arccosh,
+                  lambda g, ans, x: safe_mul(g, 1 / (sqrt(x - 1) * sqrt(x + 1))))
 arctanh_p = unary("arctanh", np.arctanh, lambda g, ans, x: safe_mul(g, 1 / (1 - x * x)))
 floor_p = unary("floor", np.floor, lambda g, ans, x: None)
 ceil_p = unary("ceil", np.ceil, lambda g, ans, x: None)
@@ -72,17 +77,41 @@ logical_not_p = unary("logical_not", np.logical_not)
 
 
 # -- binary ----------------------------------------------------------------
+def _keep_zero(g, d):
+    """``g * d``, where a zero cotangent stays zero even if ``d`` is infinite or NaN (``safe_mul``).
+
+    This is what keeps the unchosen branch of a ``where`` at zero in reverse mode, as it
+    is in forward mode: ``where(x > 0, x * log(x), 0)`` at ``x == 0``.  The guard costs
+    four more operations, so it is built only when ``d`` could be non-finite: a traced
+    ``d``, or a plain one that is not finite somewhere.
+    """
+    if type(d) is np.ndarray:  # a finite sum means every element is finite: one fast pass
+        finite = cmath.isfinite(d.item() if d.size == 1 else np.add.reduce(d, axis=None))
+    else:  # cmath: complex scalars too
+        finite = isinstance(d, (float, int, complex, np.generic)) and cmath.isfinite(d)
+    return g * d if finite else safe_mul(g, d)
+
+
+def _divide_keep_zero(g, y):
+    """``g / y``, with 0 (not NaN) where ``g == 0`` and ``y == 0``: :func:`_keep_zero` for a quotient."""
+    if (type(y) is float or type(y) is int) and y != 0:
+        return g / y
+    if type(y) is np.ndarray and np.all(y):
+        return g / y
+    return g / where(logical_and(equal(g, 0), equal(y, 0)), np.inf, y)
+
+
 def _pow_dx(g, ans, x, y):
     # y * x**(y-1), written so that x**0 has derivative 0 everywhere (also at x = 0).
-    return g * (y * power(x, where(equal(y, 0), 1, y - 1)))
+    return _keep_zero(g, y * power(x, where(equal(y, 0), 1, y - 1)))
 
 
 def _pow_dy(g, ans, x, y):
     # ans * log(x), with 0 at x = 0 (where x**y is flat in y for y > 0).  A real base of a
     # complex power takes the complex log (log(-2) = log 2 + i pi), as NumPy's power does.
-    if is_complex(ans) and not is_complex(x):
+    if complex_valued(ans) and not complex_valued(x):
         x = misc.astype(x, dtype_of(ans))
-    return g * (ans * log(where(equal(x, 0), 1, x)))
+    return _keep_zero(g, ans * log(where(equal(x, 0), 1, x)))
 
 
 def _extremum_dx(g, x, y, wins, np_wins):
@@ -108,9 +137,10 @@ def _min_dx(g, ans, x, y):
 add_p = binary("add", np.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
 subtract_p = binary("subtract", np.subtract, lambda g, ans, x, y: g, lambda g, ans, x, y: -g)
 multiply_p = binary("multiply", np.multiply,
-                    lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
+                    lambda g, ans, x, y: _keep_zero(g, y), lambda g, ans, x, y: _keep_zero(g, x))
 divide_p = binary("divide", np.true_divide,
-                  lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y)
+                  lambda g, ans, x, y: _divide_keep_zero(g, y),
+                  lambda g, ans, x, y: _keep_zero(g, -ans / y))
 power_p = binary("power", np.power, _pow_dx, _pow_dy)
 
 
@@ -121,7 +151,8 @@ def _integer_pow_rule(g, ans, x, y):
         return g
     if y == 2:
         return g * (2 * x)
-    return g * (y * integer_pow_p.bind(x, y=y - 1))
+    d = y * integer_pow_p.bind(x, y=y - 1)
+    return _keep_zero(g, d) if y < 0 else g * d  # a negative power's derivative is infinite at 0
 
 
 # x ** n for a Python int n: cheaper rules than power's (no exponent cotangent, no guards).
@@ -180,11 +211,11 @@ def _unit_conj(ans, x):
 
 
 def _abs_vjp(g, ans, x):
-    return g * _unit_conj(ans, x) if is_complex(x) else g * sign(x)
+    return g * _unit_conj(ans, x) if complex_valued(x) else g * sign(x)
 
 
 def _abs_jvp(t, ans, x):
-    return real(t * _unit_conj(ans, x)) if is_complex(x) else t * sign(x)
+    return real(t * _unit_conj(ans, x)) if complex_valued(x) else t * sign(x)
 
 
 def _angle_factor(x):
@@ -194,13 +225,13 @@ def _angle_factor(x):
 
 
 real_p = unary("real", np.real, lambda g, ans, x: _to_complex(g, x),
-               lambda t, ans, x: real(t) if is_complex(x) else t)
-imag_p = unary("imag", np.imag, lambda g, ans, x: _to_complex(g, x) * -1j if is_complex(x) else None,
-               lambda t, ans, x: imag(t) if is_complex(x) else None)
-conj_p = unary("conj", np.conjugate, lambda g, ans, x: conj(g) if is_complex(g) else g)
+               lambda t, ans, x: real(t) if complex_valued(x) else t)
+imag_p = unary("imag", np.imag, lambda g, ans, x: _to_complex(g, x) * -1j if complex_valued(x) else None,
+               lambda t, ans, x: imag(t) if complex_valued(x) else None)
+conj_p = unary("conj", np.conjugate, lambda g, ans, x: conj(g) if complex_valued(g) else g)
 angle_p = unary("angle", np.angle,
-                lambda g, ans, x: g * _angle_factor(x) if is_complex(x) else None,
-                lambda t, ans, x: real(t * _angle_factor(x)) if is_complex(x) else None)
+                lambda g, ans, x: g * _angle_factor(x) if complex_valued(x) else None,
+                lambda t, ans, x: real(t * _angle_factor(x)) if complex_valued(x) else None)
 
 # -- where -----------------------------------------------------------------
 select_p = Primitive("where", np.where, elementwise_aval(np.where, "where"))
