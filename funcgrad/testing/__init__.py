@@ -1,9 +1,10 @@
 """Tools for testing derivatives: ``check_grads``, ``numerical_grad`` and hypothesis strategies.
 
 ``check_grads(f, args)`` compares funcgrad's first and second derivatives of
-``f`` with central finite differences and raises a
-:class:`~funcgrad.errors.GradientCheckError` naming the first element that
-disagrees.  ``funcgrad.testing.strategies`` holds hypothesis strategies for
+``f``, in reverse and forward mode, with central finite differences (element by
+element, or along ``projections=k`` random directions; real or complex inputs)
+and raises a :class:`~funcgrad.errors.GradientCheckError` naming the mode and
+the first element (or direction) that disagrees.  ``funcgrad.testing.strategies`` holds hypothesis strategies for
 shapes, arrays and pytrees; it is imported on first use, so this package does
 not need hypothesis installed.
 

@@ -223,8 +223,8 @@ def _compare(mode, path, rows, rtol, atol, F, values, g, u, out_tree, s: _Settin
                  + _localize(mode, first.direction, F, values, g, u, out_tree, rtol, atol, s,
                              order))
         along = "along that direction d (the step really taken is 2 * eps * d)"
-        step = ", ".join(f"eps={leaf.eps:g} ({leaf.value.dtype})" for leaf in leaves[:3])
-        step += ", ..." if len(leaves) > 3 else ""
+        steps = dict.fromkeys(f"eps={leaf.eps:g} ({leaf.value.dtype})" for leaf in leaves)
+        step = ", ".join(steps)
     complex_note = ""
     if any(is_complex(leaf.value.dtype) for leaf in leaves) or any(
             c is not None and is_complex(c.dtype) for c in u):
