@@ -547,6 +547,17 @@ def jit_mlp(quick: bool) -> list[Problem]:
                                                        torch_loss=mlp_loss_torch)])]
 
 
+@case("gp_nll", target="funcgrad jit <= 1.2x hand NumPy/SciPy, eager <= 1.5x")
+def gp_nll_case(quick: bool) -> list[Problem]:
+    """Gradient of a Gaussian-process negative log likelihood (cholesky + solves), n = 500, float64."""
+    from benchmarks.gp_nll import GP_N, GP_N_QUICK, gp_data, gp_nll, gp_numpy_grad
+
+    params, x, y = gp_data(GP_N_QUICK if quick else GP_N)
+    numpy = Contender("numpy/scipy (hand)", lambda: lambda: gp_numpy_grad(params, x, y))
+    return [Problem("gp_nll", [numpy, *jit_contenders(
+        gp_nll, params, x, y, skip={"torch (eager)": "the loss is not written for torch"})])]
+
+
 MATMUL_N = 2048
 MATMUL_N_QUICK = 512
 
