@@ -97,10 +97,11 @@ def test_while_loop_with_convergence_test():
 
 
 def test_for_loop_with_data_dependent_count():
-    # int(x) = n is a constant of the trace, so y = x^(n+1) and y' = (n+1) x^n.
+    # n = int(stop_gradient(x)) is a constant of the trace, so y = x^(n+1) and
+    # y' = (n+1) x^n.  (int(x) itself raises: it would drop x's derivative.)
     def f(x):
         y = x
-        for _ in range(int(x)):
+        for _ in range(int(stop_gradient(x))):
             y = y * x
         return y
 
@@ -416,7 +417,10 @@ def test_tracer_iteration_and_python_conversions_under_grad():
 
     def f(x):
         parts = list(x)
-        assert len(parts) == 3 and float(parts[1]) == 2.0 and int(parts[2]) == 3
+        # bool() (the comparison) loses no derivative; float() and int() would, so they
+        # take the stop_gradient of a part (tests/test_conversions.py checks they raise).
+        assert len(parts) == 3 and parts[1] == 2.0
+        assert float(stop_gradient(parts[1])) == 2.0 and int(stop_gradient(parts[2])) == 3
         return parts[0] * parts[2]
 
     np.testing.assert_allclose(grad(f)(x), [3.0, 0.0, 1.0])

@@ -17,8 +17,10 @@ perturbation with an outer one.
 from __future__ import annotations
 
 import gc
+import linecache
 import math
 import os
+import re
 import sys
 import threading
 from types import MappingProxyType
@@ -26,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.graph import CONSTANT, EMPTY_PARAMS, LIFTED, Node, type_string
 from funcgrad.errors import (
     ConcretizationError,
@@ -71,6 +74,51 @@ def user_location(depth: int = 1) -> tuple[str, int] | None:
             return (f.f_code.co_filename, f.f_lineno)
         f = f.f_back
     return None
+
+
+# What else calls a conversion method (the user's code may not say "float(" at all).
+_CALLERS = {
+    "float()": "math functions (math.exp(x)), NumPy scalar types (np.float64(x)) and "
+               "assignment into a NumPy array (out[i] = x)",
+    "int()": "math functions (math.floor(x)) and assignment into an integer NumPy array",
+    "complex()": "cmath functions and assignment into a complex NumPy array",
+    "operator.index()": "indexing and sizes (a[i], range(n))",
+    "np.asarray()": "np.array, NumPy functions that are not ufuncs, NumPy scalar types "
+                    "(np.float32(x)) and assignment into a slice of a NumPy array (out[:2] = x)",
+}
+# math's names that funcgrad.numpy spells differently.
+_MATH_TO_FNP = {"fabs": "abs", "pow": "power", "atan2": "arctan2", "asin": "arcsin",
+                "acos": "arccos", "atan": "arctan", "asinh": "arcsinh", "acosh": "arccosh",
+                "atanh": "arctanh", "dist": "linalg.norm", "fsum": "sum"}
+_MATH_CALL = re.compile(r"\bc?math\.(\w+)\s*\(")
+
+
+def conversion_hint(what: str, loc: tuple[str, int] | None) -> str:
+    """The sentences of an error message that say what called ``what`` and how to keep the value traced.
+
+    ``loc`` is the user's ``(file, line)``; a ``math.f(...)`` call on that line is named
+    with its ``funcgrad.numpy`` replacement.  ``bool()`` (control flow) gets no hint.
+
+    Examples:
+        >>> conversion_hint("bool()", None)
+        ''
+    """
+    if what == "bool()" or what == "boolean mask indexing":
+        return ""
+    line = linecache.getline(loc[0], loc[1]) if loc else ""
+    found = _MATH_CALL.search(line) if what in ("float()", "complex()") else None
+    if found:
+        name = found.group(1)
+        example = f"fnp.{_MATH_TO_FNP.get(name, name)} instead of math.{name}"
+        prefix = f"This line calls {found.group(0)[:-1].strip()}(), which calls {what}. "
+    else:
+        example, prefix = "fnp.exp instead of math.exp", ""
+    callers = _CALLERS.get(what)
+    callers = f"The same conversion happens in {callers}. " if callers else ""
+    return (f"{prefix}{callers}Keep the value traced: compute with "
+            f"funcgrad.numpy functions ({example}; import funcgrad.numpy as fnp), change a "
+            "dtype with x.astype(dtype), and build arrays with x.at[i].set(v) or fnp.stack "
+            "instead of writing into a NumPy buffer. ")
 
 
 def _stack() -> list:
@@ -147,44 +195,79 @@ class Tracer:
         return (self[i] for i in range(shape[0]))
 
     def concrete_value(self, what: str):
-        """The NumPy value behind this tracer, or a :class:`ConcretizationError` saying why there is none."""
+        """The NumPy value behind this tracer, or a :class:`ConcretizationError` saying why there is none.
+
+        A tracer whose value is a tracer of an enclosing trace asks that one: under
+        ``jit(grad(f))`` or ``vmap(grad(f))`` there is no single concrete value either.
+        """
         if not self._trace.active:
             raise self._trace.leak_error()
         v = self._value
-        while isinstance(v, Tracer):
-            v = v._value
+        if isinstance(v, Tracer):
+            return v.concrete_value(what)
         if v is None:
             loc = user_location()
             where = f" at {loc[0]}:{loc[1]}" if loc else ""
             raise ConcretizationError(
                 f"{what} needs a concrete value, but this is an abstract tracer "
                 f"{type_string(self.shape, self.dtype)} (traced by {self._trace.name}){where}. "
+                f"{conversion_hint(what, loc)}"
                 "Python control flow cannot depend on traced values here: use "
                 "funcgrad.numpy.where to select values, mark the argument static "
                 "(static_argnums), or compute the condition outside the function.")
         return v
 
+    def _convert(self, what: str):
+        """The concrete value for a conversion to a Python or NumPy value (``what``).
+
+        Raises :class:`ConcretizationError` where there is no single value (abstract or
+        batched tracing) and :class:`TracerConversionError` where the value exists but has
+        an inexact dtype: the result would be a constant, its derivative silently dropped.
+        Integer and boolean values carry no derivative and convert.
+        """
+        value = self.concrete_value(what)
+        if is_inexact(self.dtype):
+            loc = user_location()
+            where = f" at {loc[0]}:{loc[1]}" if loc else ""
+            raise TracerConversionError(
+                f"{what} of a traced {type_string(self.shape, self.dtype)} value (traced by "
+                f"{self._trace.name}){where} would drop its derivative: the result would be a "
+                "constant, and the derivative silently wrong. "
+                f"{conversion_hint(what, loc)}If a constant is really meant, convert "
+                "funcgrad.stop_gradient(x) instead.")
+        return value
+
+    # bool() loses no derivative: Python control flow on concrete values stays allowed.
     def __bool__(self) -> bool:
         return bool(self.concrete_value("bool()"))
 
     def __float__(self) -> float:
-        return float(self.concrete_value("float()"))
+        return float(self._convert("float()"))
 
     def __int__(self) -> int:
-        return int(self.concrete_value("int()"))
-
-    def __index__(self) -> int:
-        return int(self.concrete_value("using a traced value as an index").__index__())
+        return int(self._convert("int()"))
 
     def __complex__(self) -> complex:
-        return complex(self.concrete_value("complex()"))
+        return complex(self._convert("complex()"))
+
+    def __index__(self) -> int:
+        return int(self._convert("operator.index()").__index__())
+
+    def __round__(self, ndigits: int | None = None):
+        value = self._convert("round()")
+        return round(value.item() if np.ndim(value) == 0 else value, ndigits)
+
+    def item(self, *args):
+        """The element as a Python scalar (integer and boolean values only: see :meth:`_convert`)."""
+        return self._convert("item()").item(*args)
+
+    def tolist(self):
+        """The value as nested lists (integer and boolean values only: see :meth:`_convert`)."""
+        return np.asarray(self._convert("tolist()")).tolist()
 
     def __array__(self, dtype=None, copy=None):
-        raise TracerConversionError(
-            f"cannot convert a traced array {type_string(self.shape, self.dtype)} "
-            f"(traced by {self._trace.name}) to a NumPy array: the result would not be "
-            "differentiated. Use funcgrad.numpy (fnp) functions instead of numpy ones, or "
-            "funcgrad.stop_gradient(x) if you mean to drop the derivative.")
+        value = self._convert("np.asarray()")
+        return np.array(value, dtype=dtype, copy=copy)
 
     def __repr__(self) -> str:
         v = self._value
@@ -195,6 +278,7 @@ class Tracer:
 
 
 _set_trace, _set_node, _set_value = (getattr(Tracer, n).__set__ for n in Tracer.__slots__)
+_CONVERSION_ERRORS = (TracerConversionError, ConcretizationError)
 _new_node = tuple.__new__  # Node(...) without the Python-level __new__ call, on the hot path
 _new_object = object.__new__
 _FLOAT64 = np.dtype(np.float64)
@@ -217,6 +301,9 @@ class Trace:
     """An open trace: records the nodes that operations on its tracers create."""
 
     kind = "trace"
+    #: Whether a tracer's ``_value`` is its primal: the same value without this trace's
+    #: derivative (concrete and forward-mode traces); ``stop_gradient`` unwraps such tracers.
+    carries_primal = False
 
     def __init__(self, name: str):
         self.name = name
@@ -240,7 +327,7 @@ class Trace:
         self.active = True
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self.active = False
         stack = _stack()
         if stack and stack[-1] is self:
@@ -249,6 +336,11 @@ class Trace:
             stack.remove(self)
         if self._resume_gc:
             gc.enable()
+        if exc_type is ValueError and isinstance(exc.__cause__, _CONVERSION_ERRORS):
+            # ``out[i] = tracer`` into a NumPy array: NumPy replaces any error of float()
+            # on a sequence-like object (a tracer has __getitem__) by "setting an array
+            # element with a sequence".  Raise ours, which says what happened and the fix.
+            raise exc.__cause__.with_traceback(tb) from None
 
     def _operand(self, a):
         """The node and value of an operand: own tracer, lifted outer tracer, or constant."""
@@ -291,6 +383,7 @@ class ConcreteTrace(Trace):
     """Tracing with values: each node's value is computed as it is recorded."""
 
     kind = "concrete"
+    carries_primal = True
 
     def _operands(self, args) -> tuple[tuple, tuple]:
         """``(nodes, values)`` of an operation's operands (see :meth:`Trace._operand`)."""

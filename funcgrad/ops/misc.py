@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from funcgrad._core.dtypes import is_inexact
-from funcgrad._core.primitive import Primitive
+from funcgrad._core.primitive import Primitive, Tracer
 from funcgrad.ops._family import is_float, shape_of
 
 convert_p = Primitive("convert", lambda x, dtype: np.asarray(x).astype(dtype),
@@ -15,7 +15,6 @@ convert_p.defjvp(lambda t, ans, x, dtype: astype(t, dtype) if is_inexact(dtype) 
 
 stop_gradient_p = Primitive("stop_gradient", lambda x: x, lambda x: (shape_of(x), x.dtype))
 stop_gradient_p.defvjp(lambda g, ans, x: None)
-stop_gradient_p.defjvp(lambda t, ans, x: None)
 
 
 def _batch_pointwise(prim: Primitive) -> None:
@@ -24,7 +23,26 @@ def _batch_pointwise(prim: Primitive) -> None:
 
 
 _batch_pointwise(convert_p)
-_batch_pointwise(stop_gradient_p)
+
+
+def _drop_derivatives(x):
+    """``x`` without the derivative of any trace, still batched (vmap) or abstract (jit).
+
+    Under ``grad`` and ``jvp`` (concrete and forward-mode traces) the result is the
+    primal itself, no longer a tracer of that trace, so ``float()`` of it works; under
+    ``vmap`` and ``jit`` there is no single value to give, so a node is recorded.
+    """
+    while isinstance(x, Tracer) and x._trace.carries_primal:
+        if not x._trace.active:
+            raise x._trace.leak_error()
+        x = x._value
+    return stop_gradient_p.bind(x) if isinstance(x, Tracer) else x
+
+
+# A recorded stop_gradient (jit's graph run under grad, jvp or vmap) drops every
+# derivative of its operand too.
+stop_gradient_p.defjvp_full(lambda primals, tangents: (_drop_derivatives(primals[0]), None))
+stop_gradient_p.defbatch(lambda values, dims: (_drop_derivatives(values[0]), dims[0]))
 
 
 def astype(x, dtype):
@@ -43,11 +61,16 @@ def astype(x, dtype):
 def stop_gradient(x):
     """``x`` itself, but its derivative is zero: no gradient flows through it.
 
+    Works on pytrees.  Under ``grad`` and ``jvp`` the result is a plain value, so
+    ``float(stop_gradient(x))`` is how to take a traced value as a constant on purpose.
+
     Examples:
         >>> import funcgrad as fg
         >>> float(fg.grad(lambda x: x * stop_gradient(x))(3.0))
         3.0
+        >>> float(fg.grad(lambda x: x * float(stop_gradient(x)))(3.0))
+        3.0
     """
     from funcgrad import tree
 
-    return tree.map(lambda leaf: stop_gradient_p.bind(leaf), x)
+    return tree.map(_drop_derivatives, x)

@@ -39,6 +39,7 @@ class JVPTrace(Trace):
     """Forward-mode tracing: every operation also computes its output tangent."""
 
     kind = "jvp"
+    carries_primal = True
 
     def process(self, prim, args, params):
         primals, tangents = self.unpack(args, JVPTracer, "_tangent")

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from funcgrad import tree
-from funcgrad._core.trace import Trace, Tracer
+from funcgrad._core.trace import Trace, Tracer, conversion_hint, user_location
 from funcgrad.errors import ArgumentError, ConcretizationError, ShapeError
 from funcgrad.transforms._args import array_leaves, as_array_leaf
 
@@ -36,13 +36,16 @@ class BatchTracer(Tracer):
     dtype = property(lambda self: self._value.dtype)
 
     def concrete_value(self, what: str):
+        """Never a value: a batched value has one per example (a :class:`ConcretizationError`)."""
         if not self._trace.active:
             raise self._trace.leak_error()
+        loc = user_location()
+        where = f" at {loc[0]}:{loc[1]}" if loc else ""
         raise ConcretizationError(
             f"{what} needs one concrete value, but under {self._trace.name} this "
-            f"{self.dtype.name}{list(self.shape)} value varies over the batch. Use "
-            "funcgrad.numpy.where to select per example instead of Python control flow, "
-            "or compute the condition outside vmap.")
+            f"{self.dtype.name}{list(self.shape)} value varies over the batch{where}. "
+            f"{conversion_hint(what, loc)}Use funcgrad.numpy.where to select per example "
+            "instead of Python control flow, or compute the condition outside vmap.")
 
 
 _set_bdim = BatchTracer._bdim.__set__
