@@ -50,6 +50,10 @@ class GradientCheckError(FuncgradError, AssertionError):
     """``funcgrad.testing.check_grads`` found an analytic derivative that disagrees with finite differences."""
 
 
+class ProgramCheckError(FuncgradError, AssertionError):
+    """``funcgrad.testing.programs.check_program``: a transformation of a program disagrees with its reference."""
+
+
 class ImmutableError(FuncgradError, AttributeError):
     """An attempt to modify a graph node, graph or tracer, which are immutable."""
 

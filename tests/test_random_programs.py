@@ -1,0 +1,82 @@
+"""Random programs composed from the op table, checked end to end (``funcgrad.testing.programs``).
+
+Each example is a small straight-line program of op-table rows (composed, with reused
+values, broadcasting, reductions, indexing, Python scalars and NumPy constants) and
+concrete inputs in every op's smooth domain.  For each one: grad against central
+differences at orders 1 and 2, the jvp/vjp transpose identity, jit against eager, vmap
+against a loop, float32 against float64, and forward values against the same program on
+NumPy; on fewer examples (each one compiles kernels), the Numba backend against the
+NumPy backend.  A failure shrinks to a minimal program, printed as Python source.
+
+The ``ci`` profile runs a fixed set of programs in well under a minute;
+``HYPOTHESIS_PROFILE=nightly`` searches far longer (see ``docs/testing.md``).
+The last tests plant broken derivative rules and check that the search finds them.
+"""
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from op_table import DIFFERENTIABLE
+
+import funcgrad as fg
+from funcgrad.errors import GradientCheckError
+from funcgrad.testing.programs import DEFAULT_CHECKS, check_program, programs
+
+EXAMPLES = settings.default.max_examples  # 25 in the ci profile, more in dev and nightly
+SPECS = DIFFERENTIABLE
+
+
+@settings(max_examples=2 * EXAMPLES)
+@given(programs(SPECS))
+def test_random_programs(program):
+    check_program(program, DEFAULT_CHECKS)
+
+
+# -- the suite itself: planted broken rules are found, and shrunk to a program that shows them ---
+def _search(checks, max_examples=200):
+    """Run the program search over the op table; return (shrunk failing program, its error)."""
+    failing = []
+
+    @settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
+              phases=[Phase.generate, Phase.shrink], report_multiple_bugs=False,
+              suppress_health_check=list(HealthCheck))
+    @given(programs(SPECS))
+    def search(program):
+        try:
+            check_program(program, checks)
+        except Exception:
+            failing.append(program)  # hypothesis replays the shrunk example last
+            raise
+
+    with pytest.raises(Exception) as info:
+        search()
+    assert failing, f"the search raised before running any program: {info.value!r}"
+    return failing[-1], info.value
+
+
+def _primitives(program):
+    return {node.primitive for node in fg.make_graph(program.fn)(*program.inputs).nodes}
+
+
+def test_search_finds_a_transpose_vjp_with_its_permutation_reversed(monkeypatch):
+    # The bug: the cotangent of transpose(x, axes) is transpose(g, reversed(axes)), which
+    # equals the right inverse permutation argsort(axes) only for involutions.
+    from funcgrad.ops.shape import transpose, transpose_p
+
+    monkeypatch.setattr(transpose_p, "vjp_rules",
+                        (lambda g, ans, x, axes: transpose(g, tuple(reversed(axes))),))
+    program, error = _search(("grad",))
+    assert transpose_p in _primitives(program), f"shrunk to a program without transpose:{program!r}"
+    assert len([s for s in program.steps if s.what == "op"]) <= 2, f"not shrunk:{program!r}"
+
+
+def test_search_finds_a_multiply_jvp_missing_a_product_rule_term(monkeypatch):
+    # The bug: d(x * y) = dx * y, the x * dy term dropped: forward mode disagrees with reverse.
+    from funcgrad.ops.elementwise import multiply_p
+
+    rule_x = multiply_p.jvp_rules[0]
+    monkeypatch.setattr(multiply_p, "jvp_rules", (rule_x, None))
+    program, error = _search(("transpose",))
+    assert isinstance(error, GradientCheckError) and "transposes" in str(error)
+    assert program.source() in str(error)  # the failure prints the program
+    assert multiply_p in _primitives(program), f"shrunk to a program without multiply:{program!r}"
+    assert len([s for s in program.steps if s.what == "op"]) <= 2, f"not shrunk:{program!r}"
