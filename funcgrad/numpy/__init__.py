@@ -28,6 +28,7 @@ from funcgrad.ops.elementwise import (  # noqa: F401
     abs,
     absolute,
     add,
+    angle,
     arccos,
     arccosh,
     arcsin,
@@ -38,6 +39,8 @@ from funcgrad.ops.elementwise import (  # noqa: F401
     cbrt,
     ceil,
     clip,
+    conj,
+    conjugate,
     cos,
     cosh,
     divide,
@@ -49,6 +52,7 @@ from funcgrad.ops.elementwise import (  # noqa: F401
     greater,
     greater_equal,
     hypot,
+    imag,
     isfinite,
     isnan,
     less,
@@ -69,6 +73,7 @@ from funcgrad.ops.elementwise import (  # noqa: F401
     negative,
     not_equal,
     power,
+    real,
     reciprocal,
     remainder,
     round,
@@ -133,6 +138,7 @@ from funcgrad.ops.shape import (  # noqa: F401
 # Constants and dtypes, as in NumPy.
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, _np.newaxis
 float32, float64, int32, int64, bool_ = _np.float32, _np.float64, _np.int32, _np.int64, _np.bool_
+complex64, complex128 = _np.complex64, _np.complex128
 float16, floating, inexact, complexfloating = _np.float16, _np.floating, _np.inexact, _np.complexfloating
 ndarray = _np.ndarray
 

@@ -101,6 +101,9 @@ def install() -> None:
     Tracer.squeeze = lambda self, axis=None: sh.squeeze(self, axis)
     Tracer.swapaxes = lambda self, a, b: sh.swapaxes(self, a, b)
     Tracer.astype = lambda self, dtype: misc.astype(self, dtype)
+    Tracer.real = property(lambda self: ew.real(self))
+    Tracer.imag = property(lambda self: ew.imag(self))
+    Tracer.conj = Tracer.conjugate = lambda self: ew.conjugate(self)
     Tracer.dot = lambda self, other: _linalg().dot(self, other)
     for name in ("sum", "mean", "max", "min", "prod", "all", "any", "argmax", "argmin", "var",
                  "std", "cumsum", "cumprod"):

@@ -25,7 +25,7 @@ from funcgrad.errors import ArgumentError, ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
-from funcgrad.ops._family import dtype_of, shape_of
+from funcgrad.ops._family import complex_valued, dtype_of, shape_of
 from funcgrad.ops.decompositions import (
     EighResult,
     QRResult,
@@ -50,7 +50,8 @@ def _safe_where(zero, fn, s):
 
 
 def _two_norm(x, axis, keepdims):
-    return red.sqrt_zero_slope(red.sum(x * x, axis=axis, keepdims=keepdims))
+    squared = ew.real(x * ew.conj(x)) if complex_valued(x) else x * x  # |x|^2 for complex x
+    return red.sqrt_zero_slope(red.sum(squared, axis=axis, keepdims=keepdims))
 
 
 def _vector_norm(x, ord, axis: int, keepdims: bool):

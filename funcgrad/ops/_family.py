@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from funcgrad._core.dtypes import is_inexact
+from funcgrad._core.dtypes import is_complex, is_inexact
 from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ShapeError
 
@@ -30,6 +30,11 @@ def dtype_of(x) -> np.dtype:
 
 def is_float(x) -> bool:
     return is_inexact(dtype_of(x))
+
+
+def complex_valued(x) -> bool:
+    """Whether ``x`` (array, tracer, node or scalar) has a complex dtype."""
+    return is_complex(dtype_of(x))
 
 
 def unbroadcast(g, like):
@@ -54,7 +59,21 @@ def unbroadcast(g, like):
             g = shape_ops.reshape(g, shape)
     dtype = dtype_of(like)
     if dtype_of(g) != dtype and is_inexact(dtype):
-        g = misc.astype(g, dtype)
+        g = misc.astype(real_part_for(g, dtype), dtype)
+    return g
+
+
+def real_part_for(g, dtype):
+    """``g``, or its real part when ``g`` is complex and ``dtype`` is real.
+
+    A real operand of a complex operation (``x * 1j``, a real-to-complex cast) gets
+    the real part of the complex cotangent: the transpose of the real-to-complex
+    embedding (JAX's convention, see ``docs/complex.md``).
+    """
+    if complex_valued(g) and not is_complex(dtype):
+        from funcgrad.ops.elementwise import real
+
+        return real(g)
     return g
 
 
@@ -106,17 +125,20 @@ def elementwise_aval(fn, name):
     return abstract_eval
 
 
-def unary(name: str, fn, rule=None) -> Primitive:
+def unary(name: str, fn, rule=None, jvp=None) -> Primitive:
     """An elementwise primitive ``fn(x)`` with cotangent rule ``rule(g, ans, x)`` (``None``: not differentiable).
 
     Elementwise, the rule is pointwise linear in ``g``, so it maps tangents too: it
-    serves as both the VJP and the JVP rule.
+    serves as both the VJP and the JVP rule.  That holds for real values and for
+    holomorphic functions of complex ones (``g * f'(z)``, no conjugate: JAX's
+    convention); a non-holomorphic op (``abs``, ``real``, ``angle``...) passes its
+    tangent rule ``jvp(t, ans, x)`` separately.
     """
     prim = Primitive(name, fn, elementwise_aval(fn, name), differentiable=rule is not None)
     prim.elementwise = True  # pointwise and broadcasting: the optimiser may fuse it
     if rule is not None:
         prim.defvjp(rule)
-        prim.defjvp(rule)
+        prim.defjvp(jvp or rule)
     batch_elementwise(prim)
     return prim
 

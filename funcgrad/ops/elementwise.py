@@ -44,7 +44,8 @@ reciprocal_p = unary("reciprocal", lambda x: np.divide(1, x),
 square_p = unary("square", np.square, lambda g, ans, x: g * 2 * x)
 abs_p = unary("abs", np.abs, lambda g, ans, x: _abs_vjp(g, ans, x),
               lambda t, ans, x: _abs_jvp(t, ans, x))
-sign_p = unary("sign", np.sign)
+sign_p = unary("sign", np.sign, lambda g, ans, x: _sign_vjp(g, ans, x),
+               lambda t, ans, x: _sign_jvp(t, ans, x))
 exp_p = unary("exp", np.exp, lambda g, ans, x: g * ans)
 expm1_p = unary("expm1", np.expm1, lambda g, ans, x: g * (ans + 1))
 log_p = unary("log", np.log, lambda g, ans, x: safe_mul(g, 1 / x))
@@ -216,6 +217,26 @@ def _abs_vjp(g, ans, x):
 
 def _abs_jvp(t, ans, x):
     return real(t * _unit_conj(ans, x)) if complex_valued(x) else t * sign(x)
+
+
+def _sign_jvp(t, ans, x):
+    # Real sign is piecewise constant (no derivative).  Complex sign s = z/|z| turns with the
+    # phase: ds = i s Im(conj(s) dz) / |z| (0 at z = 0).  JAX gives 0 here, which is wrong.
+    if not complex_valued(x):
+        return None
+    return 1j * ans * imag(conj(ans) * t) / _nonzero_abs(x)
+
+
+def _sign_vjp(g, ans, x):
+    # The transpose of _sign_jvp for the pairing Re(sum(a * b)).
+    if not complex_valued(x):
+        return None
+    return 1j * imag(g * ans) * conj(ans) / _nonzero_abs(x)
+
+
+def _nonzero_abs(x):
+    a = abs(x)
+    return where(equal(a, 0), 1, a)
 
 
 def _angle_factor(x):

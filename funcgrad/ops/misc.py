@@ -6,12 +6,16 @@ import numpy as np
 
 from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.primitive import Primitive, Tracer
-from funcgrad.ops._family import is_float, shape_of
+from funcgrad.ops._family import is_float, real_part_for, shape_of
 
 convert_p = Primitive("convert", lambda x, dtype: np.asarray(x).astype(dtype),
                       lambda x, dtype: (shape_of(x), np.dtype(dtype)))
-convert_p.defvjp(lambda g, ans, x, dtype: astype(g, x.dtype) if is_float(x) else None)
-convert_p.defjvp(lambda t, ans, x, dtype: astype(t, dtype) if is_inexact(dtype) else None)
+# Complex to real keeps the real part (JVP), so its VJP is complex(ct, 0); real to complex
+# is the embedding, so its VJP is the real part of the cotangent (JAX's convention).
+convert_p.defvjp(lambda g, ans, x, dtype:
+                 astype(real_part_for(g, x.dtype), x.dtype) if is_float(x) else None)
+convert_p.defjvp(lambda t, ans, x, dtype:
+                 astype(real_part_for(t, dtype), dtype) if is_inexact(dtype) else None)
 
 stop_gradient_p = Primitive("stop_gradient", lambda x: x, lambda x: (shape_of(x), x.dtype))
 stop_gradient_p.defvjp(lambda g, ans, x: None)

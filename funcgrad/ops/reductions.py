@@ -18,7 +18,7 @@ from funcgrad.errors import ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import misc
 from funcgrad.ops import shape as sh
-from funcgrad.ops._family import dtype_of, shape_of
+from funcgrad.ops._family import complex_valued, dtype_of, shape_of
 
 
 def normalize_axis(axis, ndim: int, name: str = "axis") -> tuple[int, ...]:
@@ -276,7 +276,9 @@ def var(x, axis=None, ddof: int = 0, keepdims: bool = False):
     axes = normalize_axis(axis, len(shape_of(x)))
     count = math.prod([shape_of(x)[a] for a in axes])
     centered = x - mean(x, axis=axes, keepdims=True)
-    return sum(centered * centered, axis=axes, keepdims=keepdims) / (count - ddof)
+    # |c|^2: NumPy's variance of complex values is real
+    squared = ew.real(centered * ew.conj(centered)) if complex_valued(x) else centered * centered
+    return sum(squared, axis=axes, keepdims=keepdims) / (count - ddof)
 
 
 def std(x, axis=None, ddof: int = 0, keepdims: bool = False):
