@@ -91,13 +91,36 @@ _MATH_TO_FNP = {"fabs": "abs", "pow": "power", "atan2": "arctan2", "asin": "arcs
                 "acos": "arccos", "atan": "arctan", "asinh": "arcsinh", "acosh": "arccosh",
                 "atanh": "arctanh", "dist": "linalg.norm", "fsum": "sum"}
 _MATH_CALL = re.compile(r"\bc?math\.(\w+)\s*\(")
+_SCALAR_TYPE_CALL = re.compile(
+    r"\b(?:np|numpy)\.(float\d*|complex\d*|int\d*|double|single|half|longdouble)\s*\(")
+_ASSIGNMENT = re.compile(r"[\w)\]]\s*\[[^\]]*\]\s*=(?!=)")
+
+
+def _on_the_line(what: str, line: str) -> tuple[str, str]:
+    """``(sentence naming what the user's line does that converts, a funcgrad.numpy example)``."""
+    found = _MATH_CALL.search(line) if what in ("float()", "complex()") else None
+    if found:
+        name = found.group(1)
+        return (f"This line calls {found.group(0)[:-1].strip()}(), which calls {what}. ",
+                f"fnp.{_MATH_TO_FNP.get(name, name)} instead of math.{name}")
+    if what in ("float()", "int()", "complex()", "np.asarray()"):
+        found = _SCALAR_TYPE_CALL.search(line)
+        if found:
+            return (f"This line calls np.{found.group(1)}(), which converts its argument; "
+                    f"x.astype(np.{found.group(1)}) changes the dtype and keeps the "
+                    "derivative. ", "fnp.exp instead of math.exp")
+        if _ASSIGNMENT.search(line):
+            return ("This line assigns into an array; if it is a NumPy array, NumPy "
+                    "converts the value. ", "fnp.exp instead of math.exp")
+    return "", "fnp.exp instead of math.exp"
 
 
 def conversion_hint(what: str, loc: tuple[str, int] | None) -> str:
     """The sentences of an error message that say what called ``what`` and how to keep the value traced.
 
-    ``loc`` is the user's ``(file, line)``; a ``math.f(...)`` call on that line is named
-    with its ``funcgrad.numpy`` replacement.  ``bool()`` (control flow) gets no hint.
+    ``loc`` is the user's ``(file, line)``; a ``math.f(...)`` call, a NumPy scalar type or
+    an assignment on that line is named (``math.f`` with its ``funcgrad.numpy``
+    replacement).  ``bool()`` (control flow) gets no hint.
 
     Examples:
         >>> conversion_hint("bool()", None)
@@ -106,19 +129,14 @@ def conversion_hint(what: str, loc: tuple[str, int] | None) -> str:
     if what == "bool()" or what == "boolean mask indexing":
         return ""
     line = linecache.getline(loc[0], loc[1]) if loc else ""
-    found = _MATH_CALL.search(line) if what in ("float()", "complex()") else None
-    if found:
-        name = found.group(1)
-        example = f"fnp.{_MATH_TO_FNP.get(name, name)} instead of math.{name}"
-        prefix = f"This line calls {found.group(0)[:-1].strip()}(), which calls {what}. "
-    else:
-        example, prefix = "fnp.exp instead of math.exp", ""
-    callers = _CALLERS.get(what)
+    prefix, example = _on_the_line(what, line)
+    callers = None if prefix else _CALLERS.get(what)
     callers = f"The same conversion happens in {callers}. " if callers else ""
     return (f"{prefix}{callers}Keep the value traced: compute with "
             f"funcgrad.numpy functions ({example}; import funcgrad.numpy as fnp), change a "
-            "dtype with x.astype(dtype), and build arrays with x.at[i].set(v) or fnp.stack "
-            "instead of writing into a NumPy buffer. ")
+            "dtype with x.astype(dtype), and build arrays with fnp.at(out)[i].set(v) "
+            "(x.at[i].set(v) on a traced x) or fnp.stack instead of writing into a NumPy "
+            "buffer. ")
 
 
 def _stack() -> list:
