@@ -637,7 +637,8 @@ def test_transformations_return_new_objects():
 DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs")
 
 
-@pytest.mark.parametrize("page", ["conventions.md", "errors.md", "graph.md", "transformations.md"])
+@pytest.mark.parametrize("page", ["complex.md", "conventions.md", "errors.md", "graph.md",
+                                  "transformations.md"])
 def test_doc_examples_run(page):
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     result = doctest.testfile(os.path.join(DOCS, page), module_relative=False, optionflags=flags,

@@ -20,14 +20,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from funcgrad._core.dtypes import is_complex, is_inexact
+from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.primitive import Primitive, Tracer
 from funcgrad._core.trace import user_location
-from funcgrad.errors import ArgumentError, DTypeError, ShapeError
+from funcgrad.errors import ArgumentError, ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
-from funcgrad.ops._family import dtype_of, shape_of, unbroadcast
+from funcgrad.ops._family import complex_valued, dtype_of, shape_of, unbroadcast
 
 
 def _array(x):
@@ -409,16 +409,17 @@ def dot(a, b):
 
 
 def vdot(a, b):
-    """``numpy.vdot`` for real arrays: the dot product of the flattened arrays.
+    """``numpy.vdot``: the dot product of the flattened arrays, conjugating a complex ``a``.
 
     Examples:
         >>> vdot(np.ones((2, 2)), np.full((2, 2), 2.0))
         np.float64(8.0)
+        >>> vdot(np.array([1j]), np.array([1j]))
+        np.complex128(1+0j)
     """
     a, b = _array(a), _array(b)
-    if is_complex(dtype_of(a)):
-        raise DTypeError(f"vdot: complex operands are not supported (got {dtype_of(a)}); "
-                         f"vdot would conjugate the first operand{_here()}")
+    if complex_valued(a):
+        a = ew.conj(a)
     if math.prod(shape_of(a)) != math.prod(shape_of(b)):
         raise ShapeError(f"vdot: operands of shapes {shape_of(a)} and {shape_of(b)} have "
                          f"different sizes{_here()}")
@@ -565,13 +566,34 @@ _stacked_batch(det_p)
 
 logabsdet_p = Primitive("logabsdet", _checked(lambda a: np.linalg.slogdet(a)[1],
                                               _batch_aval("slogdet")), _batch_aval("slogdet"))
+# For complex a, log|det a| = Re(log det a): the tangent is the real part of tr(a⁻¹ da), and
+# its transpose (JAX's convention, no conjugate) is the same ḡ a⁻ᵀ as for real a.
 logabsdet_p.defvjp(lambda g, ans, a: _matrix_of(g) * _mT(inv(a)))
-logabsdet_p.defjvp(lambda t, ans, a: _trace_product(_mT(inv(a)), t))
+logabsdet_p.defjvp(lambda t, ans, a: _real_part(_trace_product(_mT(inv(a)), t), a))
 _stacked_batch(logabsdet_p)
+
+
+def _real_part(v, a):
+    return ew.real(v) if complex_valued(a) else v
+
+
+# The sign det a / |det a| is piecewise constant for real a (no derivative); for complex a
+# it turns with the phase: d sign = sign · i Im(tr(a⁻¹ da)), as in JAX's slogdet.
+def _sign_jvp(t, ans, a):
+    if not complex_valued(a):
+        return None
+    return ans * (1j * ew.imag(_trace_product(_mT(inv(a)), t)))
+
+
+def _sign_vjp(g, ans, a):
+    return _matrix_of(1j * ew.imag(g * ans)) * _mT(inv(a)) if complex_valued(a) else None
+
 
 slogdet_sign_p = Primitive("slogdet_sign", _checked(lambda a: np.linalg.slogdet(a)[0],
                                                     _batch_aval("slogdet")),
-                           _batch_aval("slogdet"), differentiable=False)
+                           _batch_aval("slogdet"))
+slogdet_sign_p.defvjp(_sign_vjp)
+slogdet_sign_p.defjvp(_sign_jvp)
 _stacked_batch(slogdet_sign_p)
 
 solve_p = Primitive("solve", _checked(np.linalg.solve, _solve_aval), _solve_aval)

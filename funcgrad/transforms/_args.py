@@ -79,3 +79,42 @@ def describe(x) -> str:
 
 
 index = operator.index
+
+
+def _leaf_dtype(x) -> np.dtype:
+    return np.dtype(x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype)
+
+
+def require_complex(leaves, fname: str, what: str) -> None:
+    """``holomorphic=True``: every leaf of the ``what`` ("inputs", "outputs") must be complex, as in JAX.
+
+    Examples:
+        >>> require_complex([np.ones(2, complex)], "grad", "inputs")
+    """
+    for i, leaf in enumerate(leaves):
+        dt = _leaf_dtype(leaf)
+        if dt.kind != "c":
+            raise DTypeError(
+                f"{fname} with holomorphic=True requires {what} with a complex dtype, but "
+                f"{what[:-1]} leaf {i} has dtype {dt.name}. "
+                + ("Pass complex values (e.g. x.astype(complex))" if what == "inputs"
+                   else "The function must return complex values")
+                + ", or leave holomorphic=False.")
+
+
+def refuse_complex(leaves, fname: str, what: str, direct: str) -> None:
+    """Without ``holomorphic=True``, complex ``what`` ("inputs", "outputs") are refused, as in JAX.
+
+    ``direct`` names the transformation that handles the non-holomorphic case (``vjp``, ``jvp``).
+
+    Examples:
+        >>> refuse_complex([np.ones(2)], "jacfwd", "inputs", "jvp")
+    """
+    for i, leaf in enumerate(leaves):
+        dt = _leaf_dtype(leaf)
+        if dt.kind == "c":
+            raise DTypeError(
+                f"{fname} requires real-valued {what} (a floating dtype), but {what[:-1]} leaf "
+                f"{i} has dtype {dt.name}. For a holomorphic function pass holomorphic=True; for "
+                f"a non-holomorphic function with complex {what} use funcgrad.{direct} directly "
+                "(see docs/complex.md).")

@@ -25,10 +25,12 @@ from funcgrad.errors import (
     ShapeError,
     TreeStructureError,
 )
+from funcgrad.ops._family import real_part_for
 from funcgrad.transforms._args import (
     describe,
     flatten_differentiable,
     normalize_argnums,
+    require_complex,
 )
 
 
@@ -71,6 +73,7 @@ def _fit(prim, ct, inp):
     """``ct`` brought to ``inp``'s shape and dtype by ``prim.fit_cotangent`` (broadcasting ops)."""
     if prim.fit_cotangent is not None:
         return prim.fit_cotangent(ct, inp)
+    ct = real_part_for(ct, inp.dtype)  # a real input of a complex op: the real part (docs/complex.md)
     if ct.shape != inp.shape:  # a broken rule must fail loudly, not silently broadcast
         raise AssertionError(f"internal error: VJP rule of {prim.name!r} gave a cotangent "
                              f"of shape {np.shape(ct)} for an input of shape {inp.shape}")
@@ -113,7 +116,7 @@ class _VJPFunction:
             if g is None:
                 g = _zeros_like(x)
             elif g.dtype != x.dtype:
-                g = g.astype(x.dtype)
+                g = real_part_for(g, x.dtype).astype(x.dtype)
             if type(g) is np.ndarray and g.ndim == 0:
                 g = g[()]  # 0-d results are NumPy scalars, like NumPy's own reductions
             grads.append(g)
@@ -161,23 +164,40 @@ def _vjp(f, primals, has_aux, fname):
     return (out, fn, aux) if has_aux else (out, fn)
 
 
-def _check_scalar_output(out, fname: str) -> None:
+def _check_scalar_output(out, fname: str, holomorphic: bool = False) -> None:
     shape = np.shape(out)
     dtype = out.dtype if hasattr(out, "dtype") else np.asarray(out).dtype
     if shape != ():
         raise NonScalarOutputError(
             f"{fname}: the function must return a scalar (shape ()), but returned {describe(out)}. "
             "Reduce it (e.g. fnp.sum or fnp.mean), or use vjp / jacrev for non-scalar outputs.")
+    complex_out = np.dtype(dtype).kind == "c"
+    if holomorphic and not complex_out:
+        raise NonScalarOutputError(
+            f"{fname} with holomorphic=True requires a complex output, but the function returned "
+            f"dtype {np.dtype(dtype).name}. Leave holomorphic=False for a real output.")
+    if complex_out and not holomorphic:
+        raise NonScalarOutputError(
+            f"{fname}: the function must return a real floating-point scalar, but returned dtype "
+            f"{np.dtype(dtype).name}. For a holomorphic function pass holomorphic=True (the result "
+            "is then f'(z)); for a non-holomorphic one use vjp directly, or differentiate a real "
+            "quantity such as fnp.abs(out) ** 2 (see docs/complex.md).")
+    if complex_out:
+        return
     if np.dtype(dtype).kind != "f":
         raise NonScalarOutputError(
             f"{fname}: the function must return a real floating-point scalar, but returned "
             f"dtype {np.dtype(dtype).name}.")
 
 
-def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
+def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+                   holomorphic: bool = False) -> Callable:
     """A function returning ``(f(*args), gradient of f w.r.t. args[argnums])``.
 
     With ``has_aux=True``, ``f`` returns ``(value, aux)`` and the result is ``((value, aux), grads)``.
+    For a real output of complex inputs ``z = x + iy`` the gradient is ``dL/dx - i dL/dy``
+    (JAX's convention); ``holomorphic=True`` takes complex inputs and a complex output and
+    gives ``f'(z)`` (see ``docs/complex.md``).
 
     Examples:
         >>> import funcgrad.numpy as fnp
@@ -188,6 +208,8 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
 
     def value_and_grad_f(*args, **kwargs):
         nums, single = normalize_argnums(argnums, len(args), fname)
+        if holomorphic:
+            require_complex(tree.leaves(tuple(args[n] for n in nums)), fname, "inputs")
 
         def partial(*diff):
             full = list(args)
@@ -197,7 +219,7 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
 
         outs = _vjp(partial, tuple(args[n] for n in nums), has_aux, fname)
         out, fn = outs[0], outs[1]
-        _check_scalar_output(out, fname)
+        _check_scalar_output(out, fname, holomorphic)
         grads = fn(np.ones((), out.dtype) if hasattr(out, "dtype") else 1.0)
         grads = grads[0] if single else grads
         return ((out, outs[2]), grads) if has_aux else (out, grads)
@@ -207,18 +229,23 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
     return value_and_grad_f
 
 
-def grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
+def grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+         holomorphic: bool = False) -> Callable:
     """The gradient of a scalar function: a new function with the same arguments.
 
     The result has the structure of ``args[argnums]`` (a tuple of them when ``argnums``
-    is a tuple); with ``has_aux=True`` it is ``(grads, aux)``.
+    is a tuple); with ``has_aux=True`` it is ``(grads, aux)``.  Complex inputs follow
+    JAX's convention, and ``holomorphic=True`` differentiates a complex function of
+    complex inputs (``docs/complex.md``).
 
     Examples:
         >>> import funcgrad.numpy as fnp
         >>> grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
         array([2., 4.])
+        >>> grad(lambda z: z ** 2, holomorphic=True)(np.array(1 + 2j))
+        np.complex128(2+4j)
     """
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = value_and_grad(f, argnums, has_aux, holomorphic)
 
     def grad_f(*args, **kwargs):
         value, grads = vg(*args, **kwargs)

@@ -5,6 +5,9 @@ leaf of shape ``I`` the block has shape ``O + I``; with pytree outputs and
 inputs the result nests the input structure inside the output structure.
 ``jacrev`` maps ``vjp`` over the rows of an identity basis with ``vmap``,
 ``jacfwd`` maps ``jvp`` over its columns, and ``hessian`` is ``jacfwd(jacrev(f))``.
+Complex values follow JAX: ``jacrev`` refuses complex outputs and ``jacfwd`` complex
+inputs unless ``holomorphic=True``, which requires complex inputs and outputs and
+gives the complex Jacobian ``df/dz`` (``docs/complex.md``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 from funcgrad import tree
 from funcgrad.ops import shape as sh
-from funcgrad.transforms._args import normalize_argnums
+from funcgrad.transforms._args import normalize_argnums, refuse_complex, require_complex
 from funcgrad.transforms.grad import vjp
 from funcgrad.transforms.jvp import jvp
 from funcgrad.transforms.vmap import vmap
@@ -58,8 +61,10 @@ def _split_rows(batched_leaves, row_leaves):
     return out
 
 
-def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
+def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0, holomorphic: bool = False) -> Callable:
     """The Jacobian of ``f`` by reverse mode (one ``vjp`` per output element, vectorised).
+
+    Outputs must be real unless ``holomorphic=True`` (then inputs and outputs are complex).
 
     Examples:
         >>> import funcgrad.numpy as fnp
@@ -69,8 +74,14 @@ def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     """
     def jac(*args, **kwargs):
         nums, single = normalize_argnums(argnums, len(args), "jacrev")
+        if holomorphic:
+            require_complex(tree.leaves(tuple(args[n] for n in nums)), "jacrev", "inputs")
         out, pullback = vjp(_partial(f, args, nums, kwargs), *(args[n] for n in nums))
         out_leaves, out_tree = tree.flatten(out)
+        if holomorphic:
+            require_complex(out_leaves, "jacrev", "outputs")
+        else:
+            refuse_complex(out_leaves, "jacrev", "outputs", "vjp")
         basis = tree.unflatten(out_tree, _basis(out_leaves))
         rows = vmap(pullback)(basis)          # tuple over argnums, leading axis = output elements
         in_leaves, in_tree = tree.flatten(rows)
@@ -83,8 +94,10 @@ def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     return jac
 
 
-def jacfwd(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
+def jacfwd(f: Callable, argnums: int | tuple[int, ...] = 0, holomorphic: bool = False) -> Callable:
     """The Jacobian of ``f`` by forward mode (one ``jvp`` per input element, vectorised).
+
+    Inputs must be real unless ``holomorphic=True`` (then inputs and outputs are complex).
 
     Examples:
         >>> import funcgrad.numpy as fnp
@@ -97,10 +110,16 @@ def jacfwd(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
         g = _partial(f, args, nums, kwargs)
         primals = tuple(args[n] for n in nums)
         in_leaves, in_tree = tree.flatten(primals)
+        if holomorphic:
+            require_complex(in_leaves, "jacfwd", "inputs")
+        else:
+            refuse_complex(in_leaves, "jacfwd", "inputs", "jvp")
         basis = tree.unflatten(in_tree, _basis([np.asarray(x) if not hasattr(x, "dtype") else x
                                                 for x in in_leaves]))
         cols = vmap(lambda t: jvp(g, primals, t)[1])(basis)   # output tree, leading axis = N
         out_leaves, out_tree = tree.flatten(cols)
+        if holomorphic:
+            require_complex(out_leaves, "jacfwd", "outputs")
         result = []
         for c in out_leaves:
             c = sh.moveaxis(c, 0, -1)                  # out_shape + (N,)
@@ -116,8 +135,10 @@ def jacfwd(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     return jac
 
 
-def hessian(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
+def hessian(f: Callable, argnums: int | tuple[int, ...] = 0, holomorphic: bool = False) -> Callable:
     """The Hessian of a scalar function: forward-over-reverse, ``jacfwd(jacrev(f))``.
+
+    ``holomorphic=True`` passes through to both (complex inputs and output: ``d2f/dz2``).
 
     Examples:
         >>> import funcgrad.numpy as fnp
@@ -125,4 +146,4 @@ def hessian(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
-    return jacfwd(jacrev(f, argnums), argnums)
+    return jacfwd(jacrev(f, argnums, holomorphic), argnums, holomorphic)
