@@ -39,11 +39,13 @@ class TracerLeakError(FuncgradError, RuntimeError):
 
 
 class ConcretizationError(FuncgradError, TypeError):
-    """Python needed a concrete value (``bool``, ``int``, ``np.asarray``) of an abstract tracer."""
+    """Python needed a concrete value (``bool``, ``int``, ``float``, ``np.asarray``) of a traced
+    value that has none: abstract under ``jit``/``make_graph``, one per example under ``vmap``."""
 
 
 class TracerConversionError(FuncgradError, TypeError):
-    """A traced value was converted to a NumPy array, which would drop its derivative."""
+    """A traced float or complex value was converted to a Python or NumPy value (``float()``,
+    ``math.exp``, ``np.asarray``, ``out[i] = x``, ...), which would drop its derivative."""
 
 
 class GradientCheckError(FuncgradError, AssertionError):
