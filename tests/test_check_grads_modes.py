@@ -335,3 +335,13 @@ def test_import_funcgrad_testing_does_not_import_ml_dtypes():
     code = "import sys, funcgrad.testing; print('ml_dtypes' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"]
+
+
+def test_numerical_grad_of_a_complex_leaf_follows_the_jax_convention():
+    # L = sum |z|^2 = sum x^2 + y^2: dL/dx - i dL/dy = 2x - 2iy = 2 conj(z)
+    from funcgrad.testing import numerical_grad
+
+    z = _crand(3)
+    (g,) = numerical_grad(lambda z: np.sum(np.abs(z) ** 2), (z,))
+    assert g.dtype == np.complex128
+    np.testing.assert_allclose(g, 2 * np.conj(z), rtol=1e-8)
