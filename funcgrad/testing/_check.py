@@ -25,7 +25,6 @@ from funcgrad import tree
 from funcgrad.errors import ArgumentError, DTypeError, GradientCheckError, NonScalarOutputError
 from funcgrad.testing._directions import (
     Direction,
-    Leaf,
     central_difference,
     defaults,
     element_directions,
