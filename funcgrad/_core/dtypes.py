@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["INEXACT", "finfo", "is_complex", "is_floating", "is_inexact"]
+__all__ = ["INEXACT", "finfo", "is_complex", "is_floating", "is_inexact", "issubdtype"]
 
 
 def _ml_finfo(dtype: np.dtype) -> Any:
@@ -106,3 +106,20 @@ def finfo(dtype: Any) -> Any:
     dt = np.dtype(dtype)
     info = _ml_finfo(dt)
     return info if info is not None else np.finfo(dt)
+
+
+_ABSTRACT = {np.number: "fc", np.inexact: "fc", np.floating: "f", np.complexfloating: "c"}
+
+
+def issubdtype(arg1: Any, arg2: Any) -> bool:
+    """``np.issubdtype`` that also places ``ml_dtypes``' types, as JAX does: bfloat16 is a ``np.floating``.
+
+    Examples:
+        >>> issubdtype(np.float16, np.floating), issubdtype(np.int8, np.inexact)
+        (True, False)
+    """
+    if getattr(getattr(arg1, "type", arg1), "__module__", None) == "ml_dtypes" and arg2 in _ABSTRACT:
+        kind = _classify(np.dtype(arg1))
+        if kind:
+            return kind in _ABSTRACT[arg2]
+    return bool(np.issubdtype(arg1, arg2))

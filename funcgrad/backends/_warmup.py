@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.graph import Graph
 
 #: A graph is warmed up only if all its values together have at most this many
@@ -54,7 +55,7 @@ def placeholder(shape: tuple, dtype) -> np.ndarray:
     """A C-contiguous input of ``shape`` and ``dtype``: 0.5 for inexact dtypes (not a pole of log,
     1/x, arctanh), zero otherwise (a valid index)."""
     dtype = np.dtype(dtype)
-    return np.full(shape, 0.5 if dtype.kind in "fc" else 0, dtype)
+    return np.full(shape, 0.5 if is_inexact(dtype) else 0, dtype)
 
 
 def warm_up(backend, graph: Graph) -> bool:

@@ -38,7 +38,7 @@ _numba_cache.configure()
 
 from funcgrad.backends import _numba_kernels as _k
 from funcgrad.backends._numba_fused import fused_kernel
-from funcgrad.ops.linalg import matmul_p
+from funcgrad.ops.linalg import matmul_p, np_matmul
 from funcgrad.ops.reductions import sum_p
 from funcgrad.ops.shape import broadcast_to_p
 from funcgrad.optimize.fusion import fused_p
@@ -91,7 +91,7 @@ def matmul_kernel(a, b):
             loops()(a3, b3, out.reshape(count, m, n))
             return out.reshape(batch + (() if a_vec else (m,)) + (() if b_vec else (n,)))
     try:
-        return np.matmul(a, b)
+        return np_matmul(a, b)  # (bfloat16 stays bfloat16)
     except ValueError:
         return matmul_p.impl(a, b)  # funcgrad's ShapeError naming both shapes, or NumPy's error
 

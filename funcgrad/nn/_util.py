@@ -43,7 +43,7 @@ def check_float_dtype(dtype: Any, where: str) -> np.dtype:
         dt = np.dtype(dtype)
     except TypeError:
         raise DTypeError(f"{where}: dtype={dtype!r} is not a NumPy dtype") from None
-    if dt.kind != "f":
+    if not fnp.issubdtype(dt, np.floating):
         raise DTypeError(f"{where}: parameters must be floating point, got dtype={dt}")
     return dt
 

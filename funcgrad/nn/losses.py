@@ -56,7 +56,7 @@ def _same_shape(a: Array, b: Array, names: tuple[str, str], where: str) -> None:
 
 def _check_floating(x: Array, name: str, where: str) -> None:
     dt = dtype_of(x)
-    if dt.kind != "f":
+    if not fnp.issubdtype(dt, np.floating):
         raise DTypeError(f"{where}: {name} must be floating point, got dtype {dt} "
                          f"(shape {shape_of(x)})")
 
@@ -153,7 +153,7 @@ def softmax_cross_entropy(logits: Array, labels: Array, reduction: str = "mean")
                                  f"logits.shape={shape} (labels must be in [0, {shape[-1]}))")
         picked = fnp.take_along_axis(logp, fnp.expand_dims(labels, -1), axis=-1)
         losses = -fnp.squeeze(picked, axis=-1)
-    elif kind == "f":
+    elif fnp.issubdtype(dtype_of(labels), np.floating):
         if label_shape != shape:
             raise ShapeError(f"{where}: one-hot (floating) labels must have the shape of the "
                              f"logits; got labels.shape={label_shape} for logits.shape={shape} "

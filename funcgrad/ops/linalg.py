@@ -145,7 +145,18 @@ def _matmul_batch(values, dims):
     return out, 0
 
 
-matmul_p = Primitive("matmul", _checked(np.matmul, _matmul_aval), _matmul_aval)
+def np_matmul(a, b):
+    """``np.matmul`` with NumPy's result dtype: ml_dtypes' bfloat16 (float8, ...) matmul
+    returns float32, so its result is cast back, as ``np.dot`` and ``jnp.matmul`` do."""
+    out = np.matmul(a, b)
+    if out.dtype != getattr(a, "dtype", out.dtype):  # mixed dtypes, or an ml_dtypes float
+        want = np.result_type(a.dtype, getattr(b, "dtype", out.dtype))
+        if out.dtype != want:
+            out = out.astype(want)
+    return out
+
+
+matmul_p = Primitive("matmul", _checked(np_matmul, _matmul_aval), _matmul_aval)
 matmul_p.defvjp(_matmul_da, _matmul_db)
 matmul_p.defjvp(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t))
 matmul_p.defbatch(_matmul_batch)

@@ -21,6 +21,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.graph import Graph, Node
 from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ArgumentError
@@ -190,7 +191,7 @@ def _fused_vjp(i, g, ans, *inputs, program: Program):
         prim, ops = program.instructions[j]
         args = [inputs[v] if tag == IN else vals[v] if tag == TMP else v for tag, v in ops]
         for p, (tag, v) in enumerate(ops):
-            if tag == CONST or (tag == IN and v != i) or dtype_of(args[p]).kind not in "fc":
+            if tag == CONST or (tag == IN and v != i) or not is_inexact(dtype_of(args[p])):
                 continue
             ct = prim.vjp(p, gj, vals[j], args, {})
             if ct is None:

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from funcgrad._core.dtypes import is_complex, is_floating
 from funcgrad._core.graph import CONSTANT, Graph, Node
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
@@ -91,7 +92,7 @@ def _identity_for_add(x: Node, z: Node, negative_zero: bool) -> bool:
     kind = x.dtype.kind
     if kind in "iu":
         return _const_all(z, _is_zero)
-    if kind == "f":
+    if is_floating(x.dtype):
         return _const_all(z, _is_negative_zero if negative_zero else _is_positive_zero)
     return False  # complex and bool: the sign of an imaginary zero, or a dtype change
 
@@ -99,7 +100,7 @@ def _identity_for_add(x: Node, z: Node, negative_zero: bool) -> bool:
 def _multiply(node: Node, used_once):
     a, b = node.inputs
     for x, c in ((a, b), (b, a)):
-        if _same_aval(x, node) and x.dtype.kind != "c" and _const_all(c, _is_one):
+        if _same_aval(x, node) and not is_complex(x.dtype) and _const_all(c, _is_one):
             return x
     return None
 
@@ -284,7 +285,7 @@ def _broadcast(nodes) -> tuple:
 def _uniform_scalar(c: Node, others) -> Node | None:
     """The scalar constant that ``c`` (an array of one repeated value) stands for, or ``None``."""
     v = c.value
-    if v.size == 0 or v.dtype.kind not in "biuf":
+    if v.size == 0 or (v.dtype.kind not in "biu" and not is_floating(v.dtype)):
         return None
     flat = np.ascontiguousarray(v).reshape(-1)
     bits = flat.view(np.uint8).reshape(flat.size, v.dtype.itemsize)

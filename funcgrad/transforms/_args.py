@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from funcgrad import tree
+from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.trace import Tracer
 from funcgrad.errors import ArgumentError, DTypeError
 
@@ -62,7 +63,7 @@ def flatten_differentiable(args: Sequence[Any], fname: str) -> tuple[list, Any]:
     for i, leaf in enumerate(leaves):
         if not isinstance(leaf, (np.ndarray, Tracer)):
             leaf = as_array_leaf(leaf, f"leaf {i} of the differentiated arguments {treedef}", fname)
-        if leaf.dtype.kind not in "fc":
+        if not is_inexact(leaf.dtype):
             where = f"leaf {i} of the differentiated arguments {treedef}"
             raise DTypeError(
                 f"{fname}: {where} has dtype {leaf.dtype}, but it can only differentiate with "

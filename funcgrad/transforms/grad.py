@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from funcgrad import tree
+from funcgrad._core.dtypes import INEXACT, is_floating, is_inexact
 from funcgrad._core.graph import CONSTANT, LIFTED
 from funcgrad._core.trace import ConcreteTrace, Tracer, gc_paused
 from funcgrad.errors import (
@@ -51,7 +52,7 @@ def backward_pass(tape: list, seeds: list[tuple[Any, Any]]) -> dict:
         for inp in node.inputs:
             i += 1
             kind = inp.kind
-            if kind is CONSTANT or kind is LIFTED or inp.dtype.kind not in "fc":
+            if kind is CONSTANT or kind is LIFTED or not INEXACT[inp.dtype]:
                 continue
             if rules is not None:  # the common case, inlined
                 rule = rules[i] if i < nrules else None
@@ -103,7 +104,7 @@ class _VJPFunction:
             if np.shape(ct) != np.shape(out):
                 raise ShapeError(f"vjp: cotangent leaf {i} has shape {np.shape(ct)}, but the "
                                  f"output leaf it pairs with has shape {np.shape(out)}")
-            if node is not None and node.dtype.kind in "fc":
+            if node is not None and is_inexact(node.dtype):
                 if not isinstance(ct, (np.ndarray, Tracer)):
                     ct = np.asarray(ct, dtype=node.dtype)
                 seeds.append((node, ct))
@@ -184,7 +185,7 @@ def _check_scalar_output(out, fname: str, holomorphic: bool = False) -> None:
             "quantity such as fnp.abs(out) ** 2 (see docs/complex.md).")
     if complex_out:
         return
-    if np.dtype(dtype).kind != "f":
+    if not is_floating(dtype):
         raise NonScalarOutputError(
             f"{fname}: the function must return a real floating-point scalar, but returned "
             f"dtype {np.dtype(dtype).name}.")
