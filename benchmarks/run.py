@@ -558,6 +558,17 @@ def gp_nll_case(quick: bool) -> list[Problem]:
         gp_nll, params, x, y, skip={"torch (eager)": "the loss is not written for torch"})])]
 
 
+@case("fft_conv", target="funcgrad <= 1.3x hand NumPy")
+def fft_conv_case(quick: bool) -> list[Problem]:
+    """Gradient of an FFT convolution loss: 2**16 samples, a 1024-tap filter, float64 (both grads)."""
+    from benchmarks.fft_conv import FFT_N, FFT_N_QUICK, fft_conv_loss, fft_conv_numpy_grad, fft_data
+
+    params, y = fft_data(FFT_N_QUICK if quick else FFT_N)
+    numpy = Contender("numpy (hand)", lambda: lambda: fft_conv_numpy_grad(params, y))
+    return [Problem("fft_conv", [numpy, *jit_contenders(
+        fft_conv_loss, params, y, skip={"torch (eager)": "the loss is not written for torch"})])]
+
+
 MATMUL_N = 2048
 MATMUL_N_QUICK = 512
 

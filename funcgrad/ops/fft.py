@@ -35,6 +35,8 @@ Examples:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from funcgrad._core.primitive import Primitive
@@ -42,6 +44,15 @@ from funcgrad.ops._family import dtype_of, shape_of
 
 NORMS = ("backward", "ortho", "forward")
 _SWAP = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def _numpy(one_axis, many_axes):
+    """The reference ``f(x, s, axes, norm)``: NumPy's 1-D function for one axis (less overhead)."""
+    def f(x, s, axes, norm):
+        if len(axes) == 1:
+            return one_axis(x, s[0], axes[0], norm)
+        return many_axes(x, s, axes, norm)
+    return f
 
 
 def _hfftn(x, s, axes, norm):
@@ -54,12 +65,16 @@ def _ihfftn(x, s, axes, norm):
 
 #: kind -> (NumPy reference ``f(x, s, axes, norm)``, input is real, output is real).
 _KINDS = {
-    "fft": (lambda x, s, axes, norm: np.fft.fftn(x, axes=axes, norm=norm), False, False),
-    "ifft": (lambda x, s, axes, norm: np.fft.ifftn(x, axes=axes, norm=norm), False, False),
-    "rfft": (lambda x, s, axes, norm: np.fft.rfftn(x, axes=axes, norm=norm), True, False),
-    "ihfft": (_ihfftn, True, False),
-    "irfft": (lambda x, s, axes, norm: np.fft.irfftn(x, s=s, axes=axes, norm=norm), False, True),
-    "hfft": (_hfftn, False, True),
+    "fft": (_numpy(lambda x, n, ax, norm: np.fft.fft(x, axis=ax, norm=norm),
+                   lambda x, s, axes, norm: np.fft.fftn(x, axes=axes, norm=norm)), False, False),
+    "ifft": (_numpy(lambda x, n, ax, norm: np.fft.ifft(x, axis=ax, norm=norm),
+                    lambda x, s, axes, norm: np.fft.ifftn(x, axes=axes, norm=norm)), False, False),
+    "rfft": (_numpy(lambda x, n, ax, norm: np.fft.rfft(x, axis=ax, norm=norm),
+                    lambda x, s, axes, norm: np.fft.rfftn(x, axes=axes, norm=norm)), True, False),
+    "ihfft": (_numpy(lambda x, n, ax, norm: np.fft.ihfft(x, axis=ax, norm=norm), _ihfftn), True, False),
+    "irfft": (_numpy(lambda x, n, ax, norm: np.fft.irfft(x, n, axis=ax, norm=norm),
+                     lambda x, s, axes, norm: np.fft.irfftn(x, s=s, axes=axes, norm=norm)), False, True),
+    "hfft": (_numpy(lambda x, n, ax, norm: np.fft.hfft(x, n, axis=ax, norm=norm), _hfftn), False, True),
 }
 
 #: kind -> (kind of its linear transpose, where the weights ``w`` go: "divide" the
@@ -95,12 +110,17 @@ def _aval(x, kind, axes, lengths, norm):
     return tuple(shape), _out_dtype(dtype_of(x), kind)
 
 
-def _half_spectrum_weights(n: int, axis: int, ndim: int, dtype) -> np.ndarray:
-    """How often each stored frequency of a length-``n`` real signal occurs in its full spectrum."""
+@lru_cache(maxsize=64)
+def _half_spectrum_weights(n: int, axis: int, ndim: int, dtype: np.dtype) -> np.ndarray:
+    """How often each stored frequency of a length-``n`` real signal occurs in its full spectrum.
+
+    Cached (gradient steps ask for the same weights every time), hence read-only.
+    """
     w = np.full(n // 2 + 1, 2.0, dtype=np.finfo(dtype).dtype)
     w[0] = 1.0
     if n % 2 == 0:
         w[-1] = 1.0
+    w.flags.writeable = False
     return w.reshape((-1,) + (1,) * (ndim - 1 - axis))
 
 
@@ -108,7 +128,7 @@ def _vjp(g, ans, x, kind, axes, lengths, norm):
     tkind, weighted = _TRANSPOSE[kind]
     if weighted is None:
         return fft_p.bind(g, kind=tkind, axes=axes, lengths=lengths, norm=norm)
-    w = _half_spectrum_weights(lengths[-1], axes[-1], len(shape_of(g)), dtype_of(g))
+    w = _half_spectrum_weights(lengths[-1], axes[-1], len(shape_of(g)), np.dtype(dtype_of(g)))
     if weighted == "divide":
         return fft_p.bind(g / w, kind=tkind, axes=axes, lengths=lengths, norm=norm)
     return fft_p.bind(g, kind=tkind, axes=axes, lengths=lengths, norm=norm) * w
