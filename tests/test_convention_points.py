@@ -109,6 +109,17 @@ KINKS = [
     Kink("log at 0", fnp.log, [0.0, 2.0], diag(INF, 0.5), finite=False),
     Kink("cbrt at 0", fnp.cbrt, [0.0, 8.0], diag(INF, 1 / 12), finite=False),
     Kink("x ** 0.5 at 0", lambda x: x ** 0.5, [0.0, 4.0], diag(INF, 0.25), finite=False),
+    # d log2 = 1/(x ln 2), d log10 = 1/(x ln 10), d log1p = 1/(1 + x): +inf at their poles.
+    Kink("log2 at 0", fnp.log2, [0.0, 2.0], diag(INF, 1 / (2 * math.log(2))), finite=False),
+    Kink("log10 at 0", fnp.log10, [0.0, 10.0], diag(INF, 1 / (10 * math.log(10))), finite=False),
+    Kink("log1p at -1", fnp.log1p, [-1.0, 1.0], diag(INF, 0.5), finite=False),
+    # d arcsin = 1/sqrt(1 - x^2): +inf at 1; d arccos is its negative.
+    Kink("arcsin at 1", fnp.arcsin, [1.0, 0.0], diag(INF, 1), finite=False),
+    Kink("arccos at 1", fnp.arccos, [1.0, 0.0], diag(-INF, -1), finite=False),
+    # d (1/x) = -1/x^2: -inf at 0 (the same through divide, reciprocal and integer_pow).
+    Kink("1 / x at 0", lambda x: 1 / x, [0.0, 2.0], diag(-INF, -0.25), finite=False),
+    Kink("reciprocal at 0", fnp.reciprocal, [0.0, 2.0], diag(-INF, -0.25), finite=False),
+    Kink("x ** -1 at 0", lambda x: x ** -1, [0.0, 2.0], diag(-INF, -0.25), finite=False),
     # x ** n: n x^(n-1); 0 ** 0 = 1 in n 0^(n-1), and x ** 0 has derivative 0 everywhere.
     Kink("x ** 2 at 0 and below", lambda x: x ** 2, [0.0, -3.0], diag(0, -6)),
     Kink("x ** 3 at 0 and below", lambda x: x ** 3, [0.0, -2.0], diag(0, 12)),
@@ -147,6 +158,8 @@ KINKS = [
       for o in (None, 2, 1, INF, -INF, 0, 3, 0.5, -1, -2)],
     # A negative order with one zero entry: the norm is 0 and behaves like |x_0| near it
     # ((|x_0|^-1 + 1)^-1 = |x_0| / (1 + |x_0|)), flat in x_1: derivative 0 (abs's convention).
+    # ord=inf with a tie in |x|: max's even split times sign: [3, -3] -> [1/2, -1/2].
+    Kink("norm(ord=inf) tie", lambda x: fnp.linalg.norm(x, INF), [3.0, -3.0], [[0.5, -0.5]]),
     Kink("norm(ord=-1) with a zero entry", lambda x: fnp.linalg.norm(x, -1), [0.0, 1.0], [[0, 0]]),
     *[Kink(f"matrix norm(ord={o!r}) at 0", lambda x, o=o: fnp.linalg.norm(fnp.reshape(x, (2, 2)), o),
            [0.0] * 4, [[0] * 4]) for o in (None, "fro", 1, -1, INF, -INF)],
