@@ -41,13 +41,6 @@ _Shape = Sequence[int] | None
 #: kind -> (input is real, output is real): which side holds the half spectrum.
 _REAL_IN = {"fft": False, "ifft": False, "rfft": True, "ihfft": True, "irfft": False, "hfft": False}
 _REAL_OUT = {"fft": False, "ifft": False, "rfft": False, "ihfft": False, "irfft": True, "hfft": True}
-#: kind -> the NumPy function on plain arrays (1-D and n-D).
-_NUMPY_1D = {"fft": _np.fft.fft, "ifft": _np.fft.ifft, "rfft": _np.fft.rfft, "irfft": _np.fft.irfft,
-             "hfft": _np.fft.hfft, "ihfft": _np.fft.ihfft}
-_NUMPY_ND = {"fft": _np.fft.fftn, "ifft": _np.fft.ifftn, "rfft": _np.fft.rfftn,
-             "irfft": _np.fft.irfftn}
-
-
 # -- argument checks (NumPy's errors) ------------------------------------------------------
 def _norm(norm: str | None) -> str:
     if norm is None:
@@ -124,7 +117,7 @@ def _one(kind: str, a, n, axis, norm):
         _axis(axis, a.ndim)
         if n is not None:
             _points(n)
-        return _NUMPY_1D[kind](a, n, axis, norm)
+        return getattr(_np.fft, kind)(a, n, axis, norm)  # numpy.fft is imported on first use
     ax = _axis(axis, x.ndim)
     if n is None:
         n = 2 * (x.shape[ax] - 1) if _REAL_OUT[kind] else x.shape[ax]
@@ -229,7 +222,7 @@ def _many(kind: str, a, s, axes, norm):
         a = _np.asarray(a)
         for ax in () if axes is None else axes:
             _axis(ax, a.ndim)  # an AxisError (an IndexError, as NumPy raises) with the numbers
-        return _NUMPY_ND[kind](a, s, axes, norm)
+        return getattr(_np.fft, kind + "n")(a, s, axes, norm)
     sizes, axes = _cook(x, s, axes, _REAL_OUT[kind])
     if not axes:
         if kind in ("fft", "ifft"):
