@@ -1,7 +1,8 @@
 """Hypothesis profiles shared by the whole test suite.
 
 `ci` is deterministic and is also the default, so a local run tests the same
-examples as CI. Set HYPOTHESIS_PROFILE=dev for a larger random search.
+examples as CI. Set HYPOTHESIS_PROFILE=dev for a larger random search, and
+HYPOTHESIS_PROFILE=nightly for a long one (meant for tests/test_random_programs.py).
 """
 
 import os
@@ -28,6 +29,14 @@ settings.register_profile(
 settings.register_profile(
     "dev",
     max_examples=100,
+    deadline=None,
+    suppress_health_check=_SLOW_DATA_OK,
+)
+# A long random search, for scheduled runs of tests/test_random_programs.py (each example
+# is a whole program checked under every transformation); see docs/testing.md.
+settings.register_profile(
+    "nightly",
+    max_examples=1000,
     deadline=None,
     suppress_health_check=_SLOW_DATA_OK,
 )

@@ -42,6 +42,7 @@ def where_defined(fn) -> str:
     (errors.ConcretizationError, TypeError),
     (errors.TracerConversionError, TypeError),
     (errors.GradientCheckError, AssertionError),
+    (errors.ProgramCheckError, AssertionError),
     (errors.ImmutableError, AttributeError),
 ])
 def test_error_classes_derive_from_funcgrad_error_and_a_builtin(cls, builtin):

@@ -13,11 +13,14 @@ The ``ci`` profile runs a fixed set of programs in well under a minute;
 The last tests plant broken derivative rules and check that the search finds them.
 """
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from op_table import DIFFERENTIABLE
 
 import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import tree
 from funcgrad.errors import GradientCheckError
 from funcgrad.testing.programs import DEFAULT_CHECKS, check_program, programs
 
@@ -25,10 +28,22 @@ EXAMPLES = settings.default.max_examples  # 25 in the ci profile, more in dev an
 SPECS = DIFFERENTIABLE
 
 
-@settings(max_examples=2 * EXAMPLES)
+@settings(max_examples=3 * EXAMPLES)
 @given(programs(SPECS))
 def test_random_programs(program):
     check_program(program, DEFAULT_CHECKS)
+
+
+@settings(max_examples=EXAMPLES)
+@given(programs(SPECS))
+def test_programs_print_as_source_that_runs(program):
+    # The printed source is the program: run it (OPS: the op table by name) and compare.
+    OPS = {r.name: r.fun for r in SPECS}
+    env = {"np": np, "fnp": fnp, "OPS": OPS}
+    exec(program.source(), env)
+    got = env["f"](*[np.array(x) for x in program.inputs])
+    for g, e in zip(tree.leaves(got), program.expected):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
 
 
 # -- the suite itself: planted broken rules are found, and shrunk to a program that shows them ---
@@ -80,3 +95,10 @@ def test_search_finds_a_multiply_jvp_missing_a_product_rule_term(monkeypatch):
     assert program.source() in str(error)  # the failure prints the program
     assert multiply_p in _primitives(program), f"shrunk to a program without multiply:{program!r}"
     assert len([s for s in program.steps if s.what == "op"]) <= 2, f"not shrunk:{program!r}"
+
+
+@settings(max_examples=max(4, EXAMPLES // 3))
+@given(programs(SPECS, max_steps=3))
+def test_random_programs_numba_backend_matches_numpy_backend(program):
+    # Fewer examples: every new program compiles its fused kernels (cached on disk after).
+    check_program(program, ("numba",))
