@@ -5,8 +5,9 @@
 element, or along ``projections=k`` random directions; real or complex inputs)
 and raises a :class:`~funcgrad.errors.GradientCheckError` naming the mode and
 the first element (or direction) that disagrees.  ``funcgrad.testing.strategies`` holds hypothesis strategies for
-shapes, arrays and pytrees; it is imported on first use, so this package does
-not need hypothesis installed.
+shapes, arrays and pytrees, and ``funcgrad.testing.programs`` random programs composed
+from a table of ops, checked under every transformation; both are imported on first
+use, so this package does not need hypothesis installed.
 
 Examples:
     >>> import numpy as np
@@ -22,11 +23,11 @@ from typing import Any
 
 from funcgrad.testing._check import check_grads, numerical_grad
 
-__all__ = ["check_grads", "numerical_grad", "strategies"]
+__all__ = ["check_grads", "numerical_grad", "programs", "strategies"]
 
 
 def __getattr__(name: str) -> Any:
-    # The strategies need hypothesis, a test-time dependency: import them on first use.
-    if name == "strategies":
-        return importlib.import_module("funcgrad.testing.strategies")
+    # These need hypothesis, a test-time dependency: import them on first use.
+    if name in ("strategies", "programs"):
+        return importlib.import_module(f"funcgrad.testing.{name}")
     raise AttributeError(f"module 'funcgrad.testing' has no attribute {name!r}")
