@@ -141,7 +141,7 @@ multiply_p = binary("multiply", np.multiply,
                     lambda g, ans, x, y: _keep_zero(g, y), lambda g, ans, x, y: _keep_zero(g, x))
 divide_p = binary("divide", np.true_divide,
                   lambda g, ans, x, y: _divide_keep_zero(g, y),
-                  lambda g, ans, x, y: _keep_zero(g, -ans / y))
+                  lambda g, ans, x, y: _divide_keep_zero(_keep_zero(-g, ans), y))
 power_p = binary("power", np.power, _pow_dx, _pow_dy)
 
 
