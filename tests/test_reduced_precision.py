@@ -229,3 +229,41 @@ def test_op_table_elementwise_in_float16(rec, data):
         # A few float16 roundings (relative 2**-11 each) on the way: 8 eps of the largest entry.
         scale = max(1.0, float(np.abs(e).max(initial=0.0)))
         np.testing.assert_allclose(g.astype(np.float64), e, rtol=0, atol=8 * _eps(F16) * scale)
+
+
+# -- the dtype predicates -------------------------------------------------------------------
+def test_numpy_dtypes_are_classified_like_numpy():
+    from funcgrad._core.dtypes import is_complex, is_floating, is_inexact
+
+    for t in (np.float16, np.float32, np.float64, np.complex64, np.complex128, np.int8,
+              np.uint32, np.bool_, np.str_, np.object_, "V4", [("a", "f4")]):
+        dt = np.dtype(t)
+        assert is_inexact(dt) == np.issubdtype(dt, np.inexact)
+        assert is_floating(dt) == np.issubdtype(dt, np.floating)
+        assert is_complex(dt) == np.issubdtype(dt, np.complexfloating)
+        assert fnp.issubdtype(dt, np.floating) == np.issubdtype(dt, np.floating)
+
+
+def test_ml_dtypes_floats_are_floating_and_its_integers_are_not():
+    ml_dtypes = pytest.importorskip(
+        "ml_dtypes", reason="ml_dtypes' types are recognised when it is installed, never required")
+    from funcgrad._core.dtypes import is_complex, is_floating, is_inexact
+
+    for t in (ml_dtypes.bfloat16, ml_dtypes.float8_e4m3fn, ml_dtypes.float8_e5m2):
+        assert is_floating(t) and is_inexact(np.dtype(t)) and not is_complex(t)
+        assert fnp.issubdtype(t, np.floating) and fnp.issubdtype(t, np.inexact)
+        assert not fnp.issubdtype(t, np.complexfloating)
+        assert fnp.finfo(t).eps == ml_dtypes.finfo(t).eps
+    assert not np.issubdtype(ml_dtypes.bfloat16, np.floating)  # why fnp.issubdtype exists
+    assert not is_inexact(ml_dtypes.int4) and not fnp.issubdtype(ml_dtypes.int4, np.floating)
+    with pytest.raises(fg.errors.DTypeError, match="int4"):
+        fg.grad(lambda x: fnp.sum(x))(np.ones(2, ml_dtypes.int4))
+
+
+def test_import_funcgrad_does_not_import_ml_dtypes():
+    import subprocess
+    import sys
+
+    code = "import sys, funcgrad, funcgrad.numpy, funcgrad.nn; print('ml_dtypes' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
