@@ -41,8 +41,9 @@ def test_programs_print_as_source_that_runs(program):
     OPS = {r.name: r.fun for r in SPECS}
     env = {"np": np, "fnp": fnp, "OPS": OPS}
     exec(program.source(), env)
-    got = env["f"](*[np.array(x) for x in program.inputs])
-    for g, e in zip(tree.leaves(got), program.expected):
+    got = tree.leaves(env["f"](*[np.array(x) for x in program.inputs]))
+    assert len(got) == len(program.expected)
+    for g, e in zip(got, program.expected):
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
 
 
@@ -81,6 +82,8 @@ def test_search_finds_a_transpose_vjp_with_its_permutation_reversed(monkeypatch)
                         (lambda g, ans, x, axes: transpose(g, tuple(reversed(axes))),))
     program, error = _search(("grad",))
     assert transpose_p in _primitives(program), f"shrunk to a program without transpose:{program!r}"
+    # Hypothesis's report of the falsifying example is the program's source.
+    assert program.source() in "\n".join(getattr(error, "__notes__", []))
     assert len([s for s in program.steps if s.what == "op"]) <= 2, f"not shrunk:{program!r}"
 
 
