@@ -24,6 +24,30 @@ from funcgrad.numpy import (
     fft,  # noqa: F401
     linalg,  # noqa: F401
 )
+from funcgrad.numpy._statistics import (  # noqa: F401
+    average,
+    corrcoef,
+    count_nonzero,
+    cov,
+    median,
+    nanargmax,
+    nanargmin,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanpercentile,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
+    percentile,
+    ptp,
+    quantile,
+)
 from funcgrad.ops.elementwise import (  # noqa: F401
     abs,
     absolute,
@@ -134,6 +158,7 @@ from funcgrad.ops.shape import (  # noqa: F401
     triu,
     vstack,
 )
+from funcgrad.ops.sorting import argpartition, argsort, partition, searchsorted, sort  # noqa: F401
 
 # Constants and dtypes, as in NumPy.
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, _np.newaxis
