@@ -12,6 +12,11 @@ perturbation with an outer one.
   backward pass reuses the forward values.
 * :class:`AbstractTrace` keeps only shapes and dtypes (for ``make_graph`` and
   ``jit``); asking for a concrete value raises :class:`ConcretizationError`.
+
+Turning a traced float or complex value into a Python or NumPy value (``float()``,
+``math.exp``, ``np.asarray``, ``out[i] = x``) would make it a constant and silently
+drop its derivative, so it raises :class:`TracerConversionError` even where the value
+exists; ``bool()``, integer values and ``stop_gradient(x)`` convert (``Tracer._convert``).
 """
 
 from __future__ import annotations
