@@ -37,8 +37,9 @@ from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.ops._family import dtype_of, shape_of
-from funcgrad.ops.linalg import matmul, solve
+from funcgrad.ops.linalg import matmul
 from funcgrad.ops.misc import astype
+from funcgrad.ops.triangular import triangular_solve
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -67,8 +68,8 @@ def _column_sums(m):
 
 
 def _solve_right(x, r):
-    """``x r⁻¹`` for a stack of square ``r``."""
-    return _mT(solve(_mT(r), _mT(x)))
+    """``x r⁻¹`` for a stack of square upper-triangular ``r``."""
+    return _mT(triangular_solve(r, _mT(x), lower=False, trans=1))
 
 
 def _real_dtype(dt) -> np.dtype:
@@ -165,17 +166,17 @@ def _phi(x):
 
 
 def _cholesky_jvp(t, ans, a, upper):
-    """L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ)."""
+    """L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ), with two triangular solves."""
     _real_only("cholesky", a)
-    inner = _mT(solve(ans, _mT(solve(ans, t))))
-    return matmul(ans, _phi(inner))
+    left = triangular_solve(ans, t, lower=True)                   # L⁻¹ Ȧ
+    return matmul(ans, _phi(_mT(triangular_solve(ans, _mT(left), lower=True))))
 
 
 def _cholesky_vjp(g, ans, a, upper):
-    """Ā = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹)."""
+    """Ā = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹), with two triangular solves."""
     _real_only("cholesky", a)
-    p = _phi(matmul(_mT(ans), g))
-    abar = _mT(solve(_mT(ans), _mT(solve(_mT(ans), p))))
+    left = triangular_solve(ans, _phi(matmul(_mT(ans), g)), lower=True, trans=1)  # L⁻ᵀ Φ
+    abar = triangular_solve(ans, _mT(left), lower=True, trans=1)  # (L⁻ᵀ Φ L⁻¹)ᵀ
     return 0.5 * (abar + _mT(abar))
 
 
@@ -409,7 +410,7 @@ def _qr_square_vjp(qbar, rbar, q, r):
     z = matmul(q, sh.tril(nmat - _mT(nmat), -1) - nmat)
     if qbar is not None:
         z = z + qbar
-    return _mT(solve(r, _mT(z)))
+    return _mT(triangular_solve(r, _mT(z), lower=False))
 
 
 def _qr_square_jvp(t, q, r):

@@ -1,4 +1,5 @@
-"""``funcgrad.scipy``: differentiable versions of SciPy functions (``funcgrad.scipy.special``).
+"""``funcgrad.scipy``: differentiable versions of SciPy functions (``funcgrad.scipy.special``,
+``funcgrad.scipy.linalg``); SciPy itself is imported only when a function needs it.
 
 Examples:
     >>> import numpy as np
@@ -7,6 +8,6 @@ Examples:
     np.float64(1000.6931471805599)
 """
 
-from funcgrad.scipy import special
+from funcgrad.scipy import linalg, special
 
-__all__ = ["special"]
+__all__ = ["linalg", "special"]
