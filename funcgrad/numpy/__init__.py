@@ -19,10 +19,25 @@ import numpy as _np
 
 from funcgrad._core.dtypes import finfo, issubdtype  # noqa: F401 - ml_dtypes' bfloat16 is a floating type
 from funcgrad._core.trace import Tracer as _Tracer
+from funcgrad.errors import ShapeError as _ShapeError
 from funcgrad.numpy import (
     _tracer_methods,  # noqa: F401 - installs the array interface
     fft,  # noqa: F401
     linalg,  # noqa: F401
+)
+from funcgrad.numpy._calculus import (  # noqa: F401
+    convolve,
+    correlate,
+    cross,
+    diff,
+    ediff1d,
+    gradient,
+    interp,
+    kron,
+    polyfit,
+    polyval,
+    trapezoid,
+    vander,
 )
 from funcgrad.numpy._statistics import (  # noqa: F401
     average,
@@ -159,17 +174,61 @@ from funcgrad.ops.shape import (  # noqa: F401
     vstack,
 )
 from funcgrad.ops.sorting import argpartition, argsort, partition, searchsorted, sort  # noqa: F401
+from funcgrad.ops.piecewise import (  # noqa: F401
+    copysign,
+    fabs,
+    fix,
+    fmax,
+    fmin,
+    fmod,
+    heaviside,
+    nan_to_num,
+    rint,
+    trunc,
+)
+from funcgrad.ops.transcendental import (  # noqa: F401
+    deg2rad,
+    degrees,
+    exp2,
+    float_power,
+    logaddexp2,
+    rad2deg,
+    radians,
+    sinc,
+)
+from funcgrad.numpy._creation import full, full_like, geomspace, linspace, logspace  # noqa: F401
+from funcgrad.numpy._creation import scalar_type as _scalar_type
 
 # Constants and dtypes, as in NumPy.
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, _np.newaxis
-float32, float64, int32, int64, bool_ = _np.float32, _np.float64, _np.int32, _np.int64, _np.bool_
-complex64, complex128 = _np.complex64, _np.complex128
-float16, floating, inexact, complexfloating = _np.float16, _np.floating, _np.inexact, _np.complexfloating
+# The concrete scalar types are also casts of traced values: fnp.float32(x) (see _creation.py).
+bool_, int8, int16, int32, int64 = map(_scalar_type, (_np.bool_, _np.int8, _np.int16, _np.int32, _np.int64))
+uint8, uint16, uint32, uint64 = map(_scalar_type, (_np.uint8, _np.uint16, _np.uint32, _np.uint64))
+float16, float32, float64 = map(_scalar_type, (_np.float16, _np.float32, _np.float64))
+complex64, complex128 = map(_scalar_type, (_np.complex64, _np.complex128))
+floating, inexact, complexfloating = _np.floating, _np.inexact, _np.complexfloating
 ndarray = _np.ndarray
 
 # Creation functions: plain NumPy arrays (no inputs, nothing to differentiate).
-zeros, ones, full, empty, eye, identity = _np.zeros, _np.ones, _np.full, _np.empty, _np.eye, _np.identity
-arange, linspace = _np.arange, _np.linspace
+# (full, linspace, logspace and geomspace differentiate in traced arguments: _creation.py.)
+zeros, ones, empty, eye, identity = _np.zeros, _np.ones, _np.empty, _np.eye, _np.identity
+arange = _np.arange
+
+# Array-API names of NumPy 2.x.
+acos, acosh, asin, asinh, atan, atanh = arccos, arccosh, arcsin, arcsinh, arctan, arctanh
+atan2, pow, around, concat, permute_dims = arctan2, power, round, concatenate, transpose
+
+
+def matrix_transpose(x):
+    """``numpy.matrix_transpose``: swap the last two axes (at least two dimensions).
+
+    Examples:
+        >>> matrix_transpose(np.zeros((4, 2, 3))).shape
+        (4, 3, 2)
+    """
+    if ndim(x) < 2:
+        raise _ShapeError(f"matrix_transpose: input must be at least 2-dimensional, got shape {shape(x)}")
+    return swapaxes(x, -1, -2)
 
 
 def shape(x) -> tuple[int, ...]:
@@ -199,11 +258,6 @@ def _like(fn):
 
 
 zeros_like, ones_like = _like(_np.zeros), _like(_np.ones)
-
-
-def full_like(x, fill_value, dtype=None):
-    """``numpy.full_like`` that also accepts tracers (the result is constant)."""
-    return _np.full(shape(x), fill_value, dtype or (x.dtype if hasattr(x, "dtype") else None))
 
 
 def _has_tracer(obj) -> bool:

@@ -76,6 +76,18 @@ def _numpy_method(fn):
     return method
 
 
+def _method_clip(self, min=None, max=None, *, a_min=None, a_max=None):  # noqa: A002 - NumPy's names
+    """``ndarray.clip(min, max)`` (NumPy 2.x; ``a_min``/``a_max`` accepted too)."""
+    return ew.clip(self, a_min if min is None else min, a_max if max is None else max)
+
+
+def _method_nonzero(self):
+    """``ndarray.nonzero()``: integer index arrays, which need a concrete value (no derivative is lost)."""
+    import numpy as np
+
+    return np.nonzero(np.asarray(self.concrete_value("nonzero()")))
+
+
 def install() -> None:
     for name, fn in _BINARY.items():
         setattr(Tracer, f"__{name}__", _forward(fn))
@@ -108,7 +120,9 @@ def install() -> None:
     for name in ("sum", "mean", "max", "min", "prod", "all", "any", "argmax", "argmin", "var",
                  "std", "cumsum", "cumprod"):
         setattr(Tracer, name, _numpy_method(getattr(red, name)))
-    Tracer.clip = lambda self, a_min=None, a_max=None: ew.clip(self, a_min, a_max)
+    Tracer.clip = _method_clip
+    Tracer.round = lambda self, decimals=0: ew.round(self, decimals)
+    Tracer.nonzero = _method_nonzero
     Tracer.__hash__ = None
 
 

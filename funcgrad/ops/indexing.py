@@ -213,7 +213,7 @@ def _align_updates(updates, udim, shape, out_axis, size):
 
 
 def _scatter_batch(prim):
-    def rule(values, dims, index):
+    def rule(values, dims, index, **params):
         from funcgrad.ops.shape import broadcast_to, expand_dims
 
         operand, updates, *arrays = values
@@ -226,7 +226,7 @@ def _scatter_batch(prim):
                                                                 index, size)
         shape = _indexed_shape(operand, arrays, index)
         updates = _align_updates(updates, dims[1], shape, out_axis, size)
-        return prim.bind(operand, updates, *arrays, index=index), x_axis
+        return prim.bind(operand, updates, *arrays, index=index, **params), x_axis
 
     prim.defbatch(rule)
 
@@ -360,6 +360,33 @@ class _AtUpdate:
         """A copy of ``x`` with ``values`` added at ``idx``; repeated indices accumulate."""
         static, arrays = split_index(self._index)
         return scatter_add_p.bind(self._x, values, *arrays, index=static)
+
+    def multiply(self, values, *, unique_indices: bool = False):
+        """A copy of ``x`` with ``x[idx] *= values``; repeated indices multiply again (exact derivatives)."""
+        from funcgrad.ops.scatter import at_multiply
+        return at_multiply(self._x, self._index, values, unique_indices)
+
+    mul = multiply
+
+    def divide(self, values, *, unique_indices: bool = False):
+        """A copy of ``x`` with ``x[idx] /= values`` (``x / ones.at[idx].multiply(values)``)."""
+        from funcgrad.ops.scatter import at_divide
+        return at_divide(self._x, self._index, values, unique_indices)
+
+    def power(self, values, *, unique_indices: bool = False):
+        """A copy of ``x`` with ``x[idx] **= values`` (``x ** ones.at[idx].multiply(values)``)."""
+        from funcgrad.ops.scatter import at_power
+        return at_power(self._x, self._index, values, unique_indices)
+
+    def min(self, values):
+        """A copy of ``x`` with ``x[idx] = minimum(x[idx], values)``; ties share the derivative."""
+        from funcgrad.ops.scatter import at_min
+        return at_min(self._x, self._index, values)
+
+    def max(self, values):
+        """A copy of ``x`` with ``x[idx] = maximum(x[idx], values)``; ties share the derivative."""
+        from funcgrad.ops.scatter import at_max
+        return at_max(self._x, self._index, values)
 
 
 def at(x) -> _AtIndexer:
