@@ -39,20 +39,6 @@ from funcgrad.numpy._calculus import (  # noqa: F401
     trapezoid,
     vander,
 )
-from funcgrad.numpy._calculus import (  # noqa: F401
-    convolve,
-    correlate,
-    cross,
-    diff,
-    ediff1d,
-    gradient,
-    interp,
-    kron,
-    polyfit,
-    polyval,
-    trapezoid,
-    vander,
-)
 from funcgrad.numpy._statistics import (  # noqa: F401
     average,
     corrcoef,
