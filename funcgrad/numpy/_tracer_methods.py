@@ -14,6 +14,7 @@ from funcgrad.ops import elementwise as ew
 from funcgrad.ops import indexing, misc
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
+from funcgrad.ops import sorting
 
 
 def _swap(fn):
@@ -122,6 +123,11 @@ def install() -> None:
         setattr(Tracer, name, _numpy_method(getattr(red, name)))
     Tracer.clip = _method_clip
     Tracer.round = lambda self, decimals=0: ew.round(self, decimals)
+    # Tracers are immutable: .sort() returns the sorted array (as JAX's), not None.
+    Tracer.sort = lambda self, axis=-1, kind=None, order=None, *, stable=None: sorting.sort(
+        self, axis, kind, order, stable=stable)
+    Tracer.argsort = lambda self, axis=-1, kind=None, order=None, *, stable=None: sorting.argsort(
+        self, axis, kind, order, stable=stable)
     Tracer.nonzero = _method_nonzero
     Tracer.__hash__ = None
 
