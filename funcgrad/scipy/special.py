@@ -1,11 +1,17 @@
-"""Numerically stable ``logsumexp``, ``softmax`` and ``log_softmax`` with hand-written derivatives.
+"""``funcgrad.scipy.special``: SciPy's special functions, differentiable.
 
-All three shift by the maximum before exponentiating, so logits of size 1e3 (or
-1e300) neither overflow nor produce NaN, and they accept arrays and tracers alike.
+SciPy computes the values (imported on first use); the derivative rules are funcgrad
+primitives (``funcgrad.ops.special``), so every function here works under ``grad``,
+``jvp``, ``vmap``, ``jit`` and to any order.  Conventions at the edges of the domains
+(``xlogy(0, y)``, ``entr(0)``, ``log_ndtr`` far in the tail) are in ``docs/scipy.md``.
+
+``logsumexp``, ``softmax`` and ``log_softmax`` shift by the maximum before
+exponentiating, so logits of size 1e3 (or 1e300) neither overflow nor produce NaN:
 
 * ``logsumexp`` is a :class:`~funcgrad.custom_jvp` function whose tangent is
   ``sum(softmax(a) * t)``; reverse mode transposes that rule, so it works
   under every transformation (``grad``, ``jvp``, ``vmap``, ``hessian``, ...).
+  With weights ``b`` it is ``log|sum(b * exp(a))|`` (and its sign with ``return_sign``).
 * ``log_softmax`` is ``x - logsumexp(x, keepdims=True)``: it inherits that rule.
 * ``softmax`` is a :class:`~funcgrad.custom_vjp` function with the backward
   pass ``s * (g - sum(g * s))``, which never forms the Jacobian.  Like every
@@ -20,11 +26,214 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 import funcgrad.numpy as fnp
+from funcgrad._core.trace import Tracer
+from funcgrad.errors import ArgumentError
+from funcgrad.ops import special as _sp
 from funcgrad.ops.reductions import normalize_axis
 from funcgrad.transforms.custom import custom_jvp, custom_vjp
 
-__all__ = ["log_softmax", "logsumexp", "softmax"]
+__all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "expit", "gamma",
+           "gammaln", "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri",
+           "polygamma", "softmax", "xlog1py", "xlogy"]
+
+
+# -- elementwise functions (primitives in funcgrad.ops.special) ------------------------
+def expit(x):
+    """The logistic sigmoid ``1 / (1 + exp(-x))``; saturates to 0 and 1 without overflow.
+
+    Examples:
+        >>> expit(np.array([-800.0, 0.0, 800.0]))
+        array([0. , 0.5, 1. ])
+    """
+    return _sp.expit(x)
+
+
+def logit(p):
+    """``log(p / (1 - p))``, the inverse of :func:`expit`; slope ``1 / (p (1 - p))``, inf at 0 and 1.
+
+    Examples:
+        >>> logit(np.array([0.5, 0.75]))
+        array([0.        , 1.09861229])
+    """
+    return _sp.logit(p)
+
+
+def erf(x):
+    """The error function; ``erf'(x) = 2 / sqrt(pi) * exp(-x**2)``.
+
+    Examples:
+        >>> erf(np.array([0.0, 1.0]))
+        array([0.        , 0.84270079])
+    """
+    return _sp.erf(x)
+
+
+def erfc(x):
+    """``1 - erf(x)``, accurate where ``erf(x)`` is close to 1.
+
+    Examples:
+        >>> erfc(np.array([0.0, 10.0]))
+        array([1.00000000e+00, 2.08848758e-45])
+    """
+    return _sp.erfc(x)
+
+
+def erfcx(x):
+    """The scaled complementary error function ``exp(x**2) * erfc(x)``; finite for large ``x``.
+
+    Examples:
+        >>> erfcx(np.array([0.0, 30.0]))
+        array([1.        , 0.01879589])
+    """
+    return _sp.erfcx(x)
+
+
+def erfinv(y):
+    """The inverse of :func:`erf` on ``(-1, 1)``; slope ``sqrt(pi) / 2 * exp(erfinv(y)**2)``, inf at +-1.
+
+    Examples:
+        >>> erfinv(np.array([0.0, 0.5]))
+        array([0.        , 0.47693628])
+    """
+    return _sp.erfinv(y)
+
+
+def gammaln(x):
+    """``log|Gamma(x)|``; its derivative is :func:`digamma`.
+
+    Examples:
+        >>> gammaln(np.array([1.0, 5.0]))                   # log 0! and log 4!
+        array([0.        , 3.17805383])
+    """
+    return _sp.gammaln(x)
+
+
+def gamma(x):
+    """The gamma function; ``gamma'(x) = gamma(x) * digamma(x)``.
+
+    Examples:
+        >>> gamma(np.array([0.5, 5.0]))
+        array([ 1.77245385, 24.        ])
+    """
+    return _sp.gamma(x)
+
+
+def digamma(x):
+    """``d/dx log Gamma(x)``; its derivative is ``polygamma(1, x)``.
+
+    Examples:
+        >>> digamma(np.array([1.0]))                        # minus the Euler-Mascheroni constant
+        array([-0.57721566])
+    """
+    return _sp.digamma(x)
+
+
+def polygamma(n, x):
+    """The ``n``-th derivative of :func:`digamma`; differentiable in ``x``.
+
+    ``n`` holds non-negative integers (an int or an array of them, broadcast with ``x``);
+    it is an order, not a variable, so it cannot be traced.
+
+    Examples:
+        >>> polygamma(1, np.array([1.0]))                   # pi**2 / 6
+        array([1.64493407])
+        >>> polygamma(np.array([0, 1]), 1.0)
+        array([-0.57721566,  1.64493407])
+    """
+    if isinstance(n, Tracer):
+        raise ArgumentError("polygamma: the order n must be a concrete non-negative integer "
+                            "(an int or an integer array), got a traced value; mark it static")
+    orders = np.asarray(n)
+    if (orders.dtype.kind not in "iuf" or not np.all(np.isfinite(orders))
+            or np.any(orders < 0) or np.any(orders != np.round(orders))):
+        raise ArgumentError(f"polygamma: the order n must hold non-negative integers, got {n!r}")
+    if orders.ndim == 0:
+        return _sp.polygamma(int(orders), x)
+    out = 0.0
+    for k in np.unique(orders):
+        out = fnp.where(orders == k, _sp.polygamma(int(k), x), out)
+    return out
+
+
+def betaln(a, b):
+    """``log|B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)``, computed by SciPy.
+
+    Examples:
+        >>> betaln(np.array([1.0]), np.array([2.0]))        # log(1/2)
+        array([-0.69314718])
+    """
+    return _sp.betaln(a, b)
+
+
+def xlogy(x, y):
+    """``x * log(y)``, and 0 where ``x == 0`` (even at ``y == 0``).
+
+    Derivatives: ``log(y)`` in ``x`` (-inf at ``y == 0``) and ``x / y`` in ``y``, exactly
+    0 where ``x == 0`` (see ``docs/scipy.md``).
+
+    Examples:
+        >>> xlogy(np.array([0.0, 2.0]), np.array([0.0, np.e]))
+        array([0., 2.])
+    """
+    return _sp.xlogy(x, y)
+
+
+def xlog1py(x, y):
+    """``x * log1p(y)``, and 0 where ``x == 0`` (even at ``y == -1``).
+
+    Examples:
+        >>> xlog1py(np.array([0.0, 2.0]), np.array([-1.0, np.e - 1]))
+        array([0., 2.])
+    """
+    return _sp.xlog1py(x, y)
+
+
+def entr(x):
+    """The elementwise entropy ``-x log x``: 0 at ``x == 0``, ``-inf`` for ``x < 0``.
+
+    Its slope ``-(log x + 1)`` is +inf at 0 (the one-sided limit, as JAX gives).
+
+    Examples:
+        >>> entr(np.array([0.0, 0.5, -1.0]))
+        array([0.        , 0.34657359,       -inf])
+    """
+    return _sp.entr(x)
+
+
+def ndtr(x):
+    """The standard normal CDF; ``ndtr'(x) = exp(-x**2 / 2) / sqrt(2 pi)``.
+
+    Examples:
+        >>> ndtr(np.array([0.0, 1.0]))
+        array([0.5       , 0.84134475])
+    """
+    return _sp.ndtr(x)
+
+
+def log_ndtr(x):
+    """``log(ndtr(x))``, accurate far in the lower tail (``log_ndtr(-40)`` is about -804.6).
+
+    The derivative ``pdf(x) / ndtr(x)`` is computed as ``sqrt(2/pi) / erfcx(-x / sqrt(2))``,
+    finite where the pdf and the CDF both underflow.
+
+    Examples:
+        >>> log_ndtr(np.array([-40.0]))
+        array([-804.60844201])
+    """
+    return _sp.log_ndtr(x)
+
+
+def ndtri(p):
+    """The inverse of :func:`ndtr` (the standard normal quantile); slope ``sqrt(2 pi) exp(ndtri(p)**2 / 2)``.
+
+    Examples:
+        >>> ndtri(np.array([0.5, 0.975]))
+        array([0.        , 1.95996398])
+    """
+    return _sp.ndtri(p)
 
 
 def _axes(x, axis) -> tuple[int, ...]:
@@ -73,12 +282,58 @@ def _logsumexp_fn(axes: tuple[int, ...], keepdims: bool) -> custom_jvp:
     return f
 
 
-def logsumexp(a, axis: int | tuple[int, ...] | None = None, keepdims: bool = False):
-    """``log(sum(exp(a), axis))``, computed without overflow (like ``scipy.special.logsumexp``).
+@functools.cache
+def _weighted_logsumexp_fn(axes: tuple[int, ...], keepdims: bool) -> custom_jvp:
+    """``log|sum(b * exp(a))|`` over ``axes``, shifted by the maximum of ``a`` where ``b != 0``.
+
+    Its tangent is ``sum((b * ta + tb) * exp(a)) / sum(b * exp(a))``: in ``b`` it is
+    ``exp(a - r)`` also where ``b == 0`` (those terms drop out of the value, not of the slope).
+    """
+    def parts(a, b):
+        nonzero = fnp.not_equal(b, 0)
+        m = _shift(fnp.where(nonzero, a, -np.inf), axes)
+        e = fnp.exp(a - m)
+        s = fnp.sum(fnp.where(nonzero, b * e, 0.0), axis=axes, keepdims=keepdims)
+        return nonzero, e, m, s
+
+    def value(m, s):
+        return fnp.log(fnp.abs(s)) + _drop(m, axes, keepdims)
+
+    def fun(a, b):
+        _, _, m, s = parts(a, b)
+        return value(m, s)
+
+    def rule(primals, tangents):
+        (a, b), (ta, tb) = primals, tangents
+        nonzero, e, m, s = parts(a, b)
+        ds = fnp.sum(fnp.where(nonzero, b * ta * e, 0.0) + tb * e, axis=axes, keepdims=keepdims)
+        return value(m, s), ds / s
+
+    fun.__name__ = "logsumexp"
+    f = custom_jvp(fun)
+    f.defjvp(rule)
+    return f
+
+
+def _weighted_sign(a, b, axes, keepdims: bool):
+    """The sign of ``sum(b * exp(a))`` (0 where it is 0); it has no derivative."""
+    a, b = fnp.stop_gradient(a), fnp.stop_gradient(b)
+    nonzero = fnp.not_equal(b, 0)
+    e = fnp.exp(a - _shift(fnp.where(nonzero, a, -np.inf), axes))
+    return fnp.sign(fnp.sum(fnp.where(nonzero, b * e, 0.0), axis=axes, keepdims=keepdims))
+
+
+def logsumexp(a, axis: int | tuple[int, ...] | None = None, b=None, keepdims: bool = False,
+              return_sign: bool = False):
+    """``log(sum(b * exp(a), axis))``, computed without overflow (``scipy.special.logsumexp``).
 
     ``axis`` is None (all axes), an int or a tuple of ints; ``keepdims`` keeps
-    the reduced axes with size 1.  The derivative is ``softmax(a)`` along
-    ``axis`` (a custom JVP rule, used by forward and reverse mode alike).
+    the reduced axes with size 1.  ``b`` (optional) weights each term and broadcasts with
+    ``a``; weights may be negative or zero.  With ``return_sign=True`` the result is the pair
+    ``(log|s|, sign(s))`` for ``s = sum(b * exp(a))`` (sign 0 and ``-inf`` where ``s == 0``);
+    without it a negative sum is NaN, as in SciPy.  The derivative is ``softmax(a)`` along
+    ``axis`` (``b * exp(a) / s`` with weights; a custom JVP rule, used by forward and
+    reverse mode alike), and ``exp(a) / s`` in ``b``.
 
     Examples:
         >>> import numpy as np
@@ -90,8 +345,19 @@ def logsumexp(a, axis: int | tuple[int, ...] | None = None, keepdims: bool = Fal
         array([0.25, 0.75])
         >>> logsumexp(np.zeros((2, 3)), axis=1, keepdims=True).shape
         (2, 1)
+        >>> logsumexp(np.array([0.0, 0.0]), b=np.array([1.0, -3.0]), return_sign=True)
+        (np.float64(0.6931471805599453), np.float64(-1.0))
     """
-    return _logsumexp_fn(_axes(a, axis), bool(keepdims))(a)
+    if b is None and not return_sign:
+        return _logsumexp_fn(_axes(a, axis), bool(keepdims))(a)
+    a = fnp.asarray(a)
+    b = fnp.ones((), a.dtype) if b is None else fnp.asarray(b)
+    axes = normalize_axis(axis, max(fnp.ndim(a), fnp.ndim(b)))
+    r = _weighted_logsumexp_fn(axes, bool(keepdims))(a, b)
+    sign = _weighted_sign(a, b, axes, bool(keepdims))
+    if return_sign:
+        return r, sign
+    return fnp.where(fnp.less(sign, 0), np.nan, r)
 
 
 @functools.cache
