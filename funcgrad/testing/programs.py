@@ -286,7 +286,7 @@ class _Draft:
         v, n = self.value(k), int(np.prod(shape, dtype=np.int64))
         idx = slice(None, n) if n <= v.size else tuple(int(j) for j in np.arange(n) % v.size)
         perm = np.random.default_rng(seed).permutation(n)
-        c = self.constant(np.round((perm - (n - 1) / 2) * (0.4 / n), 3).reshape(shape))
+        c = self.constant(np.round((perm - (n - 1) / 2) * (0.4 / max(n, 1)), 3).reshape(shape))
         k2 = self.new(np.reshape(np.ravel(v)[idx if isinstance(idx, slice) else list(idx)], shape) + c.value)
         self.steps.append(Step("bridge", (k, c), (k2,), params=(idx, shape)))
         return k2
@@ -358,8 +358,10 @@ def _step(draw, b: _Builder, specs) -> None:
     args: list = []
     for i, (shape, x, how) in enumerate(zip(shapes, fresh, plan)):
         intervals = getattr(spec.domains[i], "intervals", None)
-        if how == "reuse" and intervals is not None:
+        k = None
+        if how == "reuse":  # counted from the newest value, so shrinking deepens the chain
             k = len(b.values) - 1 - draw(st.integers(0, len(b.values) - 1), label="reuse")
+        if k is not None and intervals is not None and b.values[k].size:
             as_is = b.values[k].shape == shape or (
                 elementwise and _broadcasts(b.values[k].shape, shapes)
                 and draw(st.booleans(), label="broadcast"))
