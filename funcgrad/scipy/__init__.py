@@ -1,5 +1,5 @@
 """``funcgrad.scipy``: differentiable versions of SciPy functions (``funcgrad.scipy.special``,
-``funcgrad.scipy.linalg``); SciPy itself is imported only when a function needs it.
+``funcgrad.scipy.linalg``, ``funcgrad.scipy.stats``); SciPy itself is imported only when a function needs it.
 
 Examples:
     >>> import numpy as np
@@ -8,6 +8,6 @@ Examples:
     np.float64(1000.6931471805599)
 """
 
-from funcgrad.scipy import linalg, special
+from funcgrad.scipy import linalg, special, stats
 
-__all__ = ["linalg", "special"]
+__all__ = ["linalg", "special", "stats"]
