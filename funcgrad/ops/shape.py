@@ -433,42 +433,16 @@ def flip(x, axis=None):
 
 
 # -- pad -----------------------------------------------------------------------
-def _pad_aval(x, pad_width, constant_values):
-    return tuple(n + a + b for n, (a, b) in zip(shape_of(x), pad_width)), dtype_of(x)
-
-
-def _pad_vjp(g, ans, x, pad_width, constant_values):
-    return g[tuple(slice(a, a + n) for n, (a, _) in zip(shape_of(x), pad_width))]
-
-
-pad_p = Primitive("pad", lambda x, pad_width, constant_values:
-                  np.pad(x, pad_width, mode="constant", constant_values=constant_values), _pad_aval)
-pad_p.defvjp(_pad_vjp)
-# The padding constant does not depend on x: the tangent is padded with zeros.
-pad_p.defjvp(lambda t, ans, x, pad_width, constant_values:
-             pad_p.bind(t, pad_width=pad_width, constant_values=0))
-pad_p.defbatch(lambda values, dims, pad_width, constant_values: (pad_p.bind(
-    values[0], pad_width=pad_width[:dims[0]] + ((0, 0),) + pad_width[dims[0]:],
-    constant_values=constant_values), dims[0]))
-
-
-def pad(x, pad_width, mode: str = "constant", constant_values=0):
-    """``numpy.pad`` in ``"constant"`` mode.
+def pad(x, pad_width, mode: str = "constant", **kwargs):
+    """``numpy.pad``: every mode lives in :mod:`funcgrad.ops.pad` (imported when first used).
 
     Examples:
         >>> pad(np.ones(2), 1)
         array([0., 1., 1., 0.])
     """
-    if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got mode={mode!r}")
-    ndim = len(shape_of(x))
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
-    if (widths < 0).any():
-        raise ShapeError(f"pad: negative pad_width {pad_width}")
-    widths = tuple((int(a), int(b)) for a, b in widths)
-    if not isinstance(constant_values, (int, float)):
-        raise TypeError(f"pad: constant_values must be a Python number, got {type(constant_values).__name__}")
-    return pad_p.bind(x, pad_width=widths, constant_values=constant_values)
+    from funcgrad.ops.pad import pad as pad_
+
+    return pad_(x, pad_width, mode, **kwargs)
 
 
 # -- triangles and diagonals -------------------------------------------------------
