@@ -1,7 +1,7 @@
-"""Linear algebra: matmul (NumPy's 1-D and batched rules), einsum, dot and friends,
-and ``linalg``'s inv, det, slogdet and solve.
+"""Linear algebra: matmul (NumPy's 1-D and batched rules), dot and friends,
+and ``linalg``'s inv, det, slogdet and solve (``einsum`` is in :mod:`funcgrad.ops.einsum`).
 
-The primitives are ``matmul``, ``einsum``, ``inv``, ``det``, ``logabsdet``,
+The primitives are ``matmul``, ``inv``, ``det``, ``logabsdet``,
 ``slogdet_sign`` and ``solve``; ``dot``, ``vdot``, ``inner``, ``outer`` and
 ``tensordot`` are built from them and from shape ops (``norm``, a composite of
 elementwise ops and reductions, lives in :mod:`funcgrad.numpy.linalg`).  Every
@@ -13,9 +13,6 @@ from __future__ import annotations
 import builtins
 import math
 import operator
-import string
-from collections import Counter
-from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -28,6 +25,7 @@ from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.ops._family import complex_valued, dtype_of, shape_of, unbroadcast
+from funcgrad.ops.einsum import einsum, einsum_p  # noqa: F401 - einsum has a file of its own
 
 
 def _array(x):
@@ -170,185 +168,6 @@ def matmul(a, b):
         array([3., 3.])
     """
     return matmul_p.bind(a, b)
-
-
-# -- einsum --------------------------------------------------------------------
-# The primitive only ever sees *normalized* subscripts: explicit ("ij,jk->ik"), no
-# ellipsis, no letter twice in one operand, and every letter of one size in every
-# operand.  The public ``einsum`` gets there by mapping "..." to unused letters and
-# reshaping away the length-1 axes that NumPy would broadcast.
-def _split_subscripts(subscripts: str) -> tuple[list[str], str]:
-    lhs, out = subscripts.split("->")
-    return lhs.split(","), out
-
-
-def _einsum_aval(*operands, subscripts):
-    ins, out = _split_subscripts(subscripts)
-    sizes: dict = {}
-    for term, x in zip(ins, operands):
-        for c, n in zip(term, shape_of(x)):
-            if sizes.setdefault(c, n) != n:
-                shapes = ", ".join(str(shape_of(o)) for o in operands)
-                raise ShapeError(f"einsum {subscripts!r}: index {c!r} has sizes {sizes[c]} and {n} "
-                                 f"in operands of shapes {shapes}")
-    return tuple(sizes[c] for c in out), np.result_type(*[dtype_of(x) for x in operands])
-
-
-def _einsum_impl(*operands, subscripts):
-    return np.einsum(subscripts, *operands, optimize=len(operands) >= 3)
-
-
-def _einsum_vjp(i, g, ans, *operands, subscripts):
-    # Contract g with the other operands back to operand i's indices.  An index that
-    # only operand i has was summed away in the forward pass: broadcast it back.
-    ins, out = _split_subscripts(subscripts)
-    others = [t for j, t in enumerate(ins) if j != i]
-    present = set(out).union(*others)
-    target = "".join(c for c in ins[i] if c in present)
-    ct = _contract([out, *others], target,
-                   [g, *(x for j, x in enumerate(operands) if j != i)])
-    x = operands[i]
-    if target != ins[i]:
-        ct = sh.reshape(ct, tuple(n if c in present else 1 for c, n in zip(ins[i], shape_of(x))))
-        ct = sh.broadcast_to(ct, shape_of(x))
-    return unbroadcast(ct, x)
-
-
-def _einsum_jvp(primals, tangents, subscripts):
-    # Multilinear: the tangent is the sum over inputs of einsum with that input's tangent.
-    out = None
-    for i, t in enumerate(tangents):
-        if t is not None:
-            term = einsum_p.bind(*primals[:i], t, *primals[i + 1:], subscripts=subscripts)
-            out = term if out is None else out + term
-    return einsum_p.bind(*primals, subscripts=subscripts), out
-
-
-def _einsum_batch(values, dims, subscripts):
-    # A fresh index for the batch axis, where it is in each batched operand and first in
-    # the output; unbatched operands lack it, so einsum broadcasts them over the batch.
-    ins, out = _split_subscripts(subscripts)
-    letter = next((c for c in string.ascii_letters if c not in subscripts), None)
-    if letter is None:
-        raise ArgumentError(f"vmap of einsum {subscripts!r}: every index letter is taken, "
-                            "none is left for the batch axis")
-    terms = [t if d is None else t[:d] + letter + t[d:] for t, d in zip(ins, dims)]
-    return einsum_p.bind(*values, subscripts=",".join(terms) + "->" + letter + out), 0
-
-
-einsum_p = Primitive("einsum", _einsum_impl, _einsum_aval)
-einsum_p.defvjp_argnum(_einsum_vjp)
-einsum_p.defjvp_full(_einsum_jvp)
-einsum_p.defbatch(_einsum_batch)
-
-
-def _permutation(ins: list[str], out: str) -> tuple[int, ...] | None:
-    """The axes order when the einsum only permutes one operand (then it is a transpose)."""
-    if len(ins) == 1 and sorted(ins[0]) == sorted(out):
-        return tuple(ins[0].index(c) for c in out)
-    return None
-
-
-def _contract(ins: list[str], out: str, operands: list):
-    """Bind normalized subscripts (a transpose when only one operand is permuted)."""
-    perm = _permutation(ins, out)
-    if perm is not None:
-        return sh.transpose(operands[0], perm)
-    return einsum_p.bind(*operands, subscripts=",".join(ins) + "->" + out)
-
-
-def _einsum_error(subscripts, shapes, why, cls=ShapeError):
-    return cls(f"einsum {subscripts!r} with operands of shapes "
-               f"{', '.join(map(str, shapes))}: {why}{_here()}")
-
-
-_LETTERS = frozenset(string.ascii_letters)
-
-
-@lru_cache(maxsize=1024)
-def _normalize_einsum(subscripts: str, shapes: tuple) -> tuple[str, tuple | None, list | None]:
-    """The normalized subscripts, the transpose it amounts to (or None), and each operand's
-    squeezed shape (None for an operand kept as it is; None in all when none changes)."""
-    spec = subscripts.replace(" ", "")
-    if spec.count("->") > 1 or ("->" not in spec and ">" in spec):
-        raise _einsum_error(subscripts, shapes, "expected at most one '->'", ArgumentError)
-    lhs, arrow, rhs = spec.partition("->")
-    terms = lhs.split(",")
-    if len(terms) != len(shapes):
-        raise _einsum_error(subscripts, shapes, f"{len(terms)} input terms for {len(shapes)} "
-                            "operands", ArgumentError)
-    for t in terms + [rhs]:
-        if t.count("...") > 1 or not set(t.replace("...", "")) <= _LETTERS:
-            raise _einsum_error(subscripts, shapes, f"invalid term {t!r}: use letters and at "
-                                "most one '...'", ArgumentError)
-    # Map "..." to unused letters, right-aligned so ellipsis axes broadcast like NumPy's.
-    ell_ndims = [len(s) - len(t.replace("...", "")) if "..." in t else 0
-                 for t, s in zip(terms, shapes)]
-    for t, s, e in zip(terms, shapes, ell_ndims):
-        if e < 0 or ("..." not in t and len(t) != len(s)):
-            raise _einsum_error(subscripts, shapes, f"term {t!r} does not fit an operand of shape {s}")
-    n_ell = builtins.max(ell_ndims, default=0)
-    free = [c for c in string.ascii_letters if c not in spec]
-    if n_ell > len(free):
-        raise _einsum_error(subscripts, shapes, "too many indices", ArgumentError)
-    ell = "".join(free[:n_ell])
-    terms = [t.replace("...", ell[n_ell - e:]) for t, e in zip(terms, ell_ndims)]
-    for t in terms:
-        repeated = [c for c, k in Counter(t).items() if k > 1]
-        if repeated:
-            raise _einsum_error(
-                subscripts, shapes, f"index {repeated[0]!r} repeats within one operand (a "
-                "diagonal), which einsum does not support; use funcgrad.numpy.diagonal or "
-                "funcgrad.numpy.trace first", ArgumentError)
-    if arrow:
-        if "..." not in rhs and n_ell:
-            raise _einsum_error(subscripts, shapes, "the output needs '...' for the "
-                                "ellipsis axes of the inputs")
-        out = rhs.replace("...", ell)
-        counts = Counter(out)
-        bad = [c for c in out if counts[c] > 1 or not any(c in t for t in terms)]
-        if bad:
-            raise _einsum_error(subscripts, shapes, f"output index {bad[0]!r} repeats or is in "
-                                "no input", ArgumentError)
-    else:  # implicit mode: ellipsis axes, then the indices seen once, in character order
-        counts = Counter("".join(terms))
-        out = ell + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ell))
-    # Sizes: a length-1 axis broadcasts against a longer one of the same index.
-    sizes: dict = {}
-    for t, s in zip(terms, shapes):
-        for c, n in zip(t, s):
-            if n != 1 and sizes.get(c, 1) not in (1, n):
-                raise _einsum_error(subscripts, shapes, f"index {c!r} has sizes {sizes[c]} and {n}")
-            sizes[c] = n if n != 1 else sizes.get(c, 1)
-    squeezed, plans = [], []
-    for t, s in zip(terms, shapes):
-        keep = [k for k, (c, n) in enumerate(zip(t, s)) if n == sizes[c]]
-        squeezed.append("".join(t[k] for k in keep))
-        plans.append(None if len(keep) == len(t) else tuple(s[k] for k in keep))
-    return (",".join(squeezed) + "->" + out, _permutation(squeezed, out),
-            plans if any(p is not None for p in plans) else None)
-
-
-def einsum(subscripts: str, *operands):
-    """``numpy.einsum``: Einstein summation, explicit (``'ij,jk->ik'``) or implicit (``'ij,jk'``).
-
-    ``...`` stands for broadcast leading axes.  An index repeated within one operand
-    (a diagonal, ``'ii->i'``) is not supported: use ``diagonal`` or ``trace``.
-
-    Examples:
-        >>> einsum('ij,j->i', np.ones((2, 3)), np.arange(3.0))
-        array([3., 3.])
-    """
-    if not isinstance(subscripts, str):
-        raise ArgumentError("einsum: the first argument must be a subscripts string such as "
-                            f"'ij,jk->ik', got {type(subscripts).__name__}{_here()}")
-    arrays = [x if isinstance(x, Tracer) else np.asarray(x) for x in operands]
-    spec, perm, plans = _normalize_einsum(subscripts, tuple([x.shape for x in arrays]))
-    if plans is not None:
-        arrays = [x if p is None else sh.reshape(x, p) for x, p in zip(arrays, plans)]
-    if perm is not None:
-        return sh.transpose(arrays[0], perm)
-    return einsum_p.bind(*arrays, subscripts=spec)
 
 
 # -- dot, vdot, inner, outer, tensordot --------------------------------------
