@@ -25,6 +25,70 @@ from funcgrad.numpy import (
     fft,  # noqa: F401
     linalg,  # noqa: F401
 )
+from funcgrad.numpy._assembly import (  # noqa: F401
+    apply_along_axis,
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block,
+    broadcast_arrays,
+    c_,
+    column_stack,
+    copy,
+    diagflat,
+    dsplit,
+    dstack,
+    fliplr,
+    flipud,
+    hsplit,
+    piecewise,
+    put_along_axis,
+    r_,
+    roll,
+    rot90,
+    select,
+    split,
+    take_along_axis,
+    unstack,
+    vectorize,
+    vsplit,
+)
+from funcgrad.numpy._comparison import (  # noqa: F401
+    allclose,
+    array_equal,
+    array_equiv,
+    isclose,
+    isinf,
+    isneginf,
+    isposinf,
+    isscalar,
+    promote_types,
+    result_type,
+)
+from funcgrad.numpy._index_tricks import (  # noqa: F401
+    broadcast_shapes,
+    diag_indices,
+    empty_like,
+    indices,
+    ix_,
+    meshgrid,
+    ravel_multi_index,
+    tri,
+    tril_indices,
+    triu_indices,
+    unravel_index,
+)
+from funcgrad.numpy._searching import (  # noqa: F401
+    argwhere,
+    bincount,
+    digitize,
+    flatnonzero,
+    histogram,
+    isin,
+    nonzero,
+    unique,
+)
 from funcgrad.numpy._calculus import (  # noqa: F401
     convolve,
     correlate,
@@ -127,7 +191,7 @@ from funcgrad.ops.elementwise import (  # noqa: F401
     true_divide,
     where,
 )
-from funcgrad.ops.indexing import at, take, take_along_axis  # noqa: F401
+from funcgrad.ops.indexing import at, take  # noqa: F401
 from funcgrad.ops.linalg import dot, einsum, inner, matmul, outer, tensordot, vdot  # noqa: F401
 from funcgrad.ops.misc import astype, stop_gradient  # noqa: F401
 from funcgrad.ops.reductions import (  # noqa: F401
@@ -148,8 +212,6 @@ from funcgrad.ops.reductions import (  # noqa: F401
     var,
 )
 from funcgrad.ops.shape import (  # noqa: F401
-    atleast_1d,
-    atleast_2d,
     broadcast_to,
     concatenate,
     diag,
@@ -162,7 +224,6 @@ from funcgrad.ops.shape import (  # noqa: F401
     ravel,
     repeat,
     reshape,
-    split,
     squeeze,
     stack,
     swapaxes,
