@@ -12,7 +12,7 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad.scipy import special
-from funcgrad.scipy.stats._util import standardize, where_valid
+from funcgrad.scipy.stats._util import promote, stand_in, where_valid
 
 __all__ = ["logpmf", "pmf"]
 
@@ -27,13 +27,14 @@ def logpmf(k, p, loc=0):
         >>> logpmf(np.array([0, 1, 2]), 0.25)
         array([-0.28768207, -1.38629436,        -inf])
     """
-    x = standardize(k, loc, 1.0)
-    ok = fnp.logical_or(fnp.equal(x, 0), fnp.equal(x, 1))
-    x_in = fnp.where(ok, x, 0.0)
+    k, p, loc = promote(k, p, loc)
     valid = fnp.logical_and(fnp.greater_equal(p, 0), fnp.less_equal(p, 1))
-    p_ok = fnp.where(valid, p, 0.5)
-    out = special.xlogy(x_in, p_ok) + special.xlog1py(1 - x_in, -p_ok)
-    return where_valid(valid, fnp.where(ok, out, -np.inf))
+    p = stand_in(valid, p, 0.5)
+    x = k - loc
+    inside = fnp.logical_or(fnp.equal(x, 0), fnp.equal(x, 1))
+    x = stand_in(inside, x, 0.0)
+    out = special.xlogy(x, p) + special.xlog1py(1 - x, -p)
+    return where_valid(valid, fnp.where(inside, out, -np.inf))
 
 
 def pmf(k, p, loc=0):

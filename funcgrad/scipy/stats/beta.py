@@ -12,7 +12,7 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad.scipy import special
-from funcgrad.scipy.stats._util import log_scale, standardize, where_valid
+from funcgrad.scipy.stats._util import promote, stand_in, where_valid
 
 __all__ = ["logpdf", "pdf"]
 
@@ -27,14 +27,15 @@ def logpdf(x, a, b, loc=0.0, scale=1.0):
         >>> logpdf(np.array([0.5, 1.5]), 2.0, 3.0)
         array([0.40546511,       -inf])
     """
-    z = standardize(x, loc, scale)
-    inside = fnp.logical_and(fnp.greater_equal(z, 0), fnp.less_equal(z, 1))
-    z_in = fnp.where(inside, z, 0.5)          # no log of a negative number, even unselected
+    x, a, b, loc, scale = promote(x, a, b, loc, scale)
     ok = fnp.logical_and(fnp.logical_and(fnp.greater(a, 0), fnp.greater(b, 0)),
                          fnp.greater(scale, 0))
-    a_ok, b_ok = fnp.where(ok, a, 1.0), fnp.where(ok, b, 1.0)
-    out = (special.xlogy(a_ok - 1, z_in) + special.xlog1py(b_ok - 1, -z_in)
-           - special.betaln(a_ok, b_ok) - log_scale(scale))
+    a, b, scale = stand_in(ok, a, 1.0), stand_in(ok, b, 1.0), stand_in(ok, scale, 1.0)
+    z = (x - loc) / scale
+    inside = fnp.logical_and(fnp.greater_equal(z, 0), fnp.less_equal(z, 1))
+    z = stand_in(inside, z, 0.5)              # no log of a negative number, even unselected
+    out = (special.xlogy(a - 1, z) + special.xlog1py(b - 1, -z) - special.betaln(a, b)
+           - fnp.log(scale))
     return where_valid(ok, fnp.where(inside, out, -np.inf))
 
 

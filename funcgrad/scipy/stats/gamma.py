@@ -12,7 +12,7 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad.scipy import special
-from funcgrad.scipy.stats._util import log_scale, standardize, where_valid
+from funcgrad.scipy.stats._util import promote, stand_in, where_valid
 
 __all__ = ["logpdf", "pdf"]
 
@@ -27,13 +27,14 @@ def logpdf(x, a, loc=0.0, scale=1.0):
         >>> logpdf(np.array([0.5, 2.0, -1.0]), 2.0, scale=0.5)
         array([-0.30685282, -1.92055846,        -inf])
     """
-    z = standardize(x, loc, scale)
+    x, a, loc, scale = promote(x, a, loc, scale)
+    ok = fnp.logical_and(fnp.greater(a, 0), fnp.greater(scale, 0))
+    a, scale = stand_in(ok, a, 1.0), stand_in(ok, scale, 1.0)
+    z = (x - loc) / scale
     inside = fnp.greater_equal(z, 0)
-    z_in = fnp.where(inside, z, 1.0)          # no log of a negative number, even unselected
-    a_ok = fnp.where(fnp.greater(a, 0), a, 1.0)
-    out = special.xlogy(a_ok - 1, z_in) - z_in - special.gammaln(a_ok) - log_scale(scale)
-    out = fnp.where(inside, out, -np.inf)
-    return where_valid(fnp.logical_and(fnp.greater(a, 0), fnp.greater(scale, 0)), out)
+    z = stand_in(inside, z, 1.0)              # no log of a negative number, even unselected
+    out = special.xlogy(a - 1, z) - z - special.gammaln(a) - fnp.log(scale)
+    return where_valid(ok, fnp.where(inside, out, -np.inf))
 
 
 def pdf(x, a, loc=0.0, scale=1.0):

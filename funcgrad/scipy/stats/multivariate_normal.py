@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 import funcgrad.numpy as fnp
 from funcgrad.errors import ArgumentError, ShapeError
+from funcgrad.scipy.stats._util import promote
 
 __all__ = ["logpdf", "pdf"]
 
@@ -38,8 +37,8 @@ def logpdf(x, mean=None, cov=1, allow_singular: bool = False):
 
     ``mean``: shape ``(n,)`` (or broadcasting with ``x``), default zeros.  ``cov``: an
     ``(n, n)`` positive definite matrix, a vector (a diagonal covariance) or a scalar
-    (``cov * I``).  For ``n == 1`` each element of a 0-d or 1-D ``x`` is one sample.
-    The result has shape ``x.shape[:-1]`` (JAX's; SciPy also squeezes axes of size 1).
+    (``cov * I``).  When ``mean`` and ``cov`` are scalars (``n == 1``) each element of a
+    0-d or 1-D ``x`` is one sample, as in SciPy.  The result has shape ``x.shape[:-1]`` (JAX's; SciPy also squeezes axes of size 1).
     A covariance that is not positive definite raises ``numpy.linalg.LinAlgError`` (from
     the Cholesky factorisation); ``allow_singular=True`` is not supported.
 
@@ -51,15 +50,14 @@ def logpdf(x, mean=None, cov=1, allow_singular: bool = False):
         raise ArgumentError("multivariate_normal.logpdf: allow_singular=True is not supported "
                             "(funcgrad factors cov with Cholesky); pass a positive definite cov")
     n = _dimension(mean, cov)
-    x = fnp.asarray(x)
-    if n == 1 and (fnp.ndim(x) == 0 or fnp.shape(x)[-1] != 1):
+    scalars = fnp.ndim(cov) == 0 and (mean is None or fnp.ndim(mean) == 0)
+    x, mean, cov = promote(x, 0.0 if mean is None else mean, cov)
+    if fnp.ndim(x) == 0 or (scalars and fnp.ndim(x) == 1):
         x = fnp.expand_dims(x, -1)
     if fnp.shape(x)[-1] != n:
         raise ShapeError(f"multivariate_normal.logpdf: x must have {n} coordinates on its last "
                          f"axis (the dimension of mean and cov), got shape {fnp.shape(x)}")
-    diff = x if mean is None else x - mean
-    if not fnp.issubdtype(diff.dtype, fnp.inexact):
-        diff = fnp.astype(diff, np.float64)
+    diff = x - mean
     if fnp.ndim(cov) == 2:
         maha, logdet = _full(diff, cov, n)
     elif fnp.ndim(cov) <= 1:

@@ -12,7 +12,7 @@ import math
 
 import funcgrad.numpy as fnp
 from funcgrad.scipy import special
-from funcgrad.scipy.stats._util import log_scale, standardize, where_valid
+from funcgrad.scipy.stats._util import promote, stand_in, where_valid
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -26,8 +26,10 @@ def logpdf(x, loc=0.0, scale=1.0):
         >>> logpdf(np.array([0.0, 1.0]), loc=1.0, scale=2.0)
         array([-1.73708571, -1.61208571])
     """
-    z = standardize(x, loc, scale)
-    return where_valid(fnp.greater(scale, 0), -0.5 * (z * z) - log_scale(scale) - _HALF_LOG_2PI)
+    x, loc, scale = promote(x, loc, scale)
+    ok = fnp.greater(scale, 0)
+    z = (x - loc) / scale
+    return where_valid(ok, -0.5 * (z * z) - fnp.log(stand_in(ok, scale, 1.0)) - _HALF_LOG_2PI)
 
 
 def pdf(x, loc=0.0, scale=1.0):
@@ -41,7 +43,8 @@ def pdf(x, loc=0.0, scale=1.0):
 
 
 def _standard(fn, x, loc, scale, sign=1.0):
-    return where_valid(fnp.greater(scale, 0), fn(sign * standardize(x, loc, scale)))
+    x, loc, scale = promote(x, loc, scale)
+    return where_valid(fnp.greater(scale, 0), fn(sign * ((x - loc) / scale)))
 
 
 def cdf(x, loc=0.0, scale=1.0):
@@ -91,6 +94,7 @@ def ppf(q, loc=0.0, scale=1.0):
         >>> ppf(np.array([0.5, 0.975]), loc=1.0)
         array([1.        , 2.95996398])
     """
+    q, loc, scale = promote(q, loc, scale)
     return where_valid(fnp.greater(scale, 0), loc + scale * special.ndtri(q))
 
 
@@ -101,4 +105,5 @@ def isf(q, loc=0.0, scale=1.0):
         >>> isf(np.array([0.5]))
         array([0.])
     """
+    q, loc, scale = promote(q, loc, scale)
     return where_valid(fnp.greater(scale, 0), loc - scale * special.ndtri(q))

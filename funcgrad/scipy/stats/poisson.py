@@ -12,7 +12,7 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad.scipy import special
-from funcgrad.scipy.stats._util import standardize, where_valid
+from funcgrad.scipy.stats._util import promote, stand_in, where_valid
 
 __all__ = ["logpmf", "pmf"]
 
@@ -27,12 +27,14 @@ def logpmf(k, mu, loc=0):
         >>> logpmf(np.array([2, 3, 1.5]), 2.0)
         array([-1.30685282, -1.71231793,        -inf])
     """
-    x = standardize(k, loc, 1.0)
-    ok = fnp.logical_and(fnp.greater_equal(x, 0), fnp.equal(fnp.round(x), x))
-    x_in = fnp.where(ok, x, 0.0)
-    mu_ok = fnp.where(fnp.greater_equal(mu, 0), mu, 1.0)
-    out = special.xlogy(x_in, mu_ok) - special.gammaln(x_in + 1) - mu_ok
-    return where_valid(fnp.greater_equal(mu, 0), fnp.where(ok, out, -np.inf))
+    k, mu, loc = promote(k, mu, loc)
+    valid = fnp.greater_equal(mu, 0)
+    mu = stand_in(valid, mu, 1.0)
+    x = k - loc
+    inside = fnp.logical_and(fnp.greater_equal(x, 0), fnp.equal(fnp.round(x), x))
+    x = stand_in(inside, x, 0.0)
+    out = special.xlogy(x, mu) - special.gammaln(x + 1) - mu
+    return where_valid(valid, fnp.where(inside, out, -np.inf))
 
 
 def pmf(k, mu, loc=0):

@@ -12,7 +12,7 @@ import math
 
 import funcgrad.numpy as fnp
 from funcgrad.scipy import special
-from funcgrad.scipy.stats._util import log_scale, standardize, where_valid
+from funcgrad.scipy.stats._util import promote, stand_in, where_valid
 
 __all__ = ["logpdf", "pdf"]
 
@@ -27,12 +27,14 @@ def logpdf(x, df, loc=0.0, scale=1.0):
         >>> logpdf(np.array([1.0, 3.0]), 3.0, loc=1.0, scale=2.0)
         array([-1.69403603, -2.26940018])
     """
-    z = standardize(x, loc, scale)
-    df_ok = fnp.where(fnp.greater(df, 0), df, 1.0)
-    half = 0.5 * (df_ok + 1)
-    out = (special.gammaln(half) - special.gammaln(0.5 * df_ok) - 0.5 * fnp.log(df_ok * math.pi)
-           - half * fnp.log1p(z * z / df_ok) - log_scale(scale))
-    return where_valid(fnp.logical_and(fnp.greater(df, 0), fnp.greater(scale, 0)), out)
+    x, df, loc, scale = promote(x, df, loc, scale)
+    ok = fnp.logical_and(fnp.greater(df, 0), fnp.greater(scale, 0))
+    df, scale = stand_in(ok, df, 1.0), stand_in(ok, scale, 1.0)
+    z = (x - loc) / scale
+    half = 0.5 * (df + 1)
+    out = (special.gammaln(half) - special.gammaln(0.5 * df) - 0.5 * fnp.log(df * math.pi)
+           - half * fnp.log1p(z * z / df) - fnp.log(scale))
+    return where_valid(ok, out)
 
 
 def pdf(x, df, loc=0.0, scale=1.0):
