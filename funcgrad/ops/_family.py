@@ -155,10 +155,25 @@ def binary(name: str, fn, dx=None, dy=None) -> Primitive:
     if dx is not None:
         prim.defvjp(dx, dy)
         prim.fit_cotangent = unbroadcast
-        prim.defjvp(lambda t, ans, x, y: broadcast_like(dx(t, ans, x, y), ans),
-                    lambda t, ans, x, y: broadcast_like(dy(t, ans, x, y), ans))
+        prim.defjvp(_full_shape_tangent(dx), _full_shape_tangent(dy))
     batch_elementwise(prim)
     return prim
+
+
+def _full_shape_tangent(rule):
+    """A binary op's JVP rule from its cotangent rule: the same map, broadcast to the output.
+
+    A rule that gives ``None`` (a symbolic zero: ``heaviside`` in ``x``, ``copysign`` in
+    ``y``) gives no tangent, not a broadcast ``None``.
+    """
+    if rule is None:
+        return None
+
+    def jvp(t, ans, x, y):
+        out = rule(t, ans, x, y)
+        return None if out is None else broadcast_like(out, ans)
+
+    return jvp
 
 
 def broadcast_like(t, like):
