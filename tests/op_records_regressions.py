@@ -1,0 +1,31 @@
+"""Op-table rows for what the random-program suite (``tests/test_random_programs.py``) found.
+
+``tests/op_table.py`` imports this file.  Each row is the shrunk failing program (or
+the smallest op that shows the bug), so every generated op test -- gradients at orders
+1 and 2, jvp against finite differences and against vjp, vmap, float32 -- keeps
+checking it.  The comment above a row says what was wrong and which commit fixed it.
+"""
+
+import numpy as np
+from op_table import NONZERO, REAL, op
+
+import funcgrad.numpy as fnp
+
+# heaviside's tangent in x was NaN (the JVP wrapper of binary ops broadcast the VJP
+# rule's ``None``, a symbolic zero, to the output's shape), and with a 0-d x and both
+# arguments traced the JVP raised TypeError.  Reverse mode gave 0, the true derivative.
+# Found as (shrunk):
+#     v0 = OPS['heaviside[at 0]'](x0, C0)
+#     v1 = fnp.reshape(fnp.ravel(v0)[:3], (3,)) + C1
+#     v2 = 1.0 + 0.45 * fnp.tanh(v1)
+#     v3 = OPS['cumprod[axis=None]'](v2)
+# Fixed in funcgrad/ops/_family.py (binary ops' JVP: ``None`` stays a symbolic zero).
+op("regression[heaviside(x * 0, h), tanh, cumprod]",
+   lambda x, h: fnp.cumprod(1.0 + 0.45 * fnp.tanh(fnp.heaviside(x * 0.0, h))),
+   lambda x, h: np.cumprod(1.0 + 0.45 * np.tanh(np.heaviside(x * 0.0, h))),
+   domains=(REAL, REAL), kind="regression")
+op("regression[heaviside, both traced]", lambda x, h: fnp.heaviside(x, h) * h,
+   lambda x, h: np.heaviside(x, h) * h, domains=(NONZERO, REAL), kind="regression")
+# The same wrapper, copysign's (zero) derivative in its sign argument y.
+op("regression[copysign(x, y), y traced]", lambda x, y: fnp.copysign(x, y) + x * y,
+   lambda x, y: np.copysign(x, y) + x * y, domains=(NONZERO, NONZERO), kind="regression")
