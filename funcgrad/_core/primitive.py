@@ -19,6 +19,22 @@ from funcgrad.errors import ShapeError
 
 Tracer = _trace.Tracer
 NO_PARAMS = _trace.NO_PARAMS
+_SEQUENCES = frozenset((list, tuple))
+
+
+def _no_conversion(a):
+    return a
+
+
+#: ``convert(a)``: a list or tuple operand that holds tracers as one traced array, anything
+#: else unchanged (``_core`` names no primitive: :mod:`funcgrad.ops._array_like` installs it).
+_as_operand: Callable = _no_conversion
+
+
+def install_sequence_conversion(convert: Callable) -> None:
+    """Install the conversion of list and tuple operands that :meth:`Primitive.bind` applies."""
+    global _as_operand
+    _as_operand = convert
 
 
 class Primitive:
@@ -121,8 +137,12 @@ class Primitive:
 
     # -- evaluation --------------------------------------------------------
     def bind(self, *args, **params):
-        """Apply the primitive: NumPy directly on arrays, recorded in a trace on tracers."""
-        top = None
+        """Apply the primitive: NumPy directly on arrays, recorded in a trace on tracers.
+
+        A list or tuple operand that holds tracers (``fnp.sum([x, y])``) is first made one
+        traced array, so its tracers take part in choosing the trace.
+        """
+        top, sequence = None, False
         for a in args:
             if isinstance(a, Tracer):
                 t = a._trace
@@ -131,6 +151,12 @@ class Primitive:
                         raise t.leak_error()
                     if top is None or t.depth > top.depth:
                         top = t
+            elif type(a) in _SEQUENCES:
+                sequence = True
+        if sequence:
+            converted = tuple(map(_as_operand, args))
+            if any(c is not a for c, a in zip(converted, args)):
+                return self.bind(*converted, **params)
         if top is not None:  # record it in the innermost trace among the operands'
             return top.process(self, args, params)
         try:
@@ -168,7 +194,7 @@ def unary_binder(prim: Primitive) -> Callable:
         >>> unary_binder(Primitive("neg", np.negative))(np.ones(2))
         array([-1., -1.])
     """
-    bind = prim.bind
+    bind, sequences = prim.bind, _SEQUENCES
 
     def bind1(x):
         if isinstance(x, Tracer):
@@ -176,6 +202,8 @@ def unary_binder(prim: Primitive) -> Callable:
             if t.active:
                 return t.process(prim, (x,), NO_PARAMS)
             return bind(x)  # raises TracerLeakError
+        if type(x) in sequences:  # a list or tuple may hold tracers: bind converts it
+            return bind(x)
         try:  # a plain operand: the reference implementation, as bind would
             return prim.impl(x)
         except np.linalg.LinAlgError:
@@ -195,18 +223,19 @@ def binary_binder(prim: Primitive, swapped: bool = False) -> Callable:
         >>> binary_binder(Primitive("sub", np.subtract), swapped=True)(1.0, 3.0)
         np.float64(2.0)
     """
-    bind = prim.bind
+    bind, sequences = prim.bind, _SEQUENCES
 
     def bind2(x, y):
         if swapped:
             x, y = y, x
+        # A list or tuple operand may hold tracers of another trace: bind converts it.
         if isinstance(x, Tracer):
             t = x._trace
-            if (not isinstance(y, Tracer) or y._trace is t) and t.active:
+            if (y._trace is t if isinstance(y, Tracer) else type(y) not in sequences) and t.active:
                 return t.process(prim, (x, y), NO_PARAMS)
         elif isinstance(y, Tracer):
             t = y._trace
-            if t.active:
+            if t.active and type(x) not in sequences:
                 return t.process(prim, (x, y), NO_PARAMS)
         return bind(x, y)
     return bind2

@@ -19,6 +19,9 @@ import numpy as _np
 
 from funcgrad._core.dtypes import finfo, issubdtype  # noqa: F401 - ml_dtypes' bfloat16 is a floating type
 from funcgrad._core.trace import Tracer as _Tracer
+from funcgrad.ops._array_like import array_from_sequence as _array_from_sequence
+from funcgrad.ops._array_like import holds_tracer as _holds_tracer
+from funcgrad.ops._family import shape_of as _shape_of
 from funcgrad.errors import ShapeError as _ShapeError
 from funcgrad.numpy import (
     _tracer_methods,  # noqa: F401 - installs the array interface
@@ -293,8 +296,8 @@ def matrix_transpose(x):
 
 
 def shape(x) -> tuple[int, ...]:
-    """``numpy.shape`` for arrays, scalars and tracers."""
-    return x.shape if isinstance(x, _Tracer) else _np.shape(x)
+    """``numpy.shape`` for arrays, scalars, tracers and lists of them."""
+    return x.shape if isinstance(x, _Tracer) else _shape_of(x)
 
 
 def ndim(x) -> int:
@@ -321,25 +324,10 @@ def _like(fn):
 zeros_like, ones_like = _like(_np.zeros), _like(_np.ones)
 
 
-def _has_tracer(obj) -> bool:
-    if isinstance(obj, _Tracer):
-        return True
-    if isinstance(obj, (list, tuple)):
-        return builtins_any(_has_tracer(o) for o in obj)
-    return False
-
-
-builtins_any = __builtins__["any"] if isinstance(__builtins__, dict) else __builtins__.any
-
-
-def _stack_nested(obj, dtype):
-    if isinstance(obj, (list, tuple)):
-        return stack([_stack_nested(o, dtype) for o in obj])
-    return obj if dtype is None else astype(obj, dtype)
-
-
 def array(obj, dtype=None, copy: bool = True):
-    """``numpy.array`` that keeps tracers traced (nested lists of tracers are stacked).
+    """``numpy.array`` that keeps tracers traced: a (nested) list or tuple holding tracers is
+    one traced array, with NumPy's shape rules and Python scalars weak (``[x32, 1.0]`` is
+    float32; see ``docs/conventions.md``).
 
     Examples:
         >>> array([1.0, 2.0])
@@ -347,18 +335,18 @@ def array(obj, dtype=None, copy: bool = True):
     """
     if isinstance(obj, _Tracer):
         return obj if dtype is None else astype(obj, dtype)
-    if _has_tracer(obj):
-        return _stack_nested(obj, dtype)
+    if _holds_tracer(obj):
+        return _array_from_sequence(obj, dtype)
     return _np.array(obj, dtype=dtype, copy=copy)
 
 
 def asarray(obj, dtype=None):
-    """``numpy.asarray`` that keeps tracers traced.
+    """``numpy.asarray`` that keeps tracers traced (lists holding tracers as in :func:`array`).
 
     Examples:
         >>> asarray(3.0).shape
         ()
     """
-    if isinstance(obj, _Tracer) or _has_tracer(obj):
+    if isinstance(obj, _Tracer) or _holds_tracer(obj):
         return array(obj, dtype)
     return _np.asarray(obj, dtype=dtype)

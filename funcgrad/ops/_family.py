@@ -14,18 +14,23 @@ import numpy as np
 from funcgrad._core.dtypes import is_complex, is_inexact
 from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ShapeError
+from funcgrad.ops._array_like import holds_tracer, sequence_dtype, sequence_shape
 
 
 def shape_of(x) -> tuple[int, ...]:
-    """The shape of an array, tracer, graph node or Python scalar."""
+    """The shape of an array, tracer, graph node, Python scalar or (nested) list of them."""
     shape = getattr(x, "shape", None)
-    return shape if shape is not None else np.shape(x)
+    if shape is not None:
+        return shape
+    return sequence_shape(x) if holds_tracer(x) else np.shape(x)
 
 
 def dtype_of(x) -> np.dtype:
-    """The dtype of an array, tracer, graph node or Python scalar."""
+    """The dtype of an array, tracer, graph node, Python scalar or (nested) list of them."""
     dtype = getattr(x, "dtype", None)
-    return dtype if dtype is not None else np.asarray(x).dtype
+    if dtype is not None:
+        return dtype
+    return sequence_dtype(x) if holds_tracer(x) else np.asarray(x).dtype
 
 
 def is_float(x) -> bool:

@@ -24,13 +24,14 @@ from funcgrad.errors import ArgumentError, ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
+from funcgrad.ops._array_like import asarray
 from funcgrad.ops._family import complex_valued, dtype_of, shape_of, unbroadcast
 from funcgrad.ops.einsum import einsum, einsum_p  # noqa: F401 - einsum has a file of its own
 
 
 def _array(x):
-    """Tracers as they are; anything else (lists, scalars) as a NumPy array."""
-    return x if isinstance(x, Tracer) else np.asarray(x)
+    """Tracers as they are, lists holding tracers as one traced array, anything else as NumPy's."""
+    return x if isinstance(x, Tracer) else asarray(x)
 
 
 def _mT(x):
