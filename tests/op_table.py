@@ -488,7 +488,7 @@ _EINSUM = {
 for _spec, _make in _EINSUM.items():
     linalg_op(f"einsum[{_spec}]", lambda a, b, s=_spec: fnp.einsum(s, a, b),
               lambda a, b, s=_spec: np.einsum(s, a, b), sides(3, _make), nargs=2)
-# (Repeated indices within one operand, 'ii->', are outside funcgrad's einsum: diagonal/trace do that.)
+# (Repeated indices within one operand, sublists, ellipses and paths: tests/op_records_assembly.py.)
 for _spec, _make in {"ij->": lambda n: ((n, n),), "ij->ji": lambda n: ((n, n + 1),),
                      "ijk->ki": lambda n: ((n, 2, n),), "ijk->k": lambda n: ((n, 2, n),)}.items():
     linalg_op(f"einsum[{_spec}]", lambda a, s=_spec: fnp.einsum(s, a),
