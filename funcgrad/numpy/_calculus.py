@@ -15,12 +15,12 @@ import warnings
 
 import numpy as np
 
-from funcgrad._core.dtypes import is_inexact
+from funcgrad._core.dtypes import is_complex
 from funcgrad._core.trace import Tracer
 from funcgrad.errors import ArgumentError, ShapeError
 from funcgrad.numpy._statistics import _array, _float, _known
 from funcgrad.ops import elementwise as ew
-from funcgrad.ops import misc
+from funcgrad.ops import indexing, misc
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.ops._family import dtype_of, shape_of
@@ -338,9 +338,9 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         raise ValueError("fp and xp are not of the same length.")
     if shape_of(xp)[0] == 0:
         raise ValueError("array of sample points is empty")
-    x = _float(x)
-    xp = _float(xp)
-    fp = fp if is_inexact(dtype_of(fp)) else _float(fp)
+    # NumPy interpolates in double precision, whatever the inputs' dtypes.
+    x, xp = misc.astype(x, np.float64), misc.astype(xp, np.float64)
+    fp = misc.astype(fp, np.complex128 if is_complex(dtype_of(fp)) else np.float64)
     if period is not None:
         if period == 0:
             raise ValueError("period must be a non-zero value")
@@ -356,9 +356,10 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         f = sh.broadcast_to(fp[0], shape_of(x)) if shape_of(x) else fp[0] + 0 * x
     else:
         i = ew.clip(searchsorted(xp, x, side="right"), 1, n - 1)
-        df, dx = fp[i] - fp[i - 1], xp[i] - xp[i - 1]
-        flat = ew.equal(dx, 0)
-        f = ew.where(flat, fp[i], fp[i - 1] + ((x - xp[i - 1]) / ew.where(flat, 1, dx)) * df)
+        x0, x1 = indexing.getitem(xp, i - 1), indexing.getitem(xp, i)  # xp may be plain, i traced
+        f0, f1 = indexing.getitem(fp, i - 1), indexing.getitem(fp, i)
+        flat = ew.equal(x1 - x0, 0)
+        f = ew.where(flat, f1, f0 + ((x - x0) / ew.where(flat, 1, x1 - x0)) * (f1 - f0))
     if period is None:
         f = ew.where(ew.less(x, xp[0]), fp[0] if left is None else left, f)
         f = ew.where(ew.greater(x, xp[-1]), fp[-1] if right is None else right, f)
@@ -391,10 +392,12 @@ def vander(x, N=None, increasing: bool = False):
     x = _array(x)
     if len(shape_of(x)) != 1:
         raise ValueError("x must be a one-dimensional array or sequence.")
+    dtype = np.promote_types(dtype_of(x), int)  # NumPy's: float32 becomes float64
+    x = x if dtype_of(x) == dtype else misc.astype(x, dtype)
     n = shape_of(x)[0] if N is None else int(N)
     powers = range(n) if increasing else range(n - 1, -1, -1)
     if n == 0:
-        return np.empty((shape_of(x)[0], 0), np.result_type(dtype_of(x), np.int8))
+        return np.empty((shape_of(x)[0], 0), dtype)
     return sh.stack([ew.power(x, k) for k in powers], axis=1)
 
 

@@ -44,6 +44,7 @@ def _array(x):
 
 def _known(x):
     """``x``'s NumPy value when there is one (plain, or traced under grad/jvp); else None."""
+    x = _array(x)
     if not isinstance(x, Tracer):
         return np.asarray(x)
     try:
@@ -231,8 +232,9 @@ def count_nonzero(a, axis=None, *, keepdims: bool = False):
         >>> count_nonzero(np.array([[0.0, 1.0], [2.0, 0.0]]), axis=0)
         array([1, 1])
     """
+    a = _array(a)
     if not isinstance(a, Tracer):
-        return np.count_nonzero(_array(a), axis=axis, keepdims=keepdims)
+        return np.count_nonzero(a, axis=axis, keepdims=keepdims)
     return misc.astype(red.sum(ew.not_equal(a, 0), axis=axis, keepdims=keepdims), np.intp)
 
 
@@ -299,9 +301,9 @@ def cov(m, y=None, rowvar: bool = True, bias: bool = False, ddof=None, fweights=
         if not np.issubdtype(dtype_of(f), np.integer) and not np.all(
                 np.equal(_known(f), np.around(_known(f)))):
             raise TypeError("fweights must be integer")
-        w = _weights(f, shape_of(x)[1], "fweights")
-    if aweights is not None:
-        aw = _weights(_array(aweights), shape_of(x)[1], "aweights")
+        w = misc.astype(_weights(f, shape_of(x)[1], "fweights"), dtype_of(x))
+    if aweights is not None:  # NumPy computes with the weights as floats of x's dtype
+        aw = misc.astype(_weights(_array(aweights), shape_of(x)[1], "aweights"), dtype_of(x))
         w = aw if w is None else w * aw
     n = shape_of(x)[1]
     if w is None:
@@ -453,7 +455,7 @@ def _quantile(a, q, axis, method, keepdims, weights, skip_nan):
     if weights is not None and method != "inverted_cdf":
         raise ValueError("Only method 'inverted_cdf' supports weights. "
                          f"Got: {method}.")
-    qa = q if isinstance(q, Tracer) else np.asarray(q)
+    qa = _array(q)
     if len(shape_of(qa)) > 2:
         raise ValueError("q must be a scalar or 1d")
     dtype = _result_dtype(x, q, method, weights is not None)
@@ -464,7 +466,8 @@ def _quantile(a, q, axis, method, keepdims, weights, skip_nan):
         wm = _weights_like(_array(weights), x, axis, xm)
     qshape, k = shape_of(qa), math.prod(shape_of(qa))
     qf = sh.reshape(_float(qa), (k,))
-    xm = misc.astype(xm, dtype) if dtype_of(xm) != dtype else xm
+    xm = _float(xm)  # NumPy interpolates in the data's dtype, with weights in q's (or the result's)
+    weak = type(q) in (int, float)
     lead = len(shape_of(xm)) - 1
     nan_aware = is_inexact(dtype_of(xm))
     if weights is not None:
@@ -484,8 +487,9 @@ def _quantile(a, q, axis, method, keepdims, weights, skip_nan):
         top = n - 1 if isinstance(n, int) else ew.maximum(n - 1, 0)
         lo = misc.astype(ew.clip(lo, 0, top), np.intp)
         hi = misc.astype(ew.clip(hi, 0, top), np.intp)
-        gamma = misc.astype(gamma, dtype)
+        gamma = misc.astype(gamma, dtype if weak else np.result_type(dtype_of(qf), dtype))
     out = _lerp(indexing.take_along_axis(xs, lo, -1), indexing.take_along_axis(xs, hi, -1), gamma)
+    out = misc.astype(out, dtype) if dtype_of(out) != dtype else out
     if nan_aware:
         invalid = ew.equal(n, 0) if skip_nan else ew.isnan(xs[..., -1:])
         if skip_nan and isinstance(n, int):
