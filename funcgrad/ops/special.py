@@ -89,7 +89,8 @@ def _reciprocal_or_zero(num, den):
 
 
 # -- unary ---------------------------------------------------------------------------
-expit_p = _special(unary("expit", _scipy("expit"), lambda g, ans, x: g * (ans * (1 - ans))))
+# expit' = expit(x) expit(-x): the same as ans (1 - ans), without its cancellation for x >> 0.
+expit_p = _special(unary("expit", _scipy("expit"), lambda g, ans, x: g * (ans * expit(-x))))
 logit_p = _special(unary("logit", _scipy("logit"),
                          lambda g, ans, x: safe_mul(g, ew.reciprocal(x * (1 - x)))))
 erf_p = _special(unary("erf", _scipy("erf"),
