@@ -47,6 +47,7 @@ from typing import Any
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 
 import funcgrad
@@ -55,7 +56,8 @@ from funcgrad import tree
 from funcgrad.errors import ArgumentError, GradientCheckError, ProgramCheckError
 from funcgrad.testing._check import check_grads
 
-__all__ = ["ALL_CHECKS", "DEFAULT_CHECKS", "OpSpec", "Program", "check_program", "programs"]
+__all__ = ["ALL_CHECKS", "DEFAULT_CHECKS", "Intervals", "OpSpec", "Program", "check_program",
+           "programs"]
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 _MARGIN = 0.02  # of an interval's width: how far inside its domain a reused value must stay
@@ -65,7 +67,12 @@ _MAX_ABS = 1e3  # a step whose output grows past this is not taken (finite diffe
 # -- op specs --------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Intervals:
-    """A domain: values uniform on a union of open intervals (weighted by length)."""
+    """A domain: values uniform on a union of open intervals (weighted by length).
+
+    Examples:
+        >>> Intervals(((-2.0, -0.2), (0.2, 2.0))).sample(np.random.default_rng(0), (2,)).shape
+        (2,)
+    """
 
     intervals: tuple[tuple[float, float], ...]
 
@@ -80,9 +87,10 @@ class Intervals:
 class OpSpec:
     """One op for :func:`programs`: the funcgrad callable, its NumPy reference, where it is smooth.
 
-    ``domains``: one ``(lo, hi)`` pair (or a tuple of pairs, a union) per argument, or one
-    for all; ``shapes``: a strategy of argument-shape tuples (default: broadcastable shapes
-    of up to 3 axes of up to 3 elements).
+    ``domains``: where the op is smooth, the same for every argument -- ``(lo, hi)`` or a
+    union ``((lo, hi), ...)`` -- or domain objects (:class:`Intervals`), one per argument
+    or one for all; ``shapes``: a strategy of argument-shape tuples (default: broadcastable
+    shapes of up to 3 axes of up to 3 elements).
 
     Examples:
         >>> import funcgrad.numpy as fnp
@@ -101,9 +109,14 @@ class OpSpec:
 
     def __post_init__(self) -> None:
         doms = self.domains
-        if not (isinstance(doms, tuple) and doms and all(hasattr(d, "sample") for d in doms)):
+        if hasattr(doms, "sample"):  # one domain object for every argument
+            doms = (doms,)
+        elif not all(hasattr(d, "sample") for d in doms):  # (lo, hi), or a union of such pairs
             one = doms if isinstance(doms[0], tuple) else (doms,)
-            doms = (Intervals(tuple((float(lo), float(hi)) for lo, hi in one)),) * self.nargs
+            doms = (Intervals(tuple((float(lo), float(hi)) for lo, hi in one)),)
+        doms = tuple(doms) * self.nargs if len(doms) == 1 else tuple(doms)
+        if len(doms) != self.nargs:
+            raise ArgumentError(f"OpSpec {self.name!r}: {len(doms)} domains for {self.nargs} arguments")
         object.__setattr__(self, "domains", doms)
         if self.shapes is None:
             shapes = hnp.mutually_broadcastable_shapes(num_shapes=self.nargs, max_dims=3, max_side=3)
@@ -411,8 +424,6 @@ def programs(draw, specs: Sequence[Any], *, min_steps: int = 1, max_steps: int =
     b = _Builder(max_inputs, max_input_size)
     for _ in range(draw(st.integers(min_steps, max_steps), label="steps")):
         draw(_step(b, specs))
-    from hypothesis import assume
-
     assume(b.steps)  # every drawn op was rejected (rare): not a program
     inputs = set(b.input_ids)
     outputs = tuple(k for k in range(len(b.values)) if k not in b.used and k not in inputs)
