@@ -26,6 +26,7 @@ from funcgrad.ops import elementwise as ew
 from funcgrad.ops import indexing, misc
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
+from funcgrad.ops._array_like import asarray
 from funcgrad.ops._family import dtype_of, shape_of
 
 
@@ -59,15 +60,13 @@ def _as_pairs(x, ndim: int, as_index: bool = False) -> list[tuple]:
     """NumPy's ``_as_pairs``: a scalar, a pair or one pair per axis, as ``ndim`` (before, after) pairs."""
     if x is None:
         return [(None, None)] * ndim
-    if isinstance(x, Tracer) or (isinstance(x, (list, tuple)) and any(isinstance(v, Tracer) for v in
-                                                                      np.ravel(np.asarray(x, object)))):
+    if _holds_tracer(x):
         if as_index:
             raise TypeError("pad: pad_width must be integers, not traced values")
-        x = np.asarray(x, object)  # traced values (constant_values, end_values) kept as objects
-    else:
-        x = np.array(x)
-        if as_index:
-            x = np.round(x).astype(np.intp)
+        return _traced_pairs(x, ndim)
+    x = np.array(x)
+    if as_index:
+        x = np.round(x).astype(np.intp)
     if x.ndim < 3:
         if x.size == 1:
             x = x.ravel()
@@ -86,7 +85,29 @@ def _as_pairs(x, ndim: int, as_index: bool = False) -> list[tuple]:
     except ValueError:
         raise ShapeError(f"pad: a value of shape {x.shape} cannot be read as one (before, after) "
                          f"pair per axis of a {ndim}-d array") from None
-    return [tuple(p) for p in pairs.tolist()] if x.dtype != object else [tuple(p) for p in pairs]
+    return [tuple(p) for p in pairs.tolist()]
+
+
+def _holds_tracer(x) -> bool:
+    return isinstance(x, Tracer) or (isinstance(x, (list, tuple)) and any(_holds_tracer(v) for v in x))
+
+
+def _traced_pairs(x, ndim: int) -> list[tuple]:
+    """:func:`_as_pairs` for values that hold tracers (scalars each), without converting them."""
+    if isinstance(x, Tracer):
+        if shape_of(x):
+            raise ShapeError(f"pad: a traced pad value must be a scalar, got shape {shape_of(x)}")
+        return [(x, x)] * ndim
+    seq = list(x)
+    nested = [isinstance(v, (list, tuple)) for v in seq]
+    if len(seq) == 1:
+        return _traced_pairs(seq[0], ndim)
+    if len(seq) == 2 and not any(nested):
+        return [tuple(seq)] * ndim
+    if len(seq) == ndim and all(nested) and all(len(v) in (1, 2) for v in seq):
+        return [tuple(v) * (3 - len(v)) for v in seq]
+    raise ShapeError(f"pad: {len(seq)} values cannot be read as one (before, after) pair per axis "
+                     f"of a {ndim}-d array")
 
 
 def _along(axis: int, index) -> tuple:
@@ -236,8 +257,7 @@ def pad(x, pad_width, mode: str = "constant", **kwargs):
     unsupported = set(kwargs) - _KWARGS[mode]
     if unsupported:
         raise ValueError(f"unsupported keyword arguments for mode '{mode}': {unsupported}")
-    if not isinstance(x, Tracer):
-        x = np.asarray(x)
+    x = asarray(x)
     ndim = len(shape_of(x))
     widths = [(int(a), int(b)) for a, b in _as_pairs(pad_width, ndim, as_index=True)]
     if mode in ("constant", "empty"):
