@@ -21,6 +21,7 @@ from funcgrad._core.dtypes import finfo, issubdtype  # noqa: F401 - ml_dtypes' b
 from funcgrad._core.trace import Tracer as _Tracer
 from funcgrad.ops._array_like import array_from_sequence as _array_from_sequence
 from funcgrad.ops._array_like import holds_tracer as _holds_tracer
+from funcgrad.ops._family import dtype_of as _dtype_of
 from funcgrad.ops._family import shape_of as _shape_of
 from funcgrad.errors import ShapeError as _ShapeError
 from funcgrad.numpy import (
@@ -314,8 +315,7 @@ def _like(fn):
     def like(x, dtype=None, shape=None):
         if isinstance(x, _Tracer):
             return fn(x.shape if shape is None else shape, dtype or x.dtype)
-        return fn(_np.shape(x) if shape is None else shape,
-                  dtype or _np.asarray(x).dtype)
+        return fn(_shape_of(x) if shape is None else shape, dtype or _dtype_of(x))
     like.__name__ = fn.__name__ + "_like"
     like.__doc__ = f"``numpy.{like.__name__}`` that also accepts tracers (the result is constant)."
     return like

@@ -26,6 +26,7 @@ from funcgrad.errors import ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import misc
 from funcgrad.ops import shape as sh
+from funcgrad.ops._array_like import holds_tracer
 from funcgrad.ops._family import dtype_of, shape_of
 
 __all__ = ["broadcast_shapes", "diag_indices", "empty_like", "indices", "ix_", "meshgrid",
@@ -96,9 +97,9 @@ def empty_like(prototype, dtype=None, order: str = "K", subok: bool = True, shap
         >>> empty_like(np.ones((2, 3))).shape
         (2, 3)
     """
-    if not isinstance(prototype, Tracer):
+    if not isinstance(prototype, Tracer) and not holds_tracer(prototype):
         return np.empty_like(prototype, dtype=dtype, order=order, subok=subok, shape=shape)
-    return np.zeros(prototype.shape if shape is None else shape, dtype or prototype.dtype)
+    return np.zeros(shape_of(prototype) if shape is None else shape, dtype or dtype_of(prototype))
 
 
 def unravel_index(indices, shape, order: str = "C") -> tuple:

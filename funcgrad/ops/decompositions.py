@@ -31,11 +31,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from funcgrad._core.primitive import Primitive, Tracer
+from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ArgumentError, DTypeError, ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
+from funcgrad.ops._array_like import asarray
 from funcgrad.ops._family import dtype_of, shape_of
 from funcgrad.ops.linalg import matmul
 from funcgrad.ops.misc import astype
@@ -482,7 +483,7 @@ class SVDResult(NamedTuple):
 
 def _input(name: str, a, square: bool = False):
     """``a`` as a tracer or array of an inexact dtype (integers become float64, as in NumPy)."""
-    a = a if isinstance(a, Tracer) else np.asarray(a)
+    a = asarray(a)
     _matrix_shape(name, a, square)
     if dtype_of(a).kind not in "fc":
         if dtype_of(a).kind not in "biu":

@@ -30,6 +30,7 @@ from funcgrad._core.primitive import Primitive, Tracer
 from funcgrad._core.trace import user_location
 from funcgrad.errors import ArgumentError, ShapeError
 from funcgrad.ops import shape as sh
+from funcgrad.ops._array_like import asarray
 from funcgrad.ops._family import dtype_of, shape_of, unbroadcast
 
 
@@ -288,7 +289,7 @@ def einsum(*operands, optimize="greedy", out=None, dtype=None):
     else:
         raise ArgumentError("einsum: the first argument must be a subscripts string such as "
                             f"'ij,jk->ik' or an operand, got {type(operands[0]).__name__}{_here()}")
-    arrays = [x if isinstance(x, Tracer) else np.asarray(x) for x in operands]
+    arrays = [asarray(x) for x in operands]
     if dtype is not None:
         from funcgrad.ops.misc import astype
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from funcgrad._core.primitive import Primitive, Tracer, binary_binder, unary_binder
 from funcgrad.ops import elementwise as ew
+from funcgrad.ops._array_like import as_operand
 from funcgrad.ops._family import binary, complex_valued, unary
 
 # -- unary -----------------------------------------------------------------
@@ -162,6 +163,7 @@ def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf: float | None = No
         >>> nan_to_num(np.array([np.nan, -np.inf, 1.5]), posinf=9.0, neginf=-9.0)
         array([ 0. , -9. ,  1.5])
     """
+    x = as_operand(x)
     if not isinstance(x, Tracer):
         return np.nan_to_num(x, copy=True, nan=nan, posinf=posinf, neginf=neginf)
     params = {"nan": float(nan), "posinf": None if posinf is None else float(posinf),

@@ -12,6 +12,7 @@ import numpy as np
 
 from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ShapeError
+from funcgrad.ops._array_like import as_operand, asarray
 from funcgrad.ops._family import batch_size, dtype_of, shape_of, unbroadcast
 
 
@@ -78,7 +79,7 @@ def reshape(x, shape, *more):
         shape = (shape, *more)
     shape = _resolve_shape(shape_of(x), shape)
     if shape == shape_of(x):
-        return x
+        return as_operand(x)  # a list holding tracers is still made an array
     return reshape_p.bind(x, shape=shape)
 
 
@@ -158,7 +159,7 @@ def transpose(x, axes=None):
         if sorted(axes) != list(range(ndim)):
             raise ShapeError(f"transpose: axes {axes} is not a permutation of {ndim} axes")
     if axes == tuple(range(ndim)):
-        return x
+        return as_operand(x)
     return transpose_p.bind(x, axes=axes)
 
 
@@ -246,7 +247,7 @@ def broadcast_to(x, shape):
     """
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(map(operator.index, shape))
     if shape == shape_of(x):
-        return x
+        return as_operand(x)
     return broadcast_to_p.bind(x, shape=shape)
 
 
@@ -365,6 +366,7 @@ def split(x, indices_or_sections, axis: int = 0):
         >>> [a.shape for a in split(np.ones(6), 3)]
         [(2,), (2,), (2,)]
     """
+    x = asarray(x)
     ndim = len(shape_of(x))
     axis = _axis(axis, ndim)
     n = shape_of(x)[axis]
@@ -427,6 +429,7 @@ def flip(x, axis=None):
     """
     from funcgrad.ops.reductions import normalize_axis
 
+    x = asarray(x)
     axes = normalize_axis(axis, len(shape_of(x)))
     return x[tuple(slice(None, None, -1) if i in axes else slice(None)
                    for i in range(len(shape_of(x))))]
@@ -487,6 +490,7 @@ def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1):
         >>> diagonal(np.arange(4.0).reshape(2, 2))
         array([0., 3.])
     """
+    x = asarray(x)
     ndim = len(shape_of(x))
     if ndim < 2:
         raise ShapeError(f"diagonal: expected an array of at least 2 dimensions, got shape {shape_of(x)}")

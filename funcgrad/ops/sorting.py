@@ -17,6 +17,7 @@ from funcgrad._core.primitive import Primitive, Tracer
 from funcgrad.errors import ShapeError
 from funcgrad.ops import indexing
 from funcgrad.ops import shape as sh
+from funcgrad.ops._array_like import as_operand
 from funcgrad.ops._family import dtype_of, shape_of
 from funcgrad.ops.reductions import normalize_axis
 
@@ -168,6 +169,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
         >>> partition(np.array([3.0, 1.0, 2.0]), 1)[1]
         np.float64(2.0)
     """
+    a = as_operand(a)
     if not isinstance(a, Tracer):
         return np.partition(a, kth, axis=axis, kind=kind, order=order)
     idx = argpartition(a, kth, axis=axis, kind=kind, order=order)

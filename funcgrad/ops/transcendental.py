@@ -24,6 +24,7 @@ import numpy as np
 from funcgrad._core.primitive import Tracer, binary_binder, unary_binder
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import misc
+from funcgrad.ops._array_like import as_operand
 from funcgrad.ops._family import binary, dtype_of, unary
 
 _LN2 = math.log(2.0)
@@ -79,6 +80,7 @@ def sinc(x):
         >>> sinc(np.array([0.0, 1.0, 0.5]))
         array([1.00000000e+00, 3.89817183e-17, 6.36619772e-01])
     """
+    x = as_operand(x)
     if not isinstance(x, Tracer):
         return np.sinc(x)
     at_zero = ew.equal(x, 0)
@@ -93,6 +95,7 @@ def deg2rad(x):
         >>> deg2rad(np.array([180.0]))
         array([3.14159265])
     """
+    x = as_operand(x)
     return x * (math.pi / 180.0) if isinstance(x, Tracer) else np.deg2rad(x)
 
 
@@ -103,6 +106,7 @@ def rad2deg(x):
         >>> rad2deg(np.array([np.pi]))
         array([180.])
     """
+    x = as_operand(x)
     return x * (180.0 / math.pi) if isinstance(x, Tracer) else np.rad2deg(x)
 
 
@@ -143,6 +147,7 @@ def float_power(x, y):
         >>> float_power(np.array([2.0], np.float32), 3).dtype
         dtype('float64')
     """
+    x, y = as_operand(x), as_operand(y)
     if not isinstance(x, Tracer) and not isinstance(y, Tracer):
         return np.float_power(x, y)
     dtype = _float_power_dtype(x, y)

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad._core.primitive import Primitive, Tracer
+from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ArgumentError, DTypeError, ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import shape as sh
+from funcgrad.ops._array_like import asarray
 from funcgrad.ops._family import dtype_of, shape_of, unbroadcast
 from funcgrad.ops.linalg import matmul
 from funcgrad.ops.misc import astype
@@ -107,7 +108,7 @@ triangular_solve_p.defbatch(_batch)
 
 
 def _inexact(name: str, x):
-    x = x if isinstance(x, Tracer) else np.asarray(x)
+    x = asarray(x)
     kind = dtype_of(x).kind
     if kind in "biu":
         return astype(x, np.float64)

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad._core.primitive import Primitive, Tracer
+from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ArgumentError, ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import shape as sh
+from funcgrad.ops._array_like import asarray
 from funcgrad.ops._family import dtype_of, shape_of
 from funcgrad.ops.decompositions import _batched, _decomposed, _input, cholesky
 from funcgrad.ops.linalg import matmul
@@ -202,13 +203,12 @@ def lu_solve(lu_and_piv, b, trans: int | str = 0, overwrite_b: bool = False,
                             f"{type(lu_and_piv).__name__}") from None
     if trans not in _TRANS or isinstance(trans, bool):
         raise ArgumentError(f"lu_solve: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
-    lu = lu if isinstance(lu, Tracer) else np.asarray(lu)
-    piv = piv if isinstance(piv, Tracer) else np.asarray(piv)
+    lu, piv = asarray(lu), asarray(piv)
     n = _square("lu_solve", lu)[-1]
     if shape_of(piv)[-1:] != (n,):
         raise ShapeError(f"lu_solve: pivots of shape {shape_of(piv)} do not fit lu of shape "
                          f"{shape_of(lu)}")
-    b = b if isinstance(b, Tracer) else np.asarray(b)
+    b = asarray(b)
     vector = len(shape_of(b)) == 1
     if vector:
         b = sh.expand_dims(b, -1)
@@ -276,7 +276,7 @@ def block_diag(*arrs):
         array([[1., 0., 0.],
                [0., 2., 3.]])
     """
-    mats = [a if isinstance(a, Tracer) else np.asarray(a) for a in arrs]
+    mats = [asarray(a) for a in arrs]
     if not mats:
         return np.empty((1, 0))
     big = [i for i, m in enumerate(mats) if len(shape_of(m)) > 2]
