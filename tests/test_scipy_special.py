@@ -221,3 +221,14 @@ def test_logsumexp_with_weights_under_jit_and_vmap():
         np.testing.assert_array_equal(got[1], expected[1])
     got = fg.vmap(f)(A)
     np.testing.assert_allclose(got[0], expected[0], rtol=1e-14)
+
+
+def test_docs_page_examples_run():
+    import doctest
+    import pathlib
+
+    page = pathlib.Path(__file__).parent.parent / "docs" / "scipy.md"
+    with np.errstate(all="ignore"):
+        result = doctest.testfile(str(page), module_relative=False, report=True,
+                                  optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
