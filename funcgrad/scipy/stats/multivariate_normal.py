@@ -38,7 +38,8 @@ def logpdf(x, mean=None, cov=1, allow_singular: bool = False):
     ``mean``: shape ``(n,)`` (or broadcasting with ``x``), default zeros.  ``cov``: an
     ``(n, n)`` positive definite matrix, a vector (a diagonal covariance) or a scalar
     (``cov * I``).  When ``mean`` and ``cov`` are scalars (``n == 1``) each element of a
-    0-d or 1-D ``x`` is one sample, as in SciPy.  The result has shape ``x.shape[:-1]`` (JAX's; SciPy also squeezes axes of size 1).
+    0-d or 1-D ``x`` is one sample, as in SciPy.  The result has shape ``x.shape[:-1]``
+    (JAX's; SciPy also squeezes axes of size 1).
     A covariance that is not positive definite raises ``numpy.linalg.LinAlgError`` (from
     the Cholesky factorisation); ``allow_singular=True`` is not supported.
 
@@ -71,7 +72,10 @@ def logpdf(x, mean=None, cov=1, allow_singular: bool = False):
 
 
 def _full(diff, cov, n: int):
-    """``(diffᵀ cov⁻¹ diff, log det cov)`` through ``cov = L Lᵀ``: ``|L⁻¹ diff|²`` and ``2 Σ log Lᵢᵢ``."""
+    """``(diffᵀ cov⁻¹ diff, log det cov)`` through ``cov = L Lᵀ``.
+
+    They are ``|L⁻¹ diff|²`` and ``2 Σ log Lᵢᵢ``: one triangular solve, no inverse.
+    """
     from funcgrad.scipy.linalg import solve_triangular
 
     if fnp.shape(cov) != (n, n):
