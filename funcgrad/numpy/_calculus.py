@@ -18,7 +18,7 @@ import numpy as np
 from funcgrad._core.dtypes import is_complex
 from funcgrad._core.trace import Tracer
 from funcgrad.errors import ArgumentError, ShapeError
-from funcgrad.numpy._statistics import _array, _float, _known
+from funcgrad.numpy._statistics import _array, _float, _known, _numpy_scalars
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import indexing, misc
 from funcgrad.ops import reductions as red
@@ -452,3 +452,7 @@ def polyfit(x, y, deg: int, rcond=None, full: bool = False, w=None, cov: bool = 
     c = linalg.solve(r, matmul(sh.transpose(q), rhs))
     return c / (scale if len(shape_of(c)) == 1 else sh.expand_dims(scale, 1))
 
+
+for _name in __all__:  # public functions return NumPy scalars for 0-d results on plain arrays
+    globals()[_name] = _numpy_scalars(globals()[_name])
+del _name

@@ -11,6 +11,7 @@ value) and a zero gradient.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -51,6 +52,17 @@ def _known(x):
         return np.asarray(x.concrete_value("a value check"))
     except ConcretizationError:
         return None
+
+
+def _numpy_scalars(fn):
+    """``fn`` returning NumPy scalars where it computed 0-d arrays on plain inputs, as NumPy does."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        if isinstance(out, tuple):
+            return tuple(o[()] if isinstance(o, np.ndarray) and not o.ndim else o for o in out)
+        return out[()] if isinstance(out, np.ndarray) and not out.ndim else out
+    return wrapper
 
 
 def _no_out(out, name: str) -> None:
@@ -606,3 +618,8 @@ def nanmedian(a, axis=None, out=None, overwrite_input: bool = False, keepdims: b
     _no_out(out, "nanmedian")
     return _quantile(a, 0.5, axis, "linear", keepdims, None, skip_nan=True)
 
+
+for _name in __all__:  # public functions return NumPy scalars for 0-d results on plain arrays
+    if _name not in ("nanargmax", "nanargmin"):
+        globals()[_name] = _numpy_scalars(globals()[_name])
+del _name
