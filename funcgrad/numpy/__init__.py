@@ -30,14 +30,12 @@ from funcgrad.numpy import (
     linalg,  # noqa: F401
 )
 from funcgrad.numpy._assembly import (  # noqa: F401
-    apply_along_axis,
     array_split,
     atleast_1d,
     atleast_2d,
     atleast_3d,
     block,
     broadcast_arrays,
-    c_,
     column_stack,
     copy,
     diagflat,
@@ -48,14 +46,12 @@ from funcgrad.numpy._assembly import (  # noqa: F401
     hsplit,
     piecewise,
     put_along_axis,
-    r_,
     roll,
     rot90,
     select,
     split,
     take_along_axis,
     unstack,
-    vectorize,
     vsplit,
 )
 from funcgrad.numpy._comparison import (  # noqa: F401
@@ -72,11 +68,13 @@ from funcgrad.numpy._comparison import (  # noqa: F401
 )
 from funcgrad.numpy._index_tricks import (  # noqa: F401
     broadcast_shapes,
+    c_,
     diag_indices,
     empty_like,
     indices,
     ix_,
     meshgrid,
+    r_,
     ravel_multi_index,
     tri,
     tril_indices,
@@ -93,6 +91,7 @@ from funcgrad.numpy._searching import (  # noqa: F401
     nonzero,
     unique,
 )
+from funcgrad.numpy._vectorize import apply_along_axis, vectorize  # noqa: F401
 from funcgrad.numpy._calculus import (  # noqa: F401
     convolve,
     correlate,

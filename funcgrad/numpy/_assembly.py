@@ -11,8 +11,6 @@ Where funcgrad differs from NumPy (all as in JAX):
 * ``piecewise`` evaluates every function on the whole array and selects with ``where``
   (NumPy calls each on the selected elements only), so the functions must be
   elementwise; the result has ``x``'s dtype, as in NumPy;
-* ``vectorize`` and, on traced arrays, ``apply_along_axis`` run the function through
-  ``vmap``: it must be written in funcgrad ops (no Python control flow on values);
 * ``copy`` of a traced value is the value itself (traced values are immutable).
 
 Examples:
@@ -27,8 +25,6 @@ from __future__ import annotations
 import builtins
 import functools
 import operator
-import re
-from collections.abc import Callable
 
 import numpy as np
 
@@ -40,11 +36,10 @@ from funcgrad.ops import shape as sh
 from funcgrad.ops._family import dtype_of, shape_of
 from funcgrad.ops.shape import _axis
 
-__all__ = ["apply_along_axis", "array_split", "atleast_1d", "atleast_2d", "atleast_3d",
-           "block", "broadcast_arrays", "c_", "column_stack", "copy", "diagflat", "dsplit",
-           "dstack", "fliplr", "flipud", "hsplit", "piecewise", "put_along_axis", "r_",
-           "roll", "rot90", "select", "split", "take_along_axis", "unstack", "vectorize",
-           "vsplit"]
+__all__ = ["array_split", "atleast_1d", "atleast_2d", "atleast_3d", "block",
+           "broadcast_arrays", "column_stack", "copy", "diagflat", "dsplit", "dstack", "fliplr",
+           "flipud", "hsplit", "piecewise", "put_along_axis", "roll", "rot90", "select", "split",
+           "take_along_axis", "unstack", "vsplit"]
 
 
 def _traced(obj) -> bool:
@@ -458,34 +453,6 @@ def put_along_axis(arr, indices, values, axis: int | None):
     return indexing.at(arr)[index].set(sh.broadcast_to(misc.astype(values, dtype_of(arr)), target))
 
 
-def apply_along_axis(func1d: Callable, axis: int, arr, *args, **kwargs):
-    """``numpy.apply_along_axis``: ``func1d`` on every 1-D slice along ``axis``.
-
-    On plain arrays this is NumPy's; on traced arrays ``func1d`` is vectorised with ``vmap``
-    (so it must be written in funcgrad ops).  The result's axes replace ``axis``.
-
-    Examples:
-        >>> apply_along_axis(lambda r: r[0] + r[-1], 1, np.arange(6.0).reshape(2, 3))
-        array([2., 8.])
-    """
-    if not _traced(arr) and not _traced(args) and not _traced(list(kwargs.values())):
-        return np.apply_along_axis(func1d, axis, np.asarray(arr), *args, **kwargs)
-    from funcgrad.transforms.vmap import vmap  # a transformation: imported when used
-
-    arr = _arr(arr)
-    nd = _ndim(arr)
-    axis = _axis(axis, nd)
-    moved = sh.moveaxis(arr, axis, -1)
-    outer = shape_of(moved)[:-1]
-    rows = sh.reshape(moved, (-1, shape_of(moved)[-1]))
-    out = vmap(lambda row: _arr(func1d(row, *args, **kwargs)))(rows)
-    core = shape_of(out)[1:]
-    out = sh.reshape(out, outer + core)
-    # NumPy puts the result's axes where ``axis`` was.
-    return sh.moveaxis(out, tuple(range(len(outer), len(outer) + len(core))),
-                       tuple(range(axis, axis + len(core))))
-
-
 # -- choosing -------------------------------------------------------------------------------
 def select(condlist, choicelist, default=0):
     """``numpy.select``: where the first true condition picks its choice, else ``default``.
@@ -546,169 +513,6 @@ def piecewise(x, condlist, funclist, *args, **kw):
         value = f(x, *args, **kw) if callable(f) else f
         out = ew.where(c, misc.astype(_arr(value), dtype_of(x)), out)
     return sh.broadcast_to(out, shape_of(x))
-
-
-# -- vectorize ------------------------------------------------------------------------------
-_DIMS = re.compile(r"\(([\w,\s]*)\)")
-
-
-def _parse_signature(signature: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
-    try:
-        ins, outs = signature.replace(" ", "").split("->")
-        parse = lambda side: [tuple(d for d in m.split(",") if d) for m in _DIMS.findall(side)]  # noqa: E731
-        parsed_in, parsed_out = parse(ins), parse(outs)
-    except ValueError:
-        raise ValueError(f"not a valid gufunc signature: {signature}") from None
-    if not parsed_out or ",".join(f"({','.join(d)})" for d in parsed_in) != ins:
-        raise ValueError(f"not a valid gufunc signature: {signature}")
-    return parsed_in, parsed_out
-
-
-class vectorize:
-    """``numpy.vectorize`` through ``vmap``: ``pyfunc`` applied elementwise (or over the core
-    dimensions of a gufunc ``signature`` such as ``"(n),(n)->()"``), broadcasting the rest.
-
-    ``pyfunc`` sees traced values, so it must be written in funcgrad ops; ``excluded``
-    (positions or keyword names) are passed through unchanged.  ``otypes`` casts the outputs.
-
-    Examples:
-        >>> import funcgrad.numpy as fnp
-        >>> vectorize(lambda a, b: fnp.where(a > b, a - b, a + b))(np.array([1.0, 5.0]), 2.0)
-        array([3., 3.])
-        >>> vectorize(lambda u, v: fnp.sum(u * v), signature="(n),(n)->()")(np.ones((2, 3)), np.ones(3))
-        array([3., 3.])
-    """
-
-    def __init__(self, pyfunc: Callable, otypes=None, doc: str | None = None, excluded=None,
-                 cache: bool = False, signature: str | None = None):
-        self.pyfunc = pyfunc
-        self.otypes = otypes
-        self.excluded = frozenset(excluded or ())
-        self.signature = signature
-        self._sig = None if signature is None else _parse_signature(signature)
-        self.__doc__ = doc if doc is not None else getattr(pyfunc, "__doc__", None)
-        functools.update_wrapper(self, pyfunc, assigned=("__name__", "__qualname__", "__module__"),
-                                 updated=())
-
-    def __call__(self, *args, **kwargs):
-        from funcgrad.transforms.vmap import vmap  # a transformation: imported when used
-
-        keep_pos = [i for i in range(len(args)) if i not in self.excluded]
-        keep_kw = [k for k in kwargs if k not in self.excluded]
-        arrays = [_arr(args[i]) for i in keep_pos] + [_arr(kwargs[k]) for k in keep_kw]
-        core_in = self._sig[0] if self._sig else [()] * len(arrays)
-        if len(core_in) != len(arrays):
-            raise TypeError(f"wrong number of positional arguments: expected {len(core_in)}, "
-                            f"got {len(arrays)}")
-        sizes: dict[str, int] = {}
-        loops = []
-        for a, dims in zip(arrays, core_in):
-            s = shape_of(a)
-            if len(s) < len(dims):
-                raise ValueError(f"input with shape {s} does not have enough dimensions for all "
-                                 f"core dimensions {dims!r} of signature {self.signature}")
-            for d, n in zip(dims, s[len(s) - len(dims):]):
-                if sizes.setdefault(d, n) != n:
-                    raise ValueError(f"inconsistent size for core dimension {d!r}: {n} vs {sizes[d]}")
-            loops.append(s[:len(s) - len(dims)])
-        try:
-            loop = np.broadcast_shapes(*loops)
-        except ValueError:
-            raise ShapeError("vectorize: loop dimensions " + ", ".join(map(str, loops))
-                             + " cannot be broadcast together") from None
-        flat = [sh.reshape(sh.broadcast_to(a, loop + shape_of(a)[len(l):]),
-                           (-1,) + shape_of(a)[len(l):]) for a, l in zip(arrays, loops)]
-
-        def call(*xs):
-            it = iter(xs)
-            pos = [next(it) if i in keep_pos else args[i] for i in range(len(args))]
-            kw = {k: next(it) if k in keep_kw else v for k, v in kwargs.items()}
-            return self.pyfunc(*pos, **kw)
-
-        n = int(np.prod(loop, dtype=np.int64))
-        out = call(*[f[0] for f in flat]) if n == 1 and not loop else vmap(call)(*flat)
-        single = not isinstance(out, tuple)
-        outs = [out] if single else list(out)
-        if self._sig is not None and len(outs) != len(self._sig[1]):
-            raise ValueError(f"wrong number of outputs from pyfunc: expected {len(self._sig[1])}, "
-                             f"got {len(outs)}")
-        results = []
-        for i, o in enumerate(outs):
-            o = _arr(o)
-            if loop or n != 1:
-                o = sh.reshape(o, loop + shape_of(o)[1:])
-            if self.otypes:
-                o = misc.astype(o, np.dtype(self.otypes[i]))
-            results.append(o)
-        return results[0] if single else tuple(results)
-
-
-# -- r_ and c_ ----------------------------------------------------------------------------
-class _Concatenator:
-    """``numpy.r_`` / ``numpy.c_``: concatenation by index syntax; tracers stay traced.
-
-    Slices become ``arange`` (or ``linspace`` for a complex step, ``0:1:5j``); a leading
-    string ``"axis[,ndmin[,trans1d]]"`` sets the concatenation axis as in NumPy.
-    """
-
-    def __init__(self, axis: int, ndmin: int, trans1d: int):
-        self.axis, self.ndmin, self.trans1d = axis, ndmin, trans1d
-
-    def __getitem__(self, key):
-        items = key if isinstance(key, tuple) else (key,)
-        if not _traced(list(items)):
-            return (np.r_ if self.ndmin == 1 else np.c_)[key]
-        axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
-        parts, scalar_dtypes = [], []
-        for k, item in enumerate(items):
-            if isinstance(item, str):
-                if k:
-                    raise ValueError("r_/c_: a string directive must come first")
-                if item in ("r", "c"):
-                    raise ValueError("r_/c_: matrix directives 'r' and 'c' are not supported")
-                vals = [int(v) for v in item.split(",")]
-                axis = vals[0]
-                ndmin = vals[1] if len(vals) > 1 else ndmin
-                trans1d = vals[2] if len(vals) > 2 else trans1d
-                continue
-            if isinstance(item, slice):
-                start = 0 if item.start is None else item.start
-                step = 1 if item.step is None else item.step
-                if isinstance(step, complex):
-                    new = np.linspace(start, item.stop, int(builtins.abs(step)))
-                else:
-                    new = np.arange(start, item.stop, step)
-                new = self._promote(new, ndmin, trans1d, slice_=True)
-            elif isinstance(item, (int, float, complex, bool, np.generic)) or (
-                    isinstance(item, Tracer) and not shape_of(item)):
-                scalar_dtypes.append(item if isinstance(item, (int, float, complex, bool))
-                                     else dtype_of(item))
-                new = sh.reshape(_arr(item), (1,) * builtins.max(ndmin, 1))
-            else:
-                new = self._promote(_arr(item), ndmin, trans1d)
-            parts.append(new)
-        dtype = np.result_type(*[dtype_of(p) for p in parts], *scalar_dtypes) if parts else None
-        return sh.concatenate([misc.astype(p, dtype) for p in parts], axis=axis)
-
-    @staticmethod
-    def _promote(x, ndmin: int, trans1d: int, slice_: bool = False):
-        nd = _ndim(x)
-        if ndmin <= nd:
-            return x
-        x = sh.reshape(x, (1,) * (ndmin - nd) + shape_of(x))
-        if trans1d == -1:
-            return x
-        if slice_:
-            return sh.swapaxes(x, -1, trans1d)
-        k2, k1 = ndmin - nd, trans1d
-        if k1 < 0:
-            k1 += k2 + 1
-        axes = list(range(ndmin))
-        return sh.transpose(x, tuple(axes[:k1] + axes[k2:] + axes[k1:k2]))
-
-
-r_ = _Concatenator(0, 1, -1)
-c_ = _Concatenator(-1, 2, 0)
 
 
 def copy(a, order: str = "K", subok: bool = False):

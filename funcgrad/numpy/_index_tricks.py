@@ -1,4 +1,4 @@
-"""Index and grid helpers: ``meshgrid``, ``indices``, ``ix_``, ``tri``, ``tril_indices``,
+"""Index and grid helpers: ``r_``, ``c_``, ``meshgrid``, ``indices``, ``ix_``, ``tri``, ``tril_indices``,
 ``triu_indices``, ``diag_indices``, ``unravel_index``, ``ravel_multi_index``,
 ``broadcast_shapes`` and ``empty_like``.
 
@@ -17,20 +17,22 @@ Examples:
 
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
 
 from funcgrad._core.trace import Tracer
 from funcgrad.errors import ShapeError
+from funcgrad.numpy._assembly import _arr, _ndim
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import misc
 from funcgrad.ops import shape as sh
 from funcgrad.ops._array_like import holds_tracer
 from funcgrad.ops._family import dtype_of, shape_of
 
-__all__ = ["broadcast_shapes", "diag_indices", "empty_like", "indices", "ix_", "meshgrid",
-           "ravel_multi_index", "tri", "tril_indices", "triu_indices", "unravel_index"]
+__all__ = ["broadcast_shapes", "c_", "diag_indices", "empty_like", "indices", "ix_", "meshgrid",
+           "r_", "ravel_multi_index", "tri", "tril_indices", "triu_indices", "unravel_index"]
 
 # Shapes in, NumPy arrays out: nothing to trace.
 broadcast_shapes = np.broadcast_shapes
@@ -150,3 +152,71 @@ def ravel_multi_index(multi_index, dims, mode="raise", order: str = "C"):
             raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap', got {m!r}")
         total = total + idx * s
     return misc.astype(total, np.intp)
+
+
+# -- r_ and c_ ----------------------------------------------------------------------------
+class _Concatenator:
+    """``numpy.r_`` / ``numpy.c_``: concatenation by index syntax; tracers stay traced.
+
+    Slices become ``arange`` (or ``linspace`` for a complex step, ``0:1:5j``); a leading
+    string ``"axis[,ndmin[,trans1d]]"`` sets the concatenation axis as in NumPy.
+    """
+
+    def __init__(self, axis: int, ndmin: int, trans1d: int):
+        self.axis, self.ndmin, self.trans1d = axis, ndmin, trans1d
+
+    def __getitem__(self, key):
+        items = key if isinstance(key, tuple) else (key,)
+        if not _traced(list(items)):
+            return (np.r_ if self.ndmin == 1 else np.c_)[key]
+        axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
+        parts, scalar_dtypes = [], []
+        for k, item in enumerate(items):
+            if isinstance(item, str):
+                if k:
+                    raise ValueError("r_/c_: a string directive must come first")
+                if item in ("r", "c"):
+                    raise ValueError("r_/c_: matrix directives 'r' and 'c' are not supported")
+                vals = [int(v) for v in item.split(",")]
+                axis = vals[0]
+                ndmin = vals[1] if len(vals) > 1 else ndmin
+                trans1d = vals[2] if len(vals) > 2 else trans1d
+                continue
+            if isinstance(item, slice):
+                start = 0 if item.start is None else item.start
+                step = 1 if item.step is None else item.step
+                if isinstance(step, complex):
+                    new = np.linspace(start, item.stop, int(builtins.abs(step)))
+                else:
+                    new = np.arange(start, item.stop, step)
+                new = self._promote(new, ndmin, trans1d, slice_=True)
+            elif isinstance(item, (int, float, complex, bool, np.generic)) or (
+                    isinstance(item, Tracer) and not shape_of(item)):
+                scalar_dtypes.append(item if isinstance(item, (int, float, complex, bool))
+                                     else dtype_of(item))
+                new = sh.reshape(_arr(item), (1,) * builtins.max(ndmin, 1))
+            else:
+                new = self._promote(_arr(item), ndmin, trans1d)
+            parts.append(new)
+        dtype = np.result_type(*[dtype_of(p) for p in parts], *scalar_dtypes) if parts else None
+        return sh.concatenate([misc.astype(p, dtype) for p in parts], axis=axis)
+
+    @staticmethod
+    def _promote(x, ndmin: int, trans1d: int, slice_: bool = False):
+        nd = _ndim(x)
+        if ndmin <= nd:
+            return x
+        x = sh.reshape(x, (1,) * (ndmin - nd) + shape_of(x))
+        if trans1d == -1:
+            return x
+        if slice_:
+            return sh.swapaxes(x, -1, trans1d)
+        k2, k1 = ndmin - nd, trans1d
+        if k1 < 0:
+            k1 += k2 + 1
+        axes = list(range(ndmin))
+        return sh.transpose(x, tuple(axes[:k1] + axes[k2:] + axes[k1:k2]))
+
+
+r_ = _Concatenator(0, 1, -1)
+c_ = _Concatenator(-1, 2, 0)
