@@ -338,8 +338,8 @@ def cumprod(x, axis=None):
 
 def _arg(prim, x, axis, keepdims):
     if axis is None:
-        x, axis = sh.reshape(x, (-1,)), 0
-        keepdims_shape = (1,) * len(shape_of(x)) if keepdims else None
+        keepdims_shape = (1,) * len(shape_of(x)) if keepdims else None  # x's rank, not the flat one
+        x = sh.reshape(x, (-1,))
         out = prim.bind(x, axis=(0,), keepdims=False)
         return sh.reshape(out, keepdims_shape) if keepdims_shape else out
     return prim.bind(x, axis=normalize_axis(axis, len(shape_of(x))), keepdims=bool(keepdims))
