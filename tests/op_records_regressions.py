@@ -7,7 +7,7 @@ checking it.  The comment above a row says what was wrong and which commit fixed
 """
 
 import numpy as np
-from op_table import NONZERO, REAL, op
+from op_table import NONZERO, POSITIVE, REAL, fixed, op
 
 import funcgrad.numpy as fnp
 
@@ -29,3 +29,16 @@ op("regression[heaviside, both traced]", lambda x, h: fnp.heaviside(x, h) * h,
 # The same wrapper, copysign's (zero) derivative in its sign argument y.
 op("regression[copysign(x, y), y traced]", lambda x, y: fnp.copysign(x, y) + x * y,
    lambda x, y: np.copysign(x, y) + x * y, domains=(NONZERO, NONZERO), kind="regression")
+
+# Traced logspace with an array base put the sample axis last: jit(logspace(0.5, a, 3,
+# base=b)) gave shape (1, 3) where NumPy gives (3, 1) for a 0-d ``a`` and b of shape
+# (1,) (NumPy raises start, stop and base to one rank before adding the axis); and
+# linspace/logspace of a Python-float endpoint and a float32 one were float64 when traced
+# (NumPy: float32, the Python float is weak).  Found as (shrunk):
+#     v0 = OPS['logspace[base]'](x0, x1)      # x0: 0-d, x1: shape (1,); jit vs eager
+# Fixed in funcgrad/numpy/_creation.py.
+op("regression[logspace, array base of higher rank]",
+   lambda a, b: fnp.logspace(0.5, a, 3, base=b), lambda a, b: np.logspace(0.5, a, 3, base=b),
+   fixed((), (1,)) | fixed((2, 1), (1, 2)) | fixed((3,), (2, 1)), (REAL, POSITIVE), kind="regression")
+op("regression[linspace, Python float start]", lambda a: fnp.linspace(0.5, a, 4),
+   lambda a: np.linspace(0.5, a, 4), kind="regression")

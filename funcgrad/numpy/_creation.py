@@ -130,9 +130,10 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = 
         return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
-    start, stop = _as_array(start), _as_array(stop)
-    dt = np.result_type(dtype_of(start), dtype_of(stop), float(num))
-    start, stop = misc.astype(start, dt), misc.astype(stop, dt)
+    # Python scalars are weak, as in NumPy: linspace(0.5, float32 array) is float32.
+    dt = np.result_type(*[a if type(a) in (int, float) else dtype_of(a) for a in (start, stop)],
+                        float(num))
+    start, stop = misc.astype(_as_array(start), dt), misc.astype(_as_array(stop), dt)
     delta = stop - start
     ramp, div = _steps(num, endpoint, len(shape_of(delta)), dt)
     step = delta / div if div > 0 else delta * np.nan
@@ -159,11 +160,13 @@ def logspace(start, stop, num: int = 50, endpoint: bool = True, base=10.0, dtype
     """
     if not _traced(start, stop, base):
         return np.logspace(start, stop, num, endpoint, base, dtype, axis)
+    if type(base) not in (int, float) and len(shape_of(base)):
+        # NumPy's: start, stop and base to one rank (ndmin), then base gets an axis at ``axis``.
+        start, stop, base = (_as_array(a) for a in (start, stop, base))
+        ndmax = len(np.broadcast_shapes(*(shape_of(a) for a in (start, stop, base))))
+        start, stop, base = (sh.reshape(a, (1,) * (ndmax - a.ndim) + a.shape) for a in (start, stop, base))
+        base = sh.expand_dims(base, axis)
     y = linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
-    if type(base) not in (int, float):  # NumPy's: base to the rank of the others, then an axis at axis
-        base = _as_array(base)
-        ndmax = len(np.broadcast_shapes(*(shape_of(_as_array(a)) for a in (start, stop, base))))
-        base = sh.expand_dims(sh.reshape(base, (1,) * (ndmax - base.ndim) + base.shape), axis)
     out = ew.power(base, y)
     return out if dtype is None else misc.astype(out, dtype)
 
