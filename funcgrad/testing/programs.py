@@ -587,4 +587,10 @@ def check_program(program: Program, checks: Sequence[str] = DEFAULT_CHECKS, *,
         raise ArgumentError(f"check_program: checks must be a sequence of names from "
                             f"{list(ALL_CHECKS)}, got {checks!r}")
     for name in checks:
-        _CHECKS[name](program, projections)
+        try:
+            _CHECKS[name](program, projections)
+        except (GradientCheckError, ProgramCheckError):
+            raise  # their messages hold the program already
+        except Exception as e:  # funcgrad itself failed: say on which program
+            e.add_note(f"check_program: while running the {name!r} check on the program{program!r}")
+            raise
