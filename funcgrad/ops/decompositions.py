@@ -26,6 +26,7 @@ raise :class:`~funcgrad.errors.DTypeError`.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any, NamedTuple
 
@@ -40,7 +41,7 @@ from funcgrad.ops._array_like import asarray
 from funcgrad.ops._family import dtype_of, shape_of
 from funcgrad.ops.linalg import matmul
 from funcgrad.ops.misc import astype
-from funcgrad.ops.triangular import triangular_solve
+from funcgrad.ops.triangular import triangle_mask, triangular_solve
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -159,11 +160,16 @@ def _inverse_or_zero(s):
 
 
 # -- cholesky ----------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=32)
+def _phi_weights(n: int, dtype: np.dtype) -> np.ndarray:
+    w = np.tril(np.ones((n, n), dtype=dtype)) - 0.5 * np.eye(n, dtype=dtype)
+    w.flags.writeable = False
+    return w
+
+
 def _phi(x):
     """The lower triangle of ``x`` with its diagonal halved."""
-    n = shape_of(x)[-1]
-    mask = np.tril(np.ones((n, n), dtype=dtype_of(x))) - 0.5 * np.eye(n, dtype=dtype_of(x))
-    return x * mask
+    return x * _phi_weights(shape_of(x)[-1], dtype_of(x))
 
 
 def _cholesky_jvp(t, ans, a, upper):
@@ -498,9 +504,7 @@ def _hermitian_from(name: str, a, uplo: str):
         raise ArgumentError(f"{name}: UPLO must be 'L' or 'U', got {uplo!r}")
     if dtype_of(a).kind == "c":  # values only (no derivative): NumPy reads the triangle itself
         return a
-    if uplo == "L":
-        return sh.tril(a) + _mT(sh.tril(a, -1))
-    return sh.triu(a) + _mT(sh.triu(a, 1))
+    return ew.where(triangle_mask(shape_of(a)[-1], uplo == "L"), a, _mT(a))
 
 
 def cholesky(a, /, *, upper: bool = False):

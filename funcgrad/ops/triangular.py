@@ -17,6 +17,8 @@ SciPy's LAPACK ``trtrs`` (``scipy.linalg.solve_triangular``), imported on first 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from funcgrad._core.primitive import Primitive
@@ -35,10 +37,27 @@ def _mT(x):
     return sh.swapaxes(x, -1, -2)
 
 
+@functools.lru_cache(maxsize=32)
+def triangle_mask(n: int, lower: bool, k: int = 0) -> np.ndarray:
+    """The read-only boolean mask of ``tril(·, k)`` (``lower``) or ``triu(·, k)``, n x n.
+
+    The rules of large solves and factorizations use it on every call: cached, it costs
+    one ``where`` instead of building the mask each time.
+    """
+    mask = np.tril(np.ones((n, n), bool), k) if lower else np.triu(np.ones((n, n), bool), k)
+    mask.flags.writeable = False
+    return mask
+
+
+def masked(x, lower: bool, k: int = 0):
+    """``tril(x, k)`` (``lower``) or ``triu(x, k)`` of a stack of square matrices."""
+    return ew.where(triangle_mask(shape_of(x)[-1], lower, k), x, 0)
+
+
 def _triangle(x, lower: bool, unit_diagonal: bool):
     """The part of ``x`` that a solve with these flags reads."""
     k = int(unit_diagonal)
-    return sh.tril(x, -k) if lower else sh.triu(x, k)
+    return masked(x, lower, -k if lower else k)
 
 
 def _aval(a, b, lower, trans, unit_diagonal):
