@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from funcgrad._core import primitive as _primitive
-from funcgrad._core.trace import Tracer
+from funcgrad._core.trace import Tracer, user_location
 from funcgrad.errors import ArgumentError, ShapeError
 
 _SEQUENCES = (list, tuple)
@@ -88,10 +88,12 @@ def sequence_shape(seq) -> tuple[int, ...]:
     try:
         return _shape(seq)
     except _Ragged as r:
+        loc = user_location()
+        where = f" (a list or tuple holding traced values, at {loc[0]}:{loc[1]})" if loc else ""
         raise ShapeError(
             "setting an array element with a sequence. The requested array has an "
             f"inhomogeneous shape after {len(r.detected)} dimensions. The detected shape was "
-            f"{r.detected} + inhomogeneous part.") from None
+            f"{r.detected} + inhomogeneous part.{where}") from None
 
 
 def _leaves(obj, out: list) -> list:
