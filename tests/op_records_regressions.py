@@ -42,3 +42,10 @@ op("regression[logspace, array base of higher rank]",
    fixed((), (1,)) | fixed((2, 1), (1, 2)) | fixed((3,), (2, 1)), (REAL, POSITIVE), kind="regression")
 op("regression[linspace, Python float start]", lambda a: fnp.linspace(0.5, a, 4),
    lambda a: np.linspace(0.5, a, 4), kind="regression")
+
+# round with decimals != 0 under grad/jvp raised TypeError: its (zero) derivative rule did
+# not take the ``decimals`` parameter.  Found as a TypeError from OPS['around'] in a program.
+# Fixed in funcgrad/ops/elementwise.py (commit 0459909, found there independently at the same
+# time).  (x * 0 + 0.26 keeps the value off the rounding steps.)
+op("regression[round(x * 0 + 0.26, decimals=1) * x]", lambda x: fnp.round(x * 0.0 + 0.26, 1) * x,
+   lambda x: np.round(x * 0.0 + 0.26, 1) * x, kind="regression")
