@@ -9,6 +9,7 @@ no tracer, one ``isinstance`` check per argument.
 
 from __future__ import annotations
 
+import sys
 from typing import Callable
 
 import numpy as np
@@ -183,6 +184,13 @@ class Primitive:
         return np.shape(out), np.result_type(out)
 
 
+def _caller_module() -> str:
+    """The module that asked for a binder (two frames up): the binder becomes one of its public
+    functions, so ``__module__`` names that module (``pickle``, ``help`` and the API reference
+    look the function up there), as ``collections.namedtuple`` does for its classes."""
+    return sys._getframe(2).f_globals.get("__name__", __name__)
+
+
 def unary_binder(prim: Primitive) -> Callable:
     """``prim.bind`` for one operand, with the traced case inlined.
 
@@ -210,6 +218,7 @@ def unary_binder(prim: Primitive) -> Callable:
             raise
         except ValueError as e:
             raise prim.shape_error((x,), NO_PARAMS, e) from None
+    bind1.__module__ = _caller_module()
     return bind1
 
 
@@ -238,6 +247,7 @@ def binary_binder(prim: Primitive, swapped: bool = False) -> Callable:
             if t.active and type(x) not in sequences:
                 return t.process(prim, (x, y), NO_PARAMS)
         return bind(x, y)
+    bind2.__module__ = _caller_module()
     return bind2
 
 
