@@ -55,7 +55,7 @@ exp2.__doc__ = """Elementwise ``numpy.exp2`` (``2 ** x``); the derivative is ``l
 
     Examples:
         >>> exp2(np.array([0.0, 10.0]))
-        array([   1., 1024.])
+        array([1.000e+00, 1.024e+03])
     """
 logaddexp2 = binary_binder(logaddexp2_p)
 logaddexp2.__name__ = logaddexp2.__qualname__ = "logaddexp2"
