@@ -11,13 +11,12 @@ Examples:
     np.float64(0.0)
 """
 
-from __future__ import annotations
-
 import math as _math
 
 import numpy as _np
 
 from funcgrad._core.dtypes import finfo, issubdtype  # noqa: F401 - ml_dtypes' bfloat16 is a floating type
+from funcgrad._core.namespace import public_dir as _public_dir
 from funcgrad._core.trace import Tracer as _Tracer
 from funcgrad.ops._array_like import array_from_sequence as _array_from_sequence
 from funcgrad.ops._array_like import holds_tracer as _holds_tracer
@@ -315,7 +314,7 @@ def _like(fn):
         if isinstance(x, _Tracer):
             return fn(x.shape if shape is None else shape, dtype or x.dtype)
         return fn(_shape_of(x) if shape is None else shape, dtype or _dtype_of(x))
-    like.__name__ = fn.__name__ + "_like"
+    like.__name__ = like.__qualname__ = fn.__name__ + "_like"
     like.__doc__ = f"``numpy.{like.__name__}`` that also accepts tracers (the result is constant)."
     return like
 
@@ -349,3 +348,10 @@ def asarray(obj, dtype=None):
     if isinstance(obj, _Tracer) or _holds_tracer(obj):
         return array(obj, dtype)
     return _np.asarray(obj, dtype=dtype)
+
+
+# The public names are the names above without a leading underscore (helpers are bound as
+# ``_name``): NumPy's names and funcgrad's ``at`` and ``stop_gradient``.  Keep this block
+# last; tests/test_namespace.py checks the contract.
+__all__ = sorted(_name for _name in globals() if not _name.startswith("_"))
+__dir__ = _public_dir(globals())
