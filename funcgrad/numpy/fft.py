@@ -17,15 +17,14 @@ Examples:
     array([2., 2., 2., 2.])
 """
 
-from __future__ import annotations
-
-import operator
-import warnings
-from collections.abc import Sequence
+import operator as _operator
+import warnings as _warnings
+from collections.abc import Sequence as _Sequence
 
 import numpy as _np
 from numpy.exceptions import AxisError as _AxisError
 
+from funcgrad._core.namespace import public_dir as _public_dir
 from funcgrad._core.trace import Tracer as _Tracer
 from funcgrad.errors import DTypeError as _DTypeError
 from funcgrad.ops import fft as _ops
@@ -34,9 +33,10 @@ from funcgrad.ops import shape as _shape
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
            "fftn", "ifftn", "rfftn", "irfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+__dir__ = _public_dir(globals())
 
-_Axes = Sequence[int] | None
-_Shape = Sequence[int] | None
+_Axes = _Sequence[int] | None
+_Shape = _Sequence[int] | None
 
 #: kind -> (input is real, output is real): which side holds the half spectrum.
 _REAL_IN = {"fft": False, "ifft": False, "rfft": True, "ihfft": True, "irfft": False, "hfft": False}
@@ -51,14 +51,14 @@ def _norm(norm: str | None) -> str:
 
 
 def _points(n) -> int:
-    n = operator.index(n)  # TypeError for 2.5, as NumPy
+    n = _operator.index(n)  # TypeError for 2.5, as NumPy
     if n < 1:
         raise ValueError(f"Invalid number of FFT data points ({n}) specified.")
     return n
 
 
 def _axis(axis, ndim: int) -> int:
-    axis = operator.index(axis)
+    axis = _operator.index(axis)
     if not -ndim <= axis < ndim:
         raise _AxisError(axis, ndim)
     return axis % ndim
@@ -198,7 +198,7 @@ def _cook(x, s, axes, real_out: bool):
     s = list(s)
     if axes is None:
         if not shapeless:
-            warnings.warn("`axes` should not be `None` if `s` is not `None` (Deprecated in NumPy "
+            _warnings.warn("`axes` should not be `None` if `s` is not `None` (Deprecated in NumPy "
                           "2.0): pass axes explicitly", DeprecationWarning, stacklevel=4)
         axes = [_axis(ax, x.ndim) for ax in range(-len(s), 0)]
     if len(s) != len(axes):
@@ -206,7 +206,7 @@ def _cook(x, s, axes, real_out: bool):
     if real_out and shapeless:
         s[-1] = (x.shape[axes[-1]] - 1) * 2
     if None in s:
-        warnings.warn("Passing an array containing `None` values to `s` is deprecated in NumPy "
+        _warnings.warn("Passing an array containing `None` values to `s` is deprecated in NumPy "
                       "2.0: pass the default of the 1-D transform's `n` instead",
                       DeprecationWarning, stacklevel=4)
         s = [n if n is not None else 2 * (x.shape[ax] - 1) if real_out and i == len(s) - 1
@@ -336,7 +336,7 @@ def fftfreq(n: int, d=1.0):
         array([ 0. ,  0.5, -1. , -0.5])
     """
     if isinstance(d, _Tracer):  # NumPy's arithmetic (and so its dtypes) on the traced spacing
-        n = operator.index(n)
+        n = _operator.index(n)
         return _np.fft.ifftshift(_np.arange(-(n // 2), n - n // 2)) * (1.0 / (n * d))
     return _np.fft.fftfreq(n, d)
 
@@ -349,7 +349,7 @@ def rfftfreq(n: int, d=1.0):
         array([0. , 0.5, 1. ])
     """
     if isinstance(d, _Tracer):  # NumPy's arithmetic (and so its dtypes) on the traced spacing
-        n = operator.index(n)
+        n = _operator.index(n)
         return _np.arange(n // 2 + 1) * (1.0 / (n * d))
     return _np.fft.rfftfreq(n, d)
 
@@ -370,7 +370,7 @@ def _roll_half(x, axes, sign: int):
     return x
 
 
-def fftshift(x, axes: int | Sequence[int] | None = None):
+def fftshift(x, axes: int | _Sequence[int] | None = None):
     """``numpy.fft.fftshift``: move the zero frequency to the centre (a rotation, differentiable).
 
     Examples:
@@ -381,7 +381,7 @@ def fftshift(x, axes: int | Sequence[int] | None = None):
     return _np.fft.fftshift(x, axes) if t is None else _roll_half(t, axes, 1)
 
 
-def ifftshift(x, axes: int | Sequence[int] | None = None):
+def ifftshift(x, axes: int | _Sequence[int] | None = None):
     """``numpy.fft.ifftshift``: the inverse of :func:`fftshift`.
 
     Examples:
