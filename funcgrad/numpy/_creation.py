@@ -16,6 +16,7 @@ Examples:
     >>> import funcgrad as fg
     >>> float(fg.grad(lambda x: linspace(0.0, x, 5)[1])(2.0))
     0.25
+    >>> float32 = scalar_type(np.float32)
     >>> np.dtype(float32), float32(1.5)
     (dtype('float32'), np.float32(1.5))
 """
