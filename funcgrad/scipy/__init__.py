@@ -8,6 +8,8 @@ Examples:
     np.float64(1000.6931471805599)
 """
 
+from funcgrad._core.namespace import public_dir as _public_dir
 from funcgrad.scipy import linalg, special, stats
 
 __all__ = ["linalg", "special", "stats"]
+__dir__ = _public_dir(globals())

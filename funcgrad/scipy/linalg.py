@@ -22,27 +22,27 @@ Examples:
     array([1., 1.])
 """
 
-from __future__ import annotations
+import numpy as _np
 
-import numpy as np
-
-from funcgrad._core.primitive import Primitive
-from funcgrad.errors import ArgumentError, ShapeError
-from funcgrad.ops import elementwise as ew
-from funcgrad.ops import shape as sh
-from funcgrad.ops._array_like import asarray
-from funcgrad.ops._family import dtype_of, shape_of
-from funcgrad.ops.decompositions import _batched, _decomposed, _input, cholesky
-from funcgrad.ops.linalg import matmul
-from funcgrad.ops.misc import astype
-from funcgrad.ops.triangular import _TRANS, solve_triangular, triangular_solve
+from funcgrad._core.namespace import public_dir as _public_dir
+from funcgrad._core.primitive import Primitive as _Primitive
+from funcgrad.errors import ArgumentError as _ArgumentError, ShapeError as _ShapeError
+from funcgrad.ops import elementwise as _ew
+from funcgrad.ops import shape as _sh
+from funcgrad.ops._array_like import asarray as _asarray
+from funcgrad.ops._family import dtype_of as _dtype_of, shape_of as _shape_of
+from funcgrad.ops.decompositions import _batched, _decomposed, _input, cholesky as _cholesky
+from funcgrad.ops.linalg import matmul as _matmul
+from funcgrad.ops.misc import astype as _astype
+from funcgrad.ops.triangular import _TRANS, solve_triangular, triangular_solve as _triangular_solve
 
 __all__ = ["block_diag", "cho_factor", "cho_solve", "expm", "lu_factor", "lu_solve",
            "solve_triangular"]
+__dir__ = _public_dir(globals())
 
 
 def _mT(x):
-    return sh.swapaxes(x, -1, -2)
+    return _sh.swapaxes(x, -1, -2)
 
 
 # -- cho_factor, cho_solve ------------------------------------------------------------------
@@ -62,7 +62,7 @@ def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: 
                [1., 2.]])
     """
     del overwrite_a, check_finite
-    return cholesky(a, upper=not lower), bool(lower)
+    return _cholesky(a, upper=not lower), bool(lower)
 
 
 def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = True):
@@ -81,7 +81,7 @@ def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = Tr
     try:
         c, lower = c_and_lower
     except (TypeError, ValueError):
-        raise ArgumentError("cho_solve: expected (c, lower) as returned by cho_factor, got "
+        raise _ArgumentError("cho_solve: expected (c, lower) as returned by cho_factor, got "
                             f"{type(c_and_lower).__name__}") from None
     lower = bool(lower)
     first, second = (0, "C") if lower else ("C", 0)  # a = L Lᴴ or Uᴴ U
@@ -96,71 +96,71 @@ def _getrf(a):
 
 
 def _square(name: str, a):
-    s = shape_of(a)
+    s = _shape_of(a)
     if len(s) < 2 or s[-1] != s[-2]:
-        raise ShapeError(f"{name}: expected a square matrix or a stack of them (..., N, N), "
+        raise _ShapeError(f"{name}: expected a square matrix or a stack of them (..., N, N), "
                          f"got shape {s} (funcgrad's LU is for square matrices)")
     return s
 
 
-lu_p = Primitive("lu", lambda a: _decomposed(_getrf, a)[0],
-                 lambda a: (_square("lu_factor", a), dtype_of(a)))
-lu_pivots_p = Primitive("lu_pivots", lambda a: _decomposed(_getrf, a)[1],
-                        lambda a: (_square("lu_factor", a)[:-1], np.dtype(np.int32)),
+_lu_p = _Primitive("lu", lambda a: _decomposed(_getrf, a)[0],
+                 lambda a: (_square("lu_factor", a), _dtype_of(a)))
+_lu_pivots_p = _Primitive("lu_pivots", lambda a: _decomposed(_getrf, a)[1],
+                        lambda a: (_square("lu_factor", a)[:-1], _np.dtype(_np.int32)),
                         differentiable=False)
 
 
 def _permutation_impl(piv, inverse: bool):
     """LAPACK's row interchanges as a permutation: ``a[..., perm, :] = L U`` (or its inverse)."""
-    perm = np.broadcast_to(np.arange(piv.shape[-1]), piv.shape).copy()
+    perm = _np.broadcast_to(_np.arange(piv.shape[-1]), piv.shape).copy()
     for i in range(piv.shape[-1]):
-        j = piv[..., i:i + 1].astype(np.intp)
-        here, there = perm[..., i:i + 1].copy(), np.take_along_axis(perm, j, -1)
+        j = piv[..., i:i + 1].astype(_np.intp)
+        here, there = perm[..., i:i + 1].copy(), _np.take_along_axis(perm, j, -1)
         perm[..., i:i + 1] = there
-        np.put_along_axis(perm, j, here, -1)
-    return np.argsort(perm, axis=-1) if inverse else perm
+        _np.put_along_axis(perm, j, here, -1)
+    return _np.argsort(perm, axis=-1) if inverse else perm
 
 
-lu_permutation_p = Primitive("lu_permutation", _permutation_impl,
-                             lambda piv, inverse: (shape_of(piv), np.dtype(np.intp)),
+_lu_permutation_p = _Primitive("lu_permutation", _permutation_impl,
+                             lambda piv, inverse: (_shape_of(piv), _np.dtype(_np.intp)),
                              differentiable=False)
-lu_permutation_p.defbatch(lambda values, dims, inverse: (
-    lu_permutation_p.bind(sh.moveaxis(values[0], dims[0], 0), inverse=inverse), 0))
+_lu_permutation_p.defbatch(lambda values, dims, inverse: (
+    _lu_permutation_p.bind(_sh.moveaxis(values[0], dims[0], 0), inverse=inverse), 0))
 
 
 def _row_picker(piv, dtype, inverse: bool = False):
     """The 0/1 matrices ``Q`` with ``Q @ m == m[..., perm, :]`` (``inverse``: ``Qᵀ``)."""
-    perm = lu_permutation_p.bind(piv, inverse=inverse)
-    n = shape_of(piv)[-1]
-    return astype(ew.equal(sh.expand_dims(perm, -1), np.arange(n)), dtype)
+    perm = _lu_permutation_p.bind(piv, inverse=inverse)
+    n = _shape_of(piv)[-1]
+    return _astype(_ew.equal(_sh.expand_dims(perm, -1), _np.arange(n)), dtype)
 
 
 def _lu_parts(lu, a):
     """``(L, U, Q)`` from the packed factors, ``Q a = L U``."""
-    n = shape_of(lu)[-1]
-    low = sh.tril(lu, -1) + np.eye(n, dtype=dtype_of(lu))
-    return low, sh.triu(lu), _row_picker(lu_pivots_p.bind(a), dtype_of(lu))
+    n = _shape_of(lu)[-1]
+    low = _sh.tril(lu, -1) + _np.eye(n, dtype=_dtype_of(lu))
+    return low, _sh.triu(lu), _row_picker(_lu_pivots_p.bind(a), _dtype_of(lu))
 
 
 def _lu_jvp(t, ans, a):
     low, up, q = _lu_parts(ans, a)
-    x = triangular_solve(ans, matmul(q, t), lower=True, unit_diagonal=True)   # L⁻¹ Q Ȧ
-    x = _mT(triangular_solve(ans, _mT(x), lower=False, trans=1))              # ... U⁻¹
-    return matmul(low, sh.tril(x, -1)) + matmul(sh.triu(x), up)
+    x = _triangular_solve(ans, _matmul(q, t), lower=True, unit_diagonal=True)   # L⁻¹ Q Ȧ
+    x = _mT(_triangular_solve(ans, _mT(x), lower=False, trans=1))              # ... U⁻¹
+    return _matmul(low, _sh.tril(x, -1)) + _matmul(_sh.triu(x), up)
 
 
 def _lu_vjp(g, ans, a):
     low, up, q = _lu_parts(ans, a)
-    xbar = sh.tril(matmul(_mT(low), g), -1) + sh.triu(matmul(g, _mT(up)))
-    y = triangular_solve(ans, xbar, lower=True, trans=1, unit_diagonal=True)  # L⁻ᵀ X̄
-    y = _mT(triangular_solve(ans, _mT(y), lower=False))                      # ... U⁻ᵀ
-    return matmul(_mT(q), y)
+    xbar = _sh.tril(_matmul(_mT(low), g), -1) + _sh.triu(_matmul(g, _mT(up)))
+    y = _triangular_solve(ans, xbar, lower=True, trans=1, unit_diagonal=True)  # L⁻ᵀ X̄
+    y = _mT(_triangular_solve(ans, _mT(y), lower=False))                      # ... U⁻ᵀ
+    return _matmul(_mT(q), y)
 
 
-lu_p.defjvp(_lu_jvp)
-lu_p.defvjp(_lu_vjp)
-_batched(lu_p)
-_batched(lu_pivots_p)
+_lu_p.defjvp(_lu_jvp)
+_lu_p.defvjp(_lu_vjp)
+_batched(_lu_p)
+_batched(_lu_pivots_p)
 
 
 def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True):
@@ -180,7 +180,7 @@ def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True):
     del overwrite_a, check_finite
     a = _input("lu_factor", a, square=True)
     _square("lu_factor", a)
-    return lu_p.bind(a), lu_pivots_p.bind(a)
+    return _lu_p.bind(a), _lu_pivots_p.bind(a)
 
 
 def lu_solve(lu_and_piv, b, trans: int | str = 0, overwrite_b: bool = False,
@@ -199,54 +199,54 @@ def lu_solve(lu_and_piv, b, trans: int | str = 0, overwrite_b: bool = False,
     try:
         lu, piv = lu_and_piv
     except (TypeError, ValueError):
-        raise ArgumentError("lu_solve: expected (lu, piv) as returned by lu_factor, got "
+        raise _ArgumentError("lu_solve: expected (lu, piv) as returned by lu_factor, got "
                             f"{type(lu_and_piv).__name__}") from None
     if trans not in _TRANS or isinstance(trans, bool):
-        raise ArgumentError(f"lu_solve: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
-    lu, piv = asarray(lu), asarray(piv)
+        raise _ArgumentError(f"lu_solve: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
+    lu, piv = _asarray(lu), _asarray(piv)
     n = _square("lu_solve", lu)[-1]
-    if shape_of(piv)[-1:] != (n,):
-        raise ShapeError(f"lu_solve: pivots of shape {shape_of(piv)} do not fit lu of shape "
-                         f"{shape_of(lu)}")
-    b = asarray(b)
-    vector = len(shape_of(b)) == 1
+    if _shape_of(piv)[-1:] != (n,):
+        raise _ShapeError(f"lu_solve: pivots of shape {_shape_of(piv)} do not fit lu of shape "
+                         f"{_shape_of(lu)}")
+    b = _asarray(b)
+    vector = len(_shape_of(b)) == 1
     if vector:
-        b = sh.expand_dims(b, -1)
-    dt = np.result_type(dtype_of(lu), dtype_of(b))
-    dt = dt if dt.kind in "fc" else np.dtype(np.float64)
-    b = astype(b, dt)
+        b = _sh.expand_dims(b, -1)
+    dt = _np.result_type(_dtype_of(lu), _dtype_of(b))
+    dt = dt if dt.kind in "fc" else _np.dtype(_np.float64)
+    b = _astype(b, dt)
     if _TRANS[trans] == 0:
-        y = matmul(_row_picker(piv, dt), b)
+        y = _matmul(_row_picker(piv, dt), b)
         x = solve_triangular(lu, solve_triangular(lu, y, 0, True, True), 0, False)
     else:
         z = solve_triangular(lu, b, trans, False)
-        x = matmul(_row_picker(piv, dt, inverse=True),
+        x = _matmul(_row_picker(piv, dt, inverse=True),
                    solve_triangular(lu, z, trans, True, True))
-    return sh.squeeze(x, -1) if vector else x
+    return _sh.squeeze(x, -1) if vector else x
 
 
 # -- expm -------------------------------------------------------------------------------------
 def _expm_impl(a):
     from scipy.linalg import expm as scipy_expm
 
-    return np.asarray(scipy_expm(a), dtype=a.dtype)
+    return _np.asarray(scipy_expm(a), dtype=a.dtype)
 
 
-expm_p = Primitive("expm", _expm_impl, lambda a: (_square("expm", a), dtype_of(a)))
+_expm_p = _Primitive("expm", _expm_impl, lambda a: (_square("expm", a), _dtype_of(a)))
 
 
 def _frechet(a, e):
     """``L(a, e)``, the derivative of ``expm`` at ``a`` along ``e``: the upper-right block of
     ``expm([[a, e], [0, a]])``."""
-    n = shape_of(a)[-1]
-    zeros = np.zeros(shape_of(a), dtype_of(a))
-    big = sh.concatenate([sh.concatenate([a, e], -1), sh.concatenate([zeros, a], -1)], -2)
-    return expm_p.bind(big)[..., :n, n:]
+    n = _shape_of(a)[-1]
+    zeros = _np.zeros(_shape_of(a), _dtype_of(a))
+    big = _sh.concatenate([_sh.concatenate([a, e], -1), _sh.concatenate([zeros, a], -1)], -2)
+    return _expm_p.bind(big)[..., :n, n:]
 
 
-expm_p.defjvp(lambda t, ans, a: _frechet(a, t))
-expm_p.defvjp(lambda g, ans, a: _frechet(_mT(a), g))
-_batched(expm_p)
+_expm_p.defjvp(lambda t, ans, a: _frechet(a, t))
+_expm_p.defvjp(lambda g, ans, a: _frechet(_mT(a), g))
+_batched(_expm_p)
 
 
 def expm(A):
@@ -261,7 +261,7 @@ def expm(A):
         array([[1., 0.],
                [0., 1.]])
     """
-    return expm_p.bind(_input("expm", A, square=True))
+    return _expm_p.bind(_input("expm", A, square=True))
 
 
 # -- block_diag ---------------------------------------------------------------------------------
@@ -276,20 +276,20 @@ def block_diag(*arrs):
         array([[1., 0., 0.],
                [0., 2., 3.]])
     """
-    mats = [asarray(a) for a in arrs]
+    mats = [_asarray(a) for a in arrs]
     if not mats:
-        return np.empty((1, 0))
-    big = [i for i, m in enumerate(mats) if len(shape_of(m)) > 2]
+        return _np.empty((1, 0))
+    big = [i for i, m in enumerate(mats) if len(_shape_of(m)) > 2]
     if big:
-        raise ShapeError(f"block_diag: arguments in positions {big} have more than 2 "
-                         f"dimensions (shapes {[shape_of(mats[i]) for i in big]})")
-    mats = [m if len(shape_of(m)) == 2 else sh.reshape(m, (1, -1)) for m in mats]
-    dt = np.result_type(*[dtype_of(m) for m in mats])
-    widths = [shape_of(m)[1] for m in mats]
+        raise _ShapeError(f"block_diag: arguments in positions {big} have more than 2 "
+                         f"dimensions (shapes {[_shape_of(mats[i]) for i in big]})")
+    mats = [m if len(_shape_of(m)) == 2 else _sh.reshape(m, (1, -1)) for m in mats]
+    dt = _np.result_type(*[_dtype_of(m) for m in mats])
+    widths = [_shape_of(m)[1] for m in mats]
     total, rows, start = sum(widths), [], 0
     for m, w in zip(mats, widths):
-        r = shape_of(m)[0]
-        rows.append(sh.concatenate([np.zeros((r, start), dt), astype(m, dt),
-                                    np.zeros((r, total - start - w), dt)], axis=1))
+        r = _shape_of(m)[0]
+        rows.append(_sh.concatenate([_np.zeros((r, start), dt), _astype(m, dt),
+                                    _np.zeros((r, total - start - w), dt)], axis=1))
         start += w
-    return sh.concatenate(rows, axis=0)
+    return _sh.concatenate(rows, axis=0)

@@ -22,22 +22,22 @@ Static arguments (``axis``, ``keepdims``) are not arrays, so each distinct
 setting gets its own custom-derivative function, built once and cached.
 """
 
-from __future__ import annotations
+import functools as _functools
 
-import functools
+import numpy as _np
 
-import numpy as np
-
-import funcgrad.numpy as fnp
-from funcgrad._core.trace import Tracer
-from funcgrad.errors import ArgumentError
+import funcgrad.numpy as _fnp
+from funcgrad._core.namespace import public_dir as _public_dir
+from funcgrad._core.trace import Tracer as _Tracer
+from funcgrad.errors import ArgumentError as _ArgumentError
 from funcgrad.ops import special as _sp
-from funcgrad.ops.reductions import normalize_axis
-from funcgrad.transforms.custom import custom_jvp, custom_vjp
+from funcgrad.ops.reductions import normalize_axis as _normalize_axis
+from funcgrad.transforms.custom import custom_jvp as _custom_jvp, custom_vjp as _custom_vjp
 
 __all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "expit", "gamma",
            "gammaln", "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri",
            "polygamma", "softmax", "xlog1py", "xlogy"]
+__dir__ = _public_dir(globals())
 
 
 # -- elementwise functions (primitives in funcgrad.ops.special) ------------------------
@@ -143,18 +143,18 @@ def polygamma(n, x):
         >>> polygamma(np.array([0, 1]), 1.0)
         array([-0.57721566,  1.64493407])
     """
-    if isinstance(n, Tracer):
-        raise ArgumentError("polygamma: the order n must be a concrete non-negative integer "
+    if isinstance(n, _Tracer):
+        raise _ArgumentError("polygamma: the order n must be a concrete non-negative integer "
                             "(an int or an integer array), got a traced value; mark it static")
-    orders = np.asarray(n)
-    if (orders.dtype.kind not in "iuf" or not np.all(np.isfinite(orders))
-            or np.any(orders < 0) or np.any(orders != np.round(orders))):
-        raise ArgumentError(f"polygamma: the order n must hold non-negative integers, got {n!r}")
+    orders = _np.asarray(n)
+    if (orders.dtype.kind not in "iuf" or not _np.all(_np.isfinite(orders))
+            or _np.any(orders < 0) or _np.any(orders != _np.round(orders))):
+        raise _ArgumentError(f"polygamma: the order n must hold non-negative integers, got {n!r}")
     if orders.ndim == 0:
         return _sp.polygamma(int(orders), x)
     out = 0.0
-    for k in np.unique(orders):
-        out = fnp.where(orders == k, _sp.polygamma(int(k), x), out)
+    for k in _np.unique(orders):
+        out = _fnp.where(orders == k, _sp.polygamma(int(k), x), out)
     return out
 
 
@@ -238,7 +238,7 @@ def ndtri(p):
 
 def _axes(x, axis) -> tuple[int, ...]:
     """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes of ``x``."""
-    return normalize_axis(axis, fnp.ndim(x))
+    return _normalize_axis(axis, _fnp.ndim(x))
 
 
 def _shift(x, axes):
@@ -248,24 +248,24 @@ def _shift(x, axes):
     Replacing ``-inf`` (an all ``-inf`` slice) and ``inf`` by 0 keeps ``x - shift``
     free of ``inf - inf``.
     """
-    m = fnp.max(fnp.stop_gradient(x), axis=axes, keepdims=True)
-    return fnp.where(fnp.isfinite(m), m, 0.0)
+    m = _fnp.max(_fnp.stop_gradient(x), axis=axes, keepdims=True)
+    return _fnp.where(_fnp.isfinite(m), m, 0.0)
 
 
 def _drop(y, axes, keepdims: bool):
-    return y if keepdims or not axes else fnp.squeeze(y, axis=axes)
+    return y if keepdims or not axes else _fnp.squeeze(y, axis=axes)
 
 
 def _exp_shifted(x, axes):
     """``(exp(x - shift), shift)`` with the shift of :func:`_shift`."""
     m = _shift(x, axes)
-    return fnp.exp(x - m), m
+    return _fnp.exp(x - m), m
 
 
-@functools.cache
-def _logsumexp_fn(axes: tuple[int, ...], keepdims: bool) -> custom_jvp:
+@_functools.cache
+def _logsumexp_fn(axes: tuple[int, ...], keepdims: bool) -> _custom_jvp:
     def value(e, m):
-        return fnp.log(fnp.sum(e, axis=axes, keepdims=keepdims)) + _drop(m, axes, keepdims)
+        return _fnp.log(_fnp.sum(e, axis=axes, keepdims=keepdims)) + _drop(m, axes, keepdims)
 
     def fun(a):
         return value(*_exp_shifted(a, axes))
@@ -273,31 +273,31 @@ def _logsumexp_fn(axes: tuple[int, ...], keepdims: bool) -> custom_jvp:
     def rule(primals, tangents):
         (a,), (t,) = primals, tangents
         e, m = _exp_shifted(a, axes)
-        weights = e / fnp.sum(e, axis=axes, keepdims=True)        # softmax(a) over axes
-        return value(e, m), fnp.sum(weights * t, axis=axes, keepdims=keepdims)
+        weights = e / _fnp.sum(e, axis=axes, keepdims=True)        # softmax(a) over axes
+        return value(e, m), _fnp.sum(weights * t, axis=axes, keepdims=keepdims)
 
     fun.__name__ = "logsumexp"      # the primitive prints as custom_jvp[logsumexp]
-    f = custom_jvp(fun)
+    f = _custom_jvp(fun)
     f.defjvp(rule)
     return f
 
 
-@functools.cache
-def _weighted_logsumexp_fn(axes: tuple[int, ...], keepdims: bool) -> custom_jvp:
+@_functools.cache
+def _weighted_logsumexp_fn(axes: tuple[int, ...], keepdims: bool) -> _custom_jvp:
     """``log|sum(b * exp(a))|`` over ``axes``, shifted by the maximum of ``a`` where ``b != 0``.
 
     Its tangent is ``sum((b * ta + tb) * exp(a)) / sum(b * exp(a))``: in ``b`` it is
     ``exp(a - r)`` also where ``b == 0`` (those terms drop out of the value, not of the slope).
     """
     def parts(a, b):
-        nonzero = fnp.not_equal(b, 0)
-        m = _shift(fnp.where(nonzero, a, -np.inf), axes)
-        e = fnp.exp(a - m)
-        s = fnp.sum(fnp.where(nonzero, b * e, 0.0), axis=axes, keepdims=keepdims)
+        nonzero = _fnp.not_equal(b, 0)
+        m = _shift(_fnp.where(nonzero, a, -_np.inf), axes)
+        e = _fnp.exp(a - m)
+        s = _fnp.sum(_fnp.where(nonzero, b * e, 0.0), axis=axes, keepdims=keepdims)
         return nonzero, e, m, s
 
     def value(m, s):
-        return fnp.log(fnp.abs(s)) + _drop(m, axes, keepdims)
+        return _fnp.log(_fnp.abs(s)) + _drop(m, axes, keepdims)
 
     def fun(a, b):
         _, _, m, s = parts(a, b)
@@ -306,21 +306,21 @@ def _weighted_logsumexp_fn(axes: tuple[int, ...], keepdims: bool) -> custom_jvp:
     def rule(primals, tangents):
         (a, b), (ta, tb) = primals, tangents
         nonzero, e, m, s = parts(a, b)
-        ds = fnp.sum(fnp.where(nonzero, b * ta * e, 0.0) + tb * e, axis=axes, keepdims=keepdims)
+        ds = _fnp.sum(_fnp.where(nonzero, b * ta * e, 0.0) + tb * e, axis=axes, keepdims=keepdims)
         return value(m, s), ds / s
 
     fun.__name__ = "logsumexp"
-    f = custom_jvp(fun)
+    f = _custom_jvp(fun)
     f.defjvp(rule)
     return f
 
 
 def _weighted_sign(a, b, axes, keepdims: bool):
     """The sign of ``sum(b * exp(a))`` (0 where it is 0); it has no derivative."""
-    a, b = fnp.stop_gradient(a), fnp.stop_gradient(b)
-    nonzero = fnp.not_equal(b, 0)
-    e = fnp.exp(a - _shift(fnp.where(nonzero, a, -np.inf), axes))
-    return fnp.sign(fnp.sum(fnp.where(nonzero, b * e, 0.0), axis=axes, keepdims=keepdims))
+    a, b = _fnp.stop_gradient(a), _fnp.stop_gradient(b)
+    nonzero = _fnp.not_equal(b, 0)
+    e = _fnp.exp(a - _shift(_fnp.where(nonzero, a, -_np.inf), axes))
+    return _fnp.sign(_fnp.sum(_fnp.where(nonzero, b * e, 0.0), axis=axes, keepdims=keepdims))
 
 
 def logsumexp(a, axis: int | tuple[int, ...] | None = None, b=None, keepdims: bool = False,
@@ -350,21 +350,21 @@ def logsumexp(a, axis: int | tuple[int, ...] | None = None, b=None, keepdims: bo
     """
     if b is None and not return_sign:
         return _logsumexp_fn(_axes(a, axis), bool(keepdims))(a)
-    a = fnp.asarray(a)
-    b = fnp.ones((), a.dtype) if b is None else fnp.asarray(b)
-    axes = normalize_axis(axis, max(fnp.ndim(a), fnp.ndim(b)))
+    a = _fnp.asarray(a)
+    b = _fnp.ones((), a.dtype) if b is None else _fnp.asarray(b)
+    axes = _normalize_axis(axis, max(_fnp.ndim(a), _fnp.ndim(b)))
     r = _weighted_logsumexp_fn(axes, bool(keepdims))(a, b)
     sign = _weighted_sign(a, b, axes, bool(keepdims))
     if return_sign:
         return r, sign
-    return fnp.where(fnp.less(sign, 0), np.nan, r)
+    return _fnp.where(_fnp.less(sign, 0), _np.nan, r)
 
 
-@functools.cache
-def _softmax_fn(axes: tuple[int, ...]) -> custom_vjp:
+@_functools.cache
+def _softmax_fn(axes: tuple[int, ...]) -> _custom_vjp:
     def fun(x):
         e, _ = _exp_shifted(x, axes)
-        return e / fnp.sum(e, axis=axes, keepdims=True)
+        return e / _fnp.sum(e, axis=axes, keepdims=True)
 
     def fwd(x):
         s = fun(x)
@@ -372,10 +372,10 @@ def _softmax_fn(axes: tuple[int, ...]) -> custom_vjp:
 
     def bwd(s, g):
         # J^T g for J = diag(s) - s s^T, without forming J.
-        return (s * (g - fnp.sum(g * s, axis=axes, keepdims=True)),)
+        return (s * (g - _fnp.sum(g * s, axis=axes, keepdims=True)),)
 
     fun.__name__ = "softmax"        # the primitive prints as custom_vjp[softmax]
-    f = custom_vjp(fun)
+    f = _custom_vjp(fun)
     f.defvjp(fwd, bwd)
     return f
 

@@ -18,6 +18,8 @@ Examples:
     np.float64(1.0)
 """
 
+from funcgrad._core.namespace import public_dir as _public_dir
 from funcgrad.scipy.stats import bernoulli, beta, gamma, multivariate_normal, norm, poisson, t
 
 __all__ = ["bernoulli", "beta", "gamma", "multivariate_normal", "norm", "poisson", "t"]
+__dir__ = _public_dir(globals())

@@ -6,15 +6,15 @@ Examples:
     array([0.75, 0.25])
 """
 
-from __future__ import annotations
+import numpy as _np
 
-import numpy as np
-
-import funcgrad.numpy as fnp
-from funcgrad.scipy import special
-from funcgrad.scipy.stats._util import promote, stand_in, where_valid
+import funcgrad.numpy as _fnp
+from funcgrad._core.namespace import public_dir as _public_dir
+from funcgrad.scipy import special as _special
+from funcgrad.scipy.stats._util import promote as _promote, stand_in as _stand_in, where_valid as _where_valid
 
 __all__ = ["logpmf", "pmf"]
+__dir__ = _public_dir(globals())
 
 
 def logpmf(k, p, loc=0):
@@ -27,14 +27,14 @@ def logpmf(k, p, loc=0):
         >>> logpmf(np.array([0, 1, 2]), 0.25)
         array([-0.28768207, -1.38629436,        -inf])
     """
-    k, p, loc = promote(k, p, loc)
-    valid = fnp.logical_and(fnp.greater_equal(p, 0), fnp.less_equal(p, 1))
-    p = stand_in(valid, p, 0.5)
+    k, p, loc = _promote(k, p, loc)
+    valid = _fnp.logical_and(_fnp.greater_equal(p, 0), _fnp.less_equal(p, 1))
+    p = _stand_in(valid, p, 0.5)
     x = k - loc
-    inside = fnp.logical_or(fnp.equal(x, 0), fnp.equal(x, 1))
-    x = stand_in(inside, x, 0.0)
-    out = special.xlogy(x, p) + special.xlog1py(1 - x, -p)
-    return where_valid(valid, fnp.where(inside, out, -np.inf))
+    inside = _fnp.logical_or(_fnp.equal(x, 0), _fnp.equal(x, 1))
+    x = _stand_in(inside, x, 0.0)
+    out = _special.xlogy(x, p) + _special.xlog1py(1 - x, -p)
+    return _where_valid(valid, _fnp.where(inside, out, -_np.inf))
 
 
 def pmf(k, p, loc=0):
@@ -44,4 +44,4 @@ def pmf(k, p, loc=0):
         >>> pmf(np.array([1]), 0.25)
         array([0.25])
     """
-    return fnp.exp(logpmf(k, p, loc))
+    return _fnp.exp(logpmf(k, p, loc))

@@ -11,24 +11,24 @@ Examples:
     np.float64(-1.8378770664093453)
 """
 
-from __future__ import annotations
+import math as _math
 
-import math
-
-import funcgrad.numpy as fnp
-from funcgrad.errors import ArgumentError, ShapeError
-from funcgrad.scipy.stats._util import promote
+import funcgrad.numpy as _fnp
+from funcgrad._core.namespace import public_dir as _public_dir
+from funcgrad.errors import ArgumentError as _ArgumentError, ShapeError as _ShapeError
+from funcgrad.scipy.stats._util import promote as _promote
 
 __all__ = ["logpdf", "pdf"]
+__dir__ = _public_dir(globals())
 
-_LOG_2PI = math.log(2 * math.pi)
+_LOG_2PI = _math.log(2 * _math.pi)
 
 
 def _dimension(mean, cov) -> int:
-    if mean is not None and fnp.ndim(mean) > 0:
-        return fnp.shape(mean)[-1]
-    if fnp.ndim(cov) > 0:
-        return fnp.shape(cov)[-1]
+    if mean is not None and _fnp.ndim(mean) > 0:
+        return _fnp.shape(mean)[-1]
+    if _fnp.ndim(cov) > 0:
+        return _fnp.shape(cov)[-1]
     return 1
 
 
@@ -48,26 +48,26 @@ def logpdf(x, mean=None, cov=1, allow_singular: bool = False):
         array([-3.03102425, -3.03102425])
     """
     if allow_singular:
-        raise ArgumentError("multivariate_normal.logpdf: allow_singular=True is not supported "
+        raise _ArgumentError("multivariate_normal.logpdf: allow_singular=True is not supported "
                             "(funcgrad factors cov with Cholesky); pass a positive definite cov")
     n = _dimension(mean, cov)
-    scalars = fnp.ndim(cov) == 0 and (mean is None or fnp.ndim(mean) == 0)
-    x, mean, cov = promote(x, 0.0 if mean is None else mean, cov)
-    if fnp.ndim(x) == 0 or (scalars and fnp.ndim(x) == 1):
-        x = fnp.expand_dims(x, -1)
-    if fnp.shape(x)[-1] != n:
-        raise ShapeError(f"multivariate_normal.logpdf: x must have {n} coordinates on its last "
-                         f"axis (the dimension of mean and cov), got shape {fnp.shape(x)}")
+    scalars = _fnp.ndim(cov) == 0 and (mean is None or _fnp.ndim(mean) == 0)
+    x, mean, cov = _promote(x, 0.0 if mean is None else mean, cov)
+    if _fnp.ndim(x) == 0 or (scalars and _fnp.ndim(x) == 1):
+        x = _fnp.expand_dims(x, -1)
+    if _fnp.shape(x)[-1] != n:
+        raise _ShapeError(f"multivariate_normal.logpdf: x must have {n} coordinates on its last "
+                         f"axis (the dimension of mean and cov), got shape {_fnp.shape(x)}")
     diff = x - mean
-    if fnp.ndim(cov) == 2:
+    if _fnp.ndim(cov) == 2:
         maha, logdet = _full(diff, cov, n)
-    elif fnp.ndim(cov) <= 1:
-        var = fnp.broadcast_to(cov, (n,))
-        maha = fnp.sum(diff * diff / var, axis=-1)
-        logdet = fnp.sum(fnp.log(var))
+    elif _fnp.ndim(cov) <= 1:
+        var = _fnp.broadcast_to(cov, (n,))
+        maha = _fnp.sum(diff * diff / var, axis=-1)
+        logdet = _fnp.sum(_fnp.log(var))
     else:
-        raise ShapeError(f"multivariate_normal.logpdf: cov must be a scalar, a vector or an "
-                         f"(n, n) matrix, got shape {fnp.shape(cov)}")
+        raise _ShapeError(f"multivariate_normal.logpdf: cov must be a scalar, a vector or an "
+                         f"(n, n) matrix, got shape {_fnp.shape(cov)}")
     return -0.5 * (n * _LOG_2PI + logdet + maha)
 
 
@@ -78,15 +78,15 @@ def _full(diff, cov, n: int):
     """
     from funcgrad.scipy.linalg import solve_triangular
 
-    if fnp.shape(cov) != (n, n):
-        raise ShapeError(f"multivariate_normal.logpdf: cov must be ({n}, {n}) for a mean of "
-                         f"dimension {n}, got shape {fnp.shape(cov)}")
-    chol = fnp.linalg.cholesky(cov)
-    batch = fnp.shape(diff)[:-1]
-    columns = fnp.transpose(fnp.reshape(diff, (-1, n)))                # (n, samples)
+    if _fnp.shape(cov) != (n, n):
+        raise _ShapeError(f"multivariate_normal.logpdf: cov must be ({n}, {n}) for a mean of "
+                         f"dimension {n}, got shape {_fnp.shape(cov)}")
+    chol = _fnp.linalg.cholesky(cov)
+    batch = _fnp.shape(diff)[:-1]
+    columns = _fnp.transpose(_fnp.reshape(diff, (-1, n)))                # (n, samples)
     y = solve_triangular(chol, columns, lower=True)
-    maha = fnp.reshape(fnp.sum(y * y, axis=0), batch)
-    logdet = 2 * fnp.sum(fnp.log(fnp.diagonal(chol)))
+    maha = _fnp.reshape(_fnp.sum(y * y, axis=0), batch)
+    logdet = 2 * _fnp.sum(_fnp.log(_fnp.diagonal(chol)))
     return maha, logdet
 
 
@@ -97,4 +97,4 @@ def pdf(x, mean=None, cov=1, allow_singular: bool = False):
         >>> pdf(np.zeros(2), cov=np.eye(2))               # 1 / (2 pi)
         np.float64(0.15915494309189535)
     """
-    return fnp.exp(logpdf(x, mean, cov, allow_singular))
+    return _fnp.exp(logpdf(x, mean, cov, allow_singular))

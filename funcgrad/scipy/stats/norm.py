@@ -6,17 +6,17 @@ Examples:
     array([0.5      , 0.9750021])
 """
 
-from __future__ import annotations
+import math as _math
 
-import math
-
-import funcgrad.numpy as fnp
-from funcgrad.scipy import special
-from funcgrad.scipy.stats._util import promote, stand_in, where_valid
+import funcgrad.numpy as _fnp
+from funcgrad._core.namespace import public_dir as _public_dir
+from funcgrad.scipy import special as _special
+from funcgrad.scipy.stats._util import promote as _promote, stand_in as _stand_in, where_valid as _where_valid
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
+__dir__ = _public_dir(globals())
 
-_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_HALF_LOG_2PI = 0.5 * _math.log(2 * _math.pi)
 
 
 def logpdf(x, loc=0.0, scale=1.0):
@@ -26,10 +26,10 @@ def logpdf(x, loc=0.0, scale=1.0):
         >>> logpdf(np.array([0.0, 1.0]), loc=1.0, scale=2.0)
         array([-1.73708571, -1.61208571])
     """
-    x, loc, scale = promote(x, loc, scale)
-    ok = fnp.greater(scale, 0)
+    x, loc, scale = _promote(x, loc, scale)
+    ok = _fnp.greater(scale, 0)
     z = (x - loc) / scale
-    return where_valid(ok, -0.5 * (z * z) - fnp.log(stand_in(ok, scale, 1.0)) - _HALF_LOG_2PI)
+    return _where_valid(ok, -0.5 * (z * z) - _fnp.log(_stand_in(ok, scale, 1.0)) - _HALF_LOG_2PI)
 
 
 def pdf(x, loc=0.0, scale=1.0):
@@ -39,12 +39,12 @@ def pdf(x, loc=0.0, scale=1.0):
         >>> pdf(np.array([0.0]))
         array([0.39894228])
     """
-    return fnp.exp(logpdf(x, loc, scale))
+    return _fnp.exp(logpdf(x, loc, scale))
 
 
 def _standard(fn, x, loc, scale, sign=1.0):
-    x, loc, scale = promote(x, loc, scale)
-    return where_valid(fnp.greater(scale, 0), fn(sign * ((x - loc) / scale)))
+    x, loc, scale = _promote(x, loc, scale)
+    return _where_valid(_fnp.greater(scale, 0), fn(sign * ((x - loc) / scale)))
 
 
 def cdf(x, loc=0.0, scale=1.0):
@@ -54,7 +54,7 @@ def cdf(x, loc=0.0, scale=1.0):
         >>> cdf(np.array([1.0]), loc=1.0)
         array([0.5])
     """
-    return _standard(special.ndtr, x, loc, scale)
+    return _standard(_special.ndtr, x, loc, scale)
 
 
 def logcdf(x, loc=0.0, scale=1.0):
@@ -64,7 +64,7 @@ def logcdf(x, loc=0.0, scale=1.0):
         >>> logcdf(np.array([-40.0]))
         array([-804.60844201])
     """
-    return _standard(special.log_ndtr, x, loc, scale)
+    return _standard(_special.log_ndtr, x, loc, scale)
 
 
 def sf(x, loc=0.0, scale=1.0):
@@ -74,7 +74,7 @@ def sf(x, loc=0.0, scale=1.0):
         >>> sf(np.array([0.0]))
         array([0.5])
     """
-    return _standard(special.ndtr, x, loc, scale, -1.0)
+    return _standard(_special.ndtr, x, loc, scale, -1.0)
 
 
 def logsf(x, loc=0.0, scale=1.0):
@@ -84,7 +84,7 @@ def logsf(x, loc=0.0, scale=1.0):
         >>> logsf(np.array([40.0]))
         array([-804.60844201])
     """
-    return _standard(special.log_ndtr, x, loc, scale, -1.0)
+    return _standard(_special.log_ndtr, x, loc, scale, -1.0)
 
 
 def ppf(q, loc=0.0, scale=1.0):
@@ -94,8 +94,8 @@ def ppf(q, loc=0.0, scale=1.0):
         >>> ppf(np.array([0.5, 0.975]), loc=1.0)
         array([1.        , 2.95996398])
     """
-    q, loc, scale = promote(q, loc, scale)
-    return where_valid(fnp.greater(scale, 0), loc + scale * special.ndtri(q))
+    q, loc, scale = _promote(q, loc, scale)
+    return _where_valid(_fnp.greater(scale, 0), loc + scale * _special.ndtri(q))
 
 
 def isf(q, loc=0.0, scale=1.0):
@@ -105,5 +105,5 @@ def isf(q, loc=0.0, scale=1.0):
         >>> isf(np.array([0.5]))
         array([0.])
     """
-    q, loc, scale = promote(q, loc, scale)
-    return where_valid(fnp.greater(scale, 0), loc - scale * special.ndtri(q))
+    q, loc, scale = _promote(q, loc, scale)
+    return _where_valid(_fnp.greater(scale, 0), loc - scale * _special.ndtri(q))

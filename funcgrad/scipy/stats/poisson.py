@@ -6,15 +6,15 @@ Examples:
     array([0.36787944, 0.36787944, 0.18393972])
 """
 
-from __future__ import annotations
+import numpy as _np
 
-import numpy as np
-
-import funcgrad.numpy as fnp
-from funcgrad.scipy import special
-from funcgrad.scipy.stats._util import promote, stand_in, where_valid
+import funcgrad.numpy as _fnp
+from funcgrad._core.namespace import public_dir as _public_dir
+from funcgrad.scipy import special as _special
+from funcgrad.scipy.stats._util import promote as _promote, stand_in as _stand_in, where_valid as _where_valid
 
 __all__ = ["logpmf", "pmf"]
+__dir__ = _public_dir(globals())
 
 
 def logpmf(k, mu, loc=0):
@@ -27,14 +27,14 @@ def logpmf(k, mu, loc=0):
         >>> logpmf(np.array([2, 3, 1.5]), 2.0)
         array([-1.30685282, -1.71231793,        -inf])
     """
-    k, mu, loc = promote(k, mu, loc)
-    valid = fnp.greater_equal(mu, 0)
-    mu = stand_in(valid, mu, 1.0)
+    k, mu, loc = _promote(k, mu, loc)
+    valid = _fnp.greater_equal(mu, 0)
+    mu = _stand_in(valid, mu, 1.0)
     x = k - loc
-    inside = fnp.logical_and(fnp.greater_equal(x, 0), fnp.equal(fnp.round(x), x))
-    x = stand_in(inside, x, 0.0)
-    out = special.xlogy(x, mu) - special.gammaln(x + 1) - mu
-    return where_valid(valid, fnp.where(inside, out, -np.inf))
+    inside = _fnp.logical_and(_fnp.greater_equal(x, 0), _fnp.equal(_fnp.round(x), x))
+    x = _stand_in(inside, x, 0.0)
+    out = _special.xlogy(x, mu) - _special.gammaln(x + 1) - mu
+    return _where_valid(valid, _fnp.where(inside, out, -_np.inf))
 
 
 def pmf(k, mu, loc=0):
@@ -44,4 +44,4 @@ def pmf(k, mu, loc=0):
         >>> pmf(np.array([0]), 2.0)
         array([0.13533528])
     """
-    return fnp.exp(logpmf(k, mu, loc))
+    return _fnp.exp(logpmf(k, mu, loc))

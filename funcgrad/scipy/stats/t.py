@@ -6,15 +6,15 @@ Examples:
     array([-1.14472989])
 """
 
-from __future__ import annotations
+import math as _math
 
-import math
-
-import funcgrad.numpy as fnp
-from funcgrad.scipy import special
-from funcgrad.scipy.stats._util import promote, stand_in, where_valid
+import funcgrad.numpy as _fnp
+from funcgrad._core.namespace import public_dir as _public_dir
+from funcgrad.scipy import special as _special
+from funcgrad.scipy.stats._util import promote as _promote, stand_in as _stand_in, where_valid as _where_valid
 
 __all__ = ["logpdf", "pdf"]
+__dir__ = _public_dir(globals())
 
 
 def logpdf(x, df, loc=0.0, scale=1.0):
@@ -27,14 +27,14 @@ def logpdf(x, df, loc=0.0, scale=1.0):
         >>> logpdf(np.array([1.0, 3.0]), 3.0, loc=1.0, scale=2.0)
         array([-1.69403603, -2.26940018])
     """
-    x, df, loc, scale = promote(x, df, loc, scale)
-    ok = fnp.logical_and(fnp.greater(df, 0), fnp.greater(scale, 0))
-    df, scale = stand_in(ok, df, 1.0), stand_in(ok, scale, 1.0)
+    x, df, loc, scale = _promote(x, df, loc, scale)
+    ok = _fnp.logical_and(_fnp.greater(df, 0), _fnp.greater(scale, 0))
+    df, scale = _stand_in(ok, df, 1.0), _stand_in(ok, scale, 1.0)
     z = (x - loc) / scale
     half = 0.5 * (df + 1)
-    out = (special.gammaln(half) - special.gammaln(0.5 * df) - 0.5 * fnp.log(df * math.pi)
-           - half * fnp.log1p(z * z / df) - fnp.log(scale))
-    return where_valid(ok, out)
+    out = (_special.gammaln(half) - _special.gammaln(0.5 * df) - 0.5 * _fnp.log(df * _math.pi)
+           - half * _fnp.log1p(z * z / df) - _fnp.log(scale))
+    return _where_valid(ok, out)
 
 
 def pdf(x, df, loc=0.0, scale=1.0):
@@ -44,4 +44,4 @@ def pdf(x, df, loc=0.0, scale=1.0):
         >>> pdf(np.array([0.0]), 1.0)                     # 1 / pi
         array([0.31830989])
     """
-    return fnp.exp(logpdf(x, df, loc, scale))
+    return _fnp.exp(logpdf(x, df, loc, scale))
