@@ -16,6 +16,7 @@ Examples:
 
 from numpy.linalg import LinAlgError  # raised for singular matrices, as in NumPy
 
+from funcgrad._core.namespace import public_dir as _public_dir
 from funcgrad.numpy._linalg_products import (
     cross,
     diagonal,
@@ -48,3 +49,4 @@ __all__ = ["EigResult", "EighResult", "LinAlgError", "LstsqResult", "QRResult", 
            "eigvalsh", "inv", "lstsq", "matrix_norm", "matrix_power", "multi_dot", "norm",
            "outer", "qr", "slogdet", "solve", "svd", "svdvals", "tensorinv", "tensorsolve",
            "trace", "vecdot", "vector_norm"]
+__dir__ = _public_dir(globals())
