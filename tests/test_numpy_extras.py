@@ -367,3 +367,13 @@ def test_full_differentiates_in_the_fill_value():
     out = fg.jit(lambda x: fnp.full(3, x, dtype=fnp.float32))(np.float64(2.0))
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out, np.full(3, 2.0, np.float32))
+
+
+def test_elementwise_page_examples_run():
+    import doctest
+    import pathlib
+
+    page = pathlib.Path(__file__).parent.parent / "docs" / "elementwise.md"
+    result = doctest.testfile(str(page), module_relative=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 5
