@@ -185,8 +185,8 @@ def trace(x, /, *, offset: int = 0, dtype=None):
         >>> trace(np.arange(8.0).reshape(2, 2, 2))
         array([ 3., 11.])
     """
-    out = red.sum(diagonal(x, offset=offset), axis=-1)
-    return out if dtype is None else astype(out, np.dtype(dtype))
+    d = diagonal(x, offset=offset)
+    return red.sum(d if dtype is None else astype(d, np.dtype(dtype)), axis=-1)  # sums in dtype
 
 
 def diagonal(x, /, *, offset: int = 0):
