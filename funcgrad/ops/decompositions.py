@@ -11,9 +11,11 @@ up to the whole); a rule needing a sibling output binds the sibling primitive, w
 the memo answers, and everything is written in funcgrad ops, so it differentiates again.
 
 ``eigh``, ``eigvalsh`` and ``cholesky`` read one triangle of their input, as NumPy does:
-the public functions build the symmetric matrix from that triangle with differentiable
-shape ops, so the gradient with respect to the other triangle is 0 (what finite
-differences of NumPy's function give), and the primitives see symmetric input only.
+the gradient with respect to the other triangle is 0 (what finite differences of NumPy's
+function give).  ``eigh`` and ``eigvalsh`` build the symmetric matrix from that triangle with
+differentiable shape ops, so their primitives see symmetric input only; the ``cholesky``
+primitive reads the lower triangle itself, as LAPACK does, and its VJP (one primitive,
+:mod:`funcgrad.ops.cholesky_grad`) is the cotangent of that triangle.
 
 Derivatives follow JAX's rules (``jax/_src/lax/linalg.py``) for real inputs.  At
 degenerate points: eigenvalue and singular-value functions have finite derivatives
@@ -26,7 +28,6 @@ raise :class:`~funcgrad.errors.DTypeError`.
 
 from __future__ import annotations
 
-import functools
 import threading
 from typing import Any, NamedTuple
 
@@ -39,6 +40,7 @@ from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.ops._array_like import asarray
 from funcgrad.ops._family import dtype_of, shape_of
+from funcgrad.ops.cholesky_grad import cholesky_grad, mirror_lower, phi
 from funcgrad.ops.linalg import matmul
 from funcgrad.ops.misc import astype
 from funcgrad.ops.triangular import triangle_mask, triangular_solve
@@ -160,39 +162,26 @@ def _inverse_or_zero(s):
 
 
 # -- cholesky ----------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=32)
-def _phi_weights(n: int, dtype: np.dtype) -> np.ndarray:
-    w = np.tril(np.ones((n, n), dtype=dtype)) - 0.5 * np.eye(n, dtype=dtype)
-    w.flags.writeable = False
-    return w
-
-
-def _phi(x):
-    """The lower triangle of ``x`` with its diagonal halved."""
-    return x * _phi_weights(shape_of(x)[-1], dtype_of(x))
-
-
 def _cholesky_jvp(t, ans, a, upper):
-    """L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ), with two triangular solves."""
+    """L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ), with two triangular solves; ``Ȧ`` mirrored from its lower triangle."""
     _real_only("cholesky", a)
-    left = triangular_solve(ans, t, lower=True)                   # L⁻¹ Ȧ
-    return matmul(ans, _phi(_mT(triangular_solve(ans, _mT(left), lower=True))))
+    left = triangular_solve(ans, mirror_lower(t), lower=True)     # L⁻¹ Ȧ
+    return matmul(ans, phi(_mT(triangular_solve(ans, _mT(left), lower=True))))
 
 
 def _cholesky_vjp(g, ans, a, upper):
-    """Ā = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹), with two triangular solves."""
+    """Ā = Φ(Y + Yᵀ), Y = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹: one primitive (:mod:`funcgrad.ops.cholesky_grad`)."""
     _real_only("cholesky", a)
-    left = triangular_solve(ans, _phi(matmul(_mT(ans), g)), lower=True, trans=1)  # L⁻ᵀ Φ
-    abar = triangular_solve(ans, _mT(left), lower=True, trans=1)  # (L⁻ᵀ Φ L⁻¹)ᵀ
-    return 0.5 * (abar + _mT(abar))
+    return cholesky_grad(ans, g)
 
 
 def _cholesky_aval(a, upper):
     return _matrix_shape("cholesky", a, square=True), _linalg_dtype(dtype_of(a))
 
 
-# ``upper`` is only ever True for complex input (no derivative); real input is mirrored
-# from its upper triangle by :func:`cholesky` and factored as lower.
+# The primitive reads one triangle of its input, as LAPACK does: the lower one for real
+# input (the public function transposes for ``upper=True``); ``upper`` is only ever True
+# for complex input, which has no derivative.
 cholesky_p = Primitive("cholesky", lambda a, upper: np.linalg.cholesky(a, upper=upper),
                        _cholesky_aval)
 cholesky_p.defvjp(_cholesky_vjp)
@@ -522,9 +511,9 @@ def cholesky(a, /, *, upper: bool = False):
     a = _input("cholesky", a, square=True)
     if dtype_of(a).kind == "c":  # values only: NumPy reads the triangle itself
         return cholesky_p.bind(a, upper=bool(upper))
-    if upper:
-        return _mT(cholesky_p.bind(_hermitian_from("cholesky", a, "U"), upper=False))
-    return cholesky_p.bind(_hermitian_from("cholesky", a, "L"), upper=False)
+    if upper:  # the upper triangle of a is the lower one of aᵀ
+        return _mT(cholesky_p.bind(_mT(a), upper=False))
+    return cholesky_p.bind(a, upper=False)
 
 
 def eigh(a, UPLO: str = "L") -> EighResult:
