@@ -56,8 +56,8 @@ from funcgrad import tree
 from funcgrad.errors import ArgumentError, GradientCheckError, ProgramCheckError
 from funcgrad.testing._check import check_grads
 
-__all__ = ["ALL_CHECKS", "DEFAULT_CHECKS", "Intervals", "OpSpec", "Program", "check_program",
-           "programs"]
+__all__ = ["ALL_CHECKS", "DEFAULT_CHECKS", "Bridge", "Intervals", "OpSpec", "OpStep", "Program",
+           "Squash", "check_program", "programs"]
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 _MARGIN = 0.02  # of an interval's width: how far inside its domain a reused value must stay
@@ -137,29 +137,62 @@ class Const:
 
 
 @dataclasses.dataclass(frozen=True)
-class Step:
-    """``outs = <what>(args)``: an op of the table, a tanh squash or a bridge (see the module doc)."""
+class OpStep:
+    """``outs = spec(*args)``: one op of the table (``spec.fun`` in funcgrad, ``spec.ref`` in NumPy)."""
 
-    what: str  # "op" | "squash" | "bridge"
+    spec: Any
     args: tuple  # value numbers (int) and Const
     outs: tuple[int, ...]
-    spec: Any = None  # "op": the op spec
-    params: tuple = ()  # "squash": (c, r); "bridge": (index, shape)
+
+    def apply(self, ns: Any, *xs: Any) -> Any:
+        return (self.spec.ref if ns is np else self.spec.fun)(*xs)
+
+    def expr(self, *args: str) -> str:
+        f = self.spec.fun
+        plain = getattr(f, "__module__", "").startswith("funcgrad") and hasattr(fnp, getattr(f, "__name__", "<"))
+        return f"{f'fnp.{f.__name__}' if plain else f'OPS[{self.spec.name!r}]'}({', '.join(args)})"
 
 
-def _is_funcgrad_function(f) -> bool:
-    return getattr(f, "__module__", "").startswith("funcgrad") and getattr(f, "__name__", "<") != "<lambda>"
+@dataclasses.dataclass(frozen=True)
+class Squash:
+    """``c + r * tanh(v)``: maps any value into ``(c - r, c + r)``, inside the next op's domain."""
+
+    c: float
+    r: float
+    args: tuple
+    outs: tuple[int, ...]
+
+    def apply(self, ns: Any, v: Any) -> Any:
+        return self.c + self.r * ns.tanh(v)
+
+    def expr(self, v: str) -> str:
+        return f"{self.c!r} + {self.r!r} * fnp.tanh({v})"
 
 
-def _fmt_index(idx) -> str:
-    if isinstance(idx, slice):
-        return f"[:{idx.stop}]"
-    return f"[{list(idx)}]"
+@dataclasses.dataclass(frozen=True)
+class Bridge:
+    """``reshape(ravel(v)[index], shape) + C``: a slice (or a repeating gather) to another shape.
+
+    ``C`` holds distinct offsets, so no two elements of the result coincide.
+    """
+
+    index: Any  # a slice, or a tuple of flat indices
+    shape: tuple[int, ...]
+    args: tuple  # (v, C)
+    outs: tuple[int, ...]
+
+    def apply(self, ns: Any, v: Any, c: Any) -> Any:
+        index = self.index if isinstance(self.index, slice) else list(self.index)
+        return ns.reshape(ns.ravel(v)[index], self.shape) + c
+
+    def expr(self, v: str, c: str) -> str:
+        index = f"[:{self.index.stop}]" if isinstance(self.index, slice) else f"[{list(self.index)}]"
+        return f"fnp.reshape(fnp.ravel({v}){index}, {self.shape}) + {c}"
 
 
 @dataclasses.dataclass(frozen=True)
 class Program:
-    """A straight-line program of ops on ``n_inputs`` arrays; ``fn`` runs it in funcgrad.
+    """A straight-line program of ops on arrays; ``fn`` runs it in funcgrad, ``reference`` in NumPy.
 
     ``inputs`` are the concrete float64 arguments it was drawn with, ``expected`` the NumPy
     reference program's outputs there, ``scale`` the largest magnitude of any value it
@@ -167,7 +200,7 @@ class Program:
     inputs, which is what hypothesis prints for a failing example.
     """
 
-    steps: tuple[Step, ...]
+    steps: tuple[OpStep | Squash | Bridge, ...]
     input_ids: tuple[int, ...]  # the value number of each argument
     outputs: tuple[int, ...]
     constants: tuple[np.ndarray, ...]
@@ -177,7 +210,6 @@ class Program:
 
     def run(self, ns: Any, args: Sequence[Any]) -> Any:
         """Evaluate with ``ns`` (``funcgrad.numpy`` or ``numpy``); one output, or a tuple of them."""
-        use_ref = ns is np
         dtype = np.result_type(*[getattr(a, "dtype", F64) for a in args])
         env: dict[int, Any] = dict(zip(self.input_ids, args))
 
@@ -187,16 +219,7 @@ class Program:
             return a.value if a.index < 0 else self.constants[a.index].astype(dtype)
 
         for s in self.steps:
-            xs = [arg(a) for a in s.args]
-            if s.what == "op":
-                out = (s.spec.ref if use_ref else s.spec.fun)(*xs)
-            elif s.what == "squash":
-                c, r = s.params
-                out = c + r * ns.tanh(xs[0])
-            else:
-                idx, shape = s.params
-                out = ns.reshape(ns.ravel(xs[0])[idx if isinstance(idx, slice) else list(idx)],
-                                 shape) + xs[1]
+            out = s.apply(ns, *[arg(a) for a in s.args])
             leaves = list(out) if isinstance(out, (tuple, list)) else [out]
             env.update(zip(s.outs, leaves))
         outs = tuple(env[k] for k in self.outputs)
@@ -225,18 +248,7 @@ class Program:
                  for k, c in enumerate(self.constants)]
         lines.append(f"def f({', '.join(name(k) for k in self.input_ids)}):")
         for s in self.steps:
-            args = [name(a) for a in s.args]
-            if s.what == "op":
-                f = s.spec.fun
-                call = (f"fnp.{f.__name__}" if _is_funcgrad_function(f) and hasattr(fnp, f.__name__)
-                        else f"OPS[{s.spec.name!r}]")
-                rhs = f"{call}({', '.join(args)})"
-            elif s.what == "squash":
-                rhs = f"{s.params[0]!r} + {s.params[1]!r} * fnp.tanh({args[0]})"
-            else:
-                idx, shape = s.params
-                rhs = f"fnp.reshape(fnp.ravel({args[0]}){_fmt_index(idx)}, {shape}) + {args[1]}"
-            lines.append(f"    {', '.join(name(k) for k in s.outs)} = {rhs}")
+            lines.append(f"    {', '.join(name(k) for k in s.outs)} = {s.expr(*[name(a) for a in s.args])}")
         lines.append(f"    return {', '.join(name(k) for k in self.outputs)}")
         return "\n".join(lines)
 
@@ -244,12 +256,8 @@ class Program:
         values = "\n".join(f"x{k} = np.array({x.tolist()!r})" for k, x in enumerate(self.inputs))
         return f"\n{self.source()}\n# inputs:\n{values}\n"
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis prints examples so
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # how hypothesis prints examples
         printer.text(repr(self))
-
-    def mentions(self, name: str) -> bool:
-        """Whether an op whose spec name contains ``name`` appears in the program."""
-        return any(s.what == "op" and name in s.spec.name for s in self.steps)
 
 
 # -- drawing a program ---------------------------------------------------------------------
@@ -301,14 +309,14 @@ class _Draft:
         perm = np.random.default_rng(seed).permutation(n)
         c = self.constant(np.round((perm - (n - 1) / 2) * (0.4 / max(n, 1)), 3).reshape(shape))
         k2 = self.new(np.reshape(np.ravel(v)[idx if isinstance(idx, slice) else list(idx)], shape) + c.value)
-        self.steps.append(Step("bridge", (k, c), (k2,), params=(idx, shape)))
+        self.steps.append(Bridge(idx, shape, (k, c), (k2,)))
         return k2
 
     def squash(self, k: int, lo: float, hi: float) -> int:
         """``c + r * tanh(v)``, into ``(lo, hi)`` with a 5% margin each side."""
         c, r = round((lo + hi) / 2, 3), round(0.45 * (hi - lo), 3)
         k2 = self.new(c + r * np.tanh(self.value(k)))
-        self.steps.append(Step("squash", (k,), (k2,), params=(c, r)))
+        self.steps.append(Squash(c, r, (k,), (k2,)))
         return k2
 
     def room(self) -> bool:
@@ -319,7 +327,7 @@ class _Draft:
     def commit(self, spec, args: list, out: list[np.ndarray]) -> None:
         first = len(self.b.values) + len(self.values)
         self.values += out
-        self.steps.append(Step("op", tuple(args), tuple(range(first, first + len(out))), spec))
+        self.steps.append(OpStep(spec, tuple(args), tuple(range(first, first + len(out)))))
         b = self.b
         b.values += self.values
         b.input_ids += self.input_ids
