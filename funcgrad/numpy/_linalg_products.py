@@ -1,7 +1,9 @@
 """Products and tensor helpers of ``numpy.linalg``: ``matrix_power``, ``multi_dot``,
 ``tensorsolve``, ``tensorinv``, and the array-API functions ``trace``, ``diagonal``,
-``outer``, ``cross`` and ``vecdot`` with NumPy 2's ``linalg`` signatures (they act on
-the last axes, unlike their namesakes in the main namespace).
+``outer``, ``cross``, ``vecdot``, ``matmul``, ``tensordot`` and ``matrix_transpose`` with
+NumPy 2's ``linalg`` signatures (``trace`` and ``diagonal`` act on the last two axes,
+``outer`` and ``cross`` take only 1-D and 3-vector operands, unlike their namesakes in
+the main namespace).
 
 All are compositions of differentiable primitives (``matmul``, ``inv``, ``solve``,
 shape ops, ``sum``), so their derivatives are those primitives' rules.
@@ -26,11 +28,13 @@ from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.ops._family import complex_valued, dtype_of, shape_of
-from funcgrad.ops.linalg import _array, _here, inv, matmul, solve
+from funcgrad.ops.linalg import _array, _here, inv, solve
+from funcgrad.ops.linalg import matmul as _matmul
+from funcgrad.ops.linalg import tensordot as _tensordot
 from funcgrad.ops.misc import astype
 
-__all__ = ["cross", "diagonal", "matrix_power", "multi_dot", "outer", "tensorinv",
-           "tensorsolve", "trace", "vecdot"]
+__all__ = ["cross", "diagonal", "matmul", "matrix_power", "matrix_transpose", "multi_dot", "outer",
+           "tensordot", "tensorinv", "tensorsolve", "trace", "vecdot"]
 
 
 def matrix_power(a, n):
@@ -59,11 +63,11 @@ def matrix_power(a, n):
     result = None
     while True:  # binary powering: about 2 log2(n) products, as NumPy
         if n & 1:
-            result = a if result is None else matmul(result, a)
+            result = a if result is None else _matmul(result, a)
         n >>= 1
         if not n:
             return result
-        a = matmul(a, a)
+        a = _matmul(a, a)
 
 
 def _chain_order(dims: list[int]) -> list[list[int]]:
@@ -86,7 +90,7 @@ def _chain_product(arrays, split, i: int, j: int):
     if i == j:
         return arrays[i]
     m = split[i][j]
-    return matmul(_chain_product(arrays, split, i, m), _chain_product(arrays, split, m + 1, j))
+    return _matmul(_chain_product(arrays, split, i, m), _chain_product(arrays, split, m + 1, j))
 
 
 def multi_dot(arrays, *, out=None):
@@ -253,3 +257,37 @@ def vecdot(x1, x2, /, *, axis: int = -1):
     if complex_valued(x1):
         x1 = ew.conj(x1)
     return red.sum(x1 * x2, axis=-1)
+
+
+def matmul(x1, x2, /):
+    """``numpy.linalg.matmul``: ``numpy.matmul`` with positional operands.
+
+    Examples:
+        >>> matmul(np.eye(2), np.array([1.0, 2.0]))
+        array([1., 2.])
+    """
+    return _matmul(_array(x1), _array(x2))
+
+
+def tensordot(x1, x2, /, *, axes=2):
+    """``numpy.linalg.tensordot``: ``numpy.tensordot`` with ``axes`` keyword-only.
+
+    Examples:
+        >>> tensordot(np.ones((2, 3)), np.ones((3, 4)), axes=1).shape
+        (2, 4)
+    """
+    return _tensordot(x1, x2, axes=axes)
+
+
+def matrix_transpose(x, /):
+    """``numpy.linalg.matrix_transpose``: swap the last two axes of a (stack of) matrices.
+
+    Examples:
+        >>> matrix_transpose(np.arange(6.0).reshape(2, 3)).shape
+        (3, 2)
+    """
+    x = _array(x)
+    if len(shape_of(x)) < 2:
+        raise ShapeError(f"matrix_transpose: expected an array of at least 2 dimensions, got "
+                         f"shape {shape_of(x)}{_here()}")
+    return sh.swapaxes(x, -1, -2)

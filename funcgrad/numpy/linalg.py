@@ -20,9 +20,12 @@ from funcgrad._core.namespace import public_dir as _public_dir
 from funcgrad.numpy._linalg_products import (
     cross,
     diagonal,
+    matmul,
     matrix_power,
+    matrix_transpose,
     multi_dot,
     outer,
+    tensordot,
     tensorinv,
     tensorsolve,
     trace,
@@ -46,7 +49,7 @@ from funcgrad.ops.lstsq import LstsqResult, lstsq
 
 __all__ = ["EigResult", "EighResult", "LinAlgError", "LstsqResult", "QRResult", "SVDResult",
            "SlogdetResult", "cholesky", "cross", "det", "diagonal", "eig", "eigh", "eigvals",
-           "eigvalsh", "inv", "lstsq", "matrix_norm", "matrix_power", "multi_dot", "norm",
-           "outer", "qr", "slogdet", "solve", "svd", "svdvals", "tensorinv", "tensorsolve",
-           "trace", "vecdot", "vector_norm"]
+           "eigvalsh", "inv", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_transpose",
+           "multi_dot", "norm", "outer", "qr", "slogdet", "solve", "svd", "svdvals", "tensordot",
+           "tensorinv", "tensorsolve", "trace", "vecdot", "vector_norm"]
 __dir__ = _public_dir(globals())

@@ -180,7 +180,7 @@ def lstsq(a, b, rcond=None) -> LstsqResult:
     x = lstsq_p.bind(a, b2, rcond=float(rcond))
     s = svdvals(a)
     cutoff = float(rcond) * red.max(s) if min(m, n) else 0.0
-    rank = red.sum(astype(ew.greater(s, cutoff), np.int32)) if min(m, n) else np.int32(0)
+    rank = astype(red.sum(ew.greater(s, cutoff)), np.int32) if min(m, n) else np.int32(0)
     known = _known(rank)
     if m > n and (known is None or int(known) == n):
         r = b2 - matmul(a, x)
