@@ -46,7 +46,7 @@ NO_DERIVATIVE = _by_name({
     "a shape, size or dtype query": "shape ndim size isscalar result_type promote_types issubdtype "
                                     "broadcast_shapes finfo",
     "index arrays from shapes": "indices diag_indices tril_indices triu_indices tri unravel_index "
-                                "ravel_multi_index ix_ meshgrid",
+                                "ravel_multi_index ix_",
     "a constant array (the values do not depend on the inputs)": "empty_like zeros_like ones_like",
 })
 
@@ -125,12 +125,12 @@ def _classify(name: str, np_obj, fn_obj, records, creation: set[str]) -> tuple[s
     alias = getattr(fn_obj, "__name__", name) if isinstance(fn_obj, types.FunctionType) else name
     note = f"alias of `{alias}`" if alias != name else ""
     if fn_obj is np_obj:
-        return "no derivative", "NumPy's own: a constant array, nothing traced"
+        return "no derivative", "NumPy's own, re-exported: its results are constants"
     recs = records.get(id(fn_obj), [])
     if any(r.differentiable for r in recs):
         return "differentiable", note
     if recs:
-        why = "integer, boolean or piecewise-constant output (the op table checks that no gradient flows)"
+        why = "no gradient flows (the op table checks it)"
         return "no derivative", "; ".join(filter(None, [note, why]))
     if name in NO_DERIVATIVE:
         return "no derivative", NO_DERIVATIVE[name]
