@@ -5,7 +5,7 @@ Built from elementwise ops and reductions, so every rule is theirs; the matrix n
 values (:func:`~funcgrad.ops.decompositions.svdvals`), whose derivatives are finite at
 repeated singular values.  ``ord=2`` at a tie of the two largest singular values (and
 ``-2`` at a tie of the smallest) is not differentiable: there the rule gives the
-derivative of one of them (``U[:, 0] Vh[0]`` of the SVD LAPACK returns).
+average of the tied values' derivatives (``max``'s convention at ties).
 
 Examples:
     >>> import numpy as np

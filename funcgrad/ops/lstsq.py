@@ -182,6 +182,8 @@ def lstsq(a, b, rcond=None) -> LstsqResult:
     cutoff = float(rcond) * red.max(s) if min(m, n) else 0.0
     rank = astype(red.sum(ew.greater(s, cutoff)), np.int32) if min(m, n) else np.int32(0)
     known = _known(rank)
+    if isinstance(rank, np.ndarray):
+        rank = rank[()]  # NumPy's int32 scalar
     if m > n and (known is None or int(known) == n):
         r = b2 - matmul(a, x)
         residuals = red.sum(ew.real(r * ew.conj(r)) if dtype.kind == "c" else r * r, axis=0)
