@@ -25,6 +25,7 @@ the page in memory and fails when the committed file differs.
 from __future__ import annotations
 
 import argparse
+import importlib
 import pathlib
 import sys
 import types
@@ -163,8 +164,6 @@ STATUSES = ["differentiable", "no derivative", "supported", "not supported"]
 
 def rows(section_module: str, fn_module, records, creation) -> list[tuple[str, str, str, bool]]:
     """``(name, status, note, documented)`` for every function of one NumPy namespace."""
-    import importlib
-
     npm = importlib.import_module(section_module)
     out = []
     for name in sorted(set(npm.__all__), key=str.lower):
