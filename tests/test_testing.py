@@ -7,6 +7,7 @@ second derivative is not.
 """
 
 import doctest
+import importlib
 import re
 import subprocess
 import sys
@@ -352,7 +353,8 @@ def test_import_funcgrad_does_not_import_testing_and_testing_does_not_import_hyp
 
 def test_strategies_is_exported():
     assert funcgrad.testing.strategies is fst
-    assert set(funcgrad.testing.__all__) == {"check_grads", "numerical_grad", "strategies"}
+    assert funcgrad.testing.programs is importlib.import_module("funcgrad.testing.programs")
+    assert set(funcgrad.testing.__all__) == {"check_grads", "numerical_grad", "programs", "strategies"}
     with pytest.raises(AttributeError):
         _ = funcgrad.testing.no_such_name
 
