@@ -497,7 +497,8 @@ def test_bad_axis_is_a_clear_error():
 
 @pytest.mark.parametrize("module", [funcgrad.scipy, special])
 def test_special_docstring_examples(module):
-    failures, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    failures, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE,
+                                      extraglobs={"np": np})  # as tests/test_docstrings.py
     assert tried > 0 and failures == 0
 
 
