@@ -96,8 +96,8 @@ def _vjp_b(g, ans, a, b, lower, trans, unit_diagonal):
 
 
 def _vjp_a(g, ans, a, b, lower, trans, unit_diagonal):
-    b_bar = triangular_solve(a, g, lower, 1 - trans, unit_diagonal)
-    a_bar = -matmul(b_bar, _mT(ans)) if trans == 0 else -matmul(ans, _mT(b_bar))
+    b_bar = -triangular_solve(a, g, lower, 1 - trans, unit_diagonal)  # (..., N, K): negated
+    a_bar = matmul(b_bar, _mT(ans)) if trans == 0 else matmul(ans, _mT(b_bar))  # before the product
     return _triangle(a_bar, lower, unit_diagonal)
 
 
