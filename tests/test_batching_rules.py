@@ -102,6 +102,32 @@ def test_vmap_getitem_static_index(shape, index, axis):
     _check_vmap(lambda x: x[index], lambda x: x[index], [x], (axis,))
 
 
+def _numpy_grad_of_indexed_cubes(x, index):
+    """The gradient of ``sum(x[index] ** 3)`` in NumPy: ``3 x² `` scatter-added at ``index``."""
+    g = np.zeros_like(x)
+    np.add.at(g, index, 3 * x[index] ** 2)
+    return g
+
+
+@pytest.mark.parametrize("shape,index", [c[1:] for c in STATIC_INDEX_CASES],
+                         ids=[c[0] for c in STATIC_INDEX_CASES])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_vmap_of_the_gradient_of_getitem(shape, index, axis):
+    # Basic indices transpose to ``unslice``, index arrays to ``scatter_add``: both batch
+    # natively, and give NumPy's scatter-added gradient.
+    x = _batched(shape, axis)
+    grad = fg.grad(lambda x: fnp.sum(x[index] ** 3))
+    _check_vmap(grad, lambda x: _numpy_grad_of_indexed_cubes(x, index), [x], (axis,))
+
+
+def test_the_gradient_of_basic_indexing_is_one_unslice():
+    x = _rand(4, 5)
+    text = str(fg.make_graph(fg.grad(lambda x: fnp.sum(fnp.sin(x[1:, ::2]))))(x))
+    assert "unslice" in text and "scatter_add" not in text
+    text = str(fg.make_graph(fg.grad(lambda x: fnp.sum(fnp.sin(x[np.array([0, 0])]))))(x))
+    assert "scatter_add" in text  # repeated indices accumulate
+
+
 def test_vmap_take_and_take_along_axis_with_shared_indices():
     x = _batched((4, 5), 1)
     i = np.array([4, 0, 4])
