@@ -28,6 +28,16 @@ def _mT(x):
     return sh.swapaxes(x, -1, -2)
 
 
+def _conj(x):
+    """``conj(x)``, with no node for a real ``x``."""
+    return ew.conj(x) if dtype_of(x).kind == "c" else x
+
+
+def _H(x):
+    """The conjugate transpose of a stack of matrices (the transpose of real ones)."""
+    return _mT(_conj(x))
+
+
 def _row(v):
     """A batch of vectors (..., k) as rows (..., 1, k): ``m * _row(v)`` scales m's columns."""
     return sh.expand_dims(v, -2)
@@ -73,13 +83,6 @@ def _matrix_shape(name: str, a, square: bool = False) -> tuple[int, ...]:
             "a matrix or a stack of them (..., M, N)"
         raise ShapeError(f"{name}: expected {what}, got shape {s}")
     return s
-
-
-def _real_only(name: str, a) -> None:
-    if dtype_of(a).kind == "c":
-        raise DTypeError(f"{name}: derivatives of complex decompositions are not supported "
-                         f"(got {dtype_of(a)}); the values are NumPy's, only real inputs "
-                         "differentiate")
 
 
 class _Memo(threading.local):
@@ -150,9 +153,16 @@ def _input(name: str, a, square: bool = False):
 
 
 def _hermitian_from(name: str, a, uplo: str):
-    """The symmetric matrix NumPy's LAPACK call sees: ``uplo``'s triangle mirrored."""
+    """The Hermitian (real: symmetric) matrix NumPy's LAPACK call sees: ``uplo``'s triangle
+    mirrored, and for complex input the diagonal's real part (LAPACK ignores its imaginary part)."""
     if uplo not in ("L", "U"):
         raise ArgumentError(f"{name}: UPLO must be 'L' or 'U', got {uplo!r}")
-    if dtype_of(a).kind == "c":  # values only (no derivative): NumPy reads the triangle itself
-        return a
-    return ew.where(triangle_mask(shape_of(a)[-1], uplo == "L"), a, _mT(a))
+    return hermitian_part(a, uplo == "L")
+
+
+def hermitian_part(a, lower: bool = True):
+    """The Hermitian matrices whose ``lower`` (or upper) triangles are ``a``'s: one ``where``
+    for real input; for complex input also ``(h + hᴴ) / 2``, which keeps the triangle exactly
+    and makes the diagonal real."""
+    h = ew.where(triangle_mask(shape_of(a)[-1], lower), a, _H(a))
+    return 0.5 * (h + _H(h)) if dtype_of(a).kind == "c" else h

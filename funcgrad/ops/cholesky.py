@@ -1,7 +1,10 @@
 """``numpy.linalg.cholesky``: the ``cholesky`` primitive and its rules.
 
-The primitive reads the lower triangle of its input itself, as LAPACK does; its VJP is
-one primitive of its own (:mod:`funcgrad.ops.cholesky_grad`).
+The primitive reads the lower triangle of its input itself, as LAPACK does (for complex
+input: the Hermitian matrix of that triangle, with the diagonal's real part).  Its rules
+are JAX's, ``L̇ = L Φ(L⁻¹ Ȧ L⁻ᴴ)`` with ``Ȧ`` the Hermitian matrix of the tangent's lower
+triangle; the real VJP is one primitive of its own (:mod:`funcgrad.ops.cholesky_grad`),
+the complex one its transpose in funcgrad ops (no conjugation, ``docs/complex.md``).
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from funcgrad.ops._decomposition import (
     _input,
     _linalg_dtype,
     _matrix_shape,
+    _H,
+    _conj,
     _mT,
-    _real_only,
+    hermitian_part,
 )
 from funcgrad.ops._family import dtype_of
 from funcgrad.ops.cholesky_grad import cholesky_grad, mirror_lower, phi
@@ -24,16 +29,22 @@ from funcgrad.ops.triangular import triangular_solve
 
 
 def _cholesky_jvp(t, ans, a, upper):
-    """L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ), with two triangular solves; ``Ȧ`` mirrored from its lower triangle."""
-    _real_only("cholesky", a)
-    left = triangular_solve(ans, mirror_lower(t), lower=True)     # L⁻¹ Ȧ
-    return matmul(ans, phi(_mT(triangular_solve(ans, _mT(left), lower=True))))
+    """L̇ = L Φ(L⁻¹ Ȧ L⁻ᴴ), with two triangular solves; ``Ȧ`` mirrored from its lower triangle."""
+    complex_ = dtype_of(ans).kind == "c"
+    left = triangular_solve(ans, hermitian_part(t) if complex_ else mirror_lower(t),
+                            lower=True)                                  # L⁻¹ Ȧ
+    return matmul(ans, phi(_H(triangular_solve(ans, _H(left), lower=True))))
 
 
 def _cholesky_vjp(g, ans, a, upper):
-    """Ā = Φ(Y + Yᵀ), Y = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹: one primitive (:mod:`funcgrad.ops.cholesky_grad`)."""
-    _real_only("cholesky", a)
-    return cholesky_grad(ans, g)
+    """Ā = Φ(Y + Yᴴ), Y = L⁻ᵀ Φ(Lᵀ L̄) conj(L)⁻¹: for real input one primitive
+    (:mod:`funcgrad.ops.cholesky_grad`); for complex input the diagonal of ``Y + Yᴴ`` is
+    real, the Hermitian mirror's transpose."""
+    if dtype_of(ans).kind != "c":
+        return cholesky_grad(ans, g)
+    x = triangular_solve(ans, phi(matmul(_mT(ans), g)), lower=True, trans=1)  # L⁻ᵀ Φ(Lᵀ L̄)
+    y = _mT(triangular_solve(_conj(ans), _mT(x), lower=True, trans=1))       # ... conj(L)⁻¹
+    return phi(y + _H(y))
 
 
 def _cholesky_aval(a, upper):
@@ -59,9 +70,8 @@ def _cholesky_impl(a, upper):
     return out
 
 
-# The primitive reads one triangle of its input, as LAPACK does: the lower one for real
-# input (the public function transposes for ``upper=True``); ``upper`` is only ever True
-# for complex input, which has no derivative.
+# The primitive reads the lower triangle of its input, as LAPACK does; the public function
+# takes the conjugate transpose for ``upper=True``, so ``upper`` is always False.
 cholesky_p = Primitive("cholesky", _cholesky_impl, _cholesky_aval)
 cholesky_p.defvjp(_cholesky_vjp)
 cholesky_p.defjvp(_cholesky_jvp)
@@ -72,7 +82,8 @@ def cholesky(a, /, *, upper: bool = False):
     """``numpy.linalg.cholesky``: ``L`` lower triangular with ``a = L Lᴴ`` (``upper=True``: ``U = Lᴴ``).
 
     Only the lower (``upper=True``: upper) triangle of ``a`` is read, as in NumPy, so the
-    gradient with respect to the other triangle is 0.  A matrix that is not positive
+    gradient with respect to the other triangle is 0 (complex input: and with respect to the
+    imaginary part of the diagonal).  A matrix that is not positive
     definite raises ``numpy.linalg.LinAlgError``.
 
     Examples:
@@ -81,8 +92,6 @@ def cholesky(a, /, *, upper: bool = False):
                [1., 2.]])
     """
     a = _input("cholesky", a, square=True)
-    if dtype_of(a).kind == "c":  # values only: NumPy reads the triangle itself
-        return cholesky_p.bind(a, upper=bool(upper))
-    if upper:  # the upper triangle of a is the lower one of aᵀ
-        return _mT(cholesky_p.bind(_mT(a), upper=False))
+    if upper:  # the upper triangle of a is the lower one of aᴴ, and U = Lᴴ
+        return _H(cholesky_p.bind(_H(a), upper=False))
     return cholesky_p.bind(a, upper=False)

@@ -21,13 +21,15 @@ differentiable shape ops, so their primitives see symmetric input only; the ``ch
 primitive reads the lower triangle itself, as LAPACK does, and its VJP (one primitive,
 :mod:`funcgrad.ops.cholesky_grad`) is the cotangent of that triangle.
 
-Derivatives follow JAX's rules (``jax/_src/lax/linalg.py``) for real inputs.  At
-degenerate points: eigenvalue and singular-value functions have finite derivatives
+Derivatives follow JAX's rules (``jax/_src/lax/linalg.py``), real and complex: the JVP
+is the R-linear derivative and the VJP its transpose without conjugation
+(``docs/complex.md``).  Complex eigenvectors and singular vectors carry a free phase
+each; their rules use JAX's gauge, not LAPACK's, so only phase-invariant functions of
+them (``|U|``, ``U diag(s) Vh``, projectors) have derivatives that match NumPy's output.
+At degenerate points: eigenvalue and singular-value functions have finite derivatives
 (their rules never divide by a gap); the rules of eigenvectors and singular vectors
 divide by eigenvalue (squared singular value) gaps, masked on the diagonal only, so at
 an exact tie their derivatives are NaN or inf, as in JAX: they do not exist there.
-Complex inputs are decomposed (NumPy's values) but not differentiated: their rules
-raise :class:`~funcgrad.errors.DTypeError`.
 """
 
 from funcgrad.ops._decomposition import (  # noqa: F401 - shared helpers, imported from here

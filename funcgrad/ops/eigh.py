@@ -1,8 +1,13 @@
 """``numpy.linalg.eigh`` and ``eigvalsh``: the primitives ``eigh_values`` and ``eigh_vectors``.
 
 Both share one LAPACK call (the memo of :mod:`funcgrad.ops._decomposition`); the public
-functions build the symmetric matrix from the ``UPLO`` triangle with differentiable ops,
-so the primitives see symmetric input only.
+functions build the symmetric (complex: Hermitian) matrix from the ``UPLO`` triangle with
+differentiable ops, so the primitives see Hermitian input only.  The rules are JAX's
+(``_eigh_jvp_rule``), ``ẇ = Re diag(Vᴴ Ȧ V)`` and ``V̇ = V (F ∘ Vᴴ Ȧ V)`` with
+``F[i, j] = 1 / (w_j - w_i)`` off the diagonal, and the VJPs their transposes without
+conjugation (``docs/complex.md``).  A complex eigenvector is defined up to a phase;
+``V̇`` is the derivative in the gauge ``diag(Vᴴ V̇) = 0`` (JAX's), not LAPACK's phase, so
+differentiate phase-invariant functions of complex eigenvectors (``|V|``, ``v vᴴ``).
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from funcgrad.ops._decomposition import (
     _linalg_dtype,
     _matrix_shape,
     _memoized,
+    _H,
+    _conj,
     _mT,
     _real_dtype,
-    _real_only,
     _row,
 )
+from funcgrad.ops import elementwise as ew
 from funcgrad.ops._family import dtype_of
 from funcgrad.ops.linalg import matmul
 
@@ -50,32 +57,30 @@ eigh_vectors_p = Primitive("eigh_vectors", lambda a: _decomposed(np.linalg.eigh,
 
 
 def _eigh_values_vjp(g, ans, a):
-    """Ā = V diag(w̄) Vᵀ: no eigenvalue gap, so finite at repeated eigenvalues."""
-    _real_only("eigvalsh", a)
+    """Ā = conj(V) diag(w̄) Vᵀ: no eigenvalue gap, so finite at repeated eigenvalues."""
     v = eigh_vectors_p.bind(a)
-    return matmul(v * _row(g), _mT(v))
+    return matmul(_conj(v) * _row(g), _mT(v))
 
 
 def _eigh_values_jvp(t, ans, a):
-    """ẇ = diag(Vᵀ Ȧ V)."""
-    _real_only("eigvalsh", a)
+    """ẇ = Re diag(Vᴴ Ȧ V)."""
     v = eigh_vectors_p.bind(a)
-    return _column_sums(v * matmul(t, v))
+    w = _column_sums(_conj(v) * matmul(t, v))
+    return ew.real(w) if dtype_of(w).kind == "c" else w
 
 
 def _eigh_vectors_vjp(g, ans, a):
-    """Ā = sym(V (F ∘ Vᵀ V̄) Vᵀ), F = 1 / (w_j - w_i) off the diagonal."""
-    _real_only("eigh", a)
+    """Ā = herm(conj(V) (F ∘ Vᵀ V̄) Vᵀ), F = 1 / (w_j - w_i) off the diagonal; the input is
+    Hermitian, so the cotangent's Hermitian part is the one that counts."""
     f = _gaps_inverse(eigh_values_p.bind(a))
-    abar = matmul(ans, matmul(f * matmul(_mT(ans), g), _mT(ans)))
-    return 0.5 * (abar + _mT(abar))
+    abar = matmul(_conj(ans), matmul(f * matmul(_mT(ans), g), _mT(ans)))
+    return 0.5 * (abar + _H(abar))
 
 
 def _eigh_vectors_jvp(t, ans, a):
-    """V̇ = V (F ∘ Vᵀ Ȧ V)."""
-    _real_only("eigh", a)
+    """V̇ = V (F ∘ Vᴴ Ȧ V)."""
     f = _gaps_inverse(eigh_values_p.bind(a))
-    return matmul(ans, f * matmul(_mT(ans), matmul(t, ans)))
+    return matmul(ans, f * matmul(_H(ans), matmul(t, ans)))
 
 
 eigh_values_p.defvjp(_eigh_values_vjp)
@@ -94,10 +99,12 @@ class EighResult(NamedTuple):
 
 
 def eigh(a, UPLO: str = "L") -> EighResult:
-    """``numpy.linalg.eigh``: eigenvalues (ascending) and eigenvectors of a symmetric matrix.
+    """``numpy.linalg.eigh``: eigenvalues (ascending) and eigenvectors of a Hermitian matrix.
 
-    Reads the ``UPLO`` triangle only.  Derivatives of the eigenvectors divide by
-    eigenvalue gaps: at exactly repeated eigenvalues they are NaN or inf, as in JAX.
+    Reads the ``UPLO`` triangle only (and the real part of a complex diagonal).  Derivatives
+    of the eigenvectors divide by eigenvalue gaps: at exactly repeated eigenvalues they are
+    NaN or inf, as in JAX.  Complex eigenvectors differentiate in JAX's phase gauge, so
+    differentiate phase-invariant functions of them (``|V|``, ``V diag(f(w)) Vᴴ``).
 
     Examples:
         >>> w, v = eigh(np.diag([2.0, 1.0]))
@@ -109,7 +116,7 @@ def eigh(a, UPLO: str = "L") -> EighResult:
 
 
 def eigvalsh(a, UPLO: str = "L"):
-    """``numpy.linalg.eigvalsh``: the eigenvalues of a symmetric matrix, ascending.
+    """``numpy.linalg.eigvalsh``: the eigenvalues of a Hermitian matrix, ascending.
 
     The derivative is finite everywhere, repeated eigenvalues included.
 

@@ -4,15 +4,16 @@ The primitive ``lstsq`` gives the minimum-norm least-squares solution ``x = A⁺
 (LAPACK ``gelsd``, singular values below ``rcond * s_max`` dropped) for stacks of
 ``(M, N)`` matrices ``A`` and ``(M, K)`` right-hand sides.  Its rules are those of
 ``A⁺ b`` for ``A`` of locally constant rank (Golub and Pereyra, 1973), with ``P = A⁺``
-(itself ``lstsq(A, I)``), the residual ``r = b - A x`` and ``y = Pᵀ x``::
+(the :mod:`~funcgrad.ops.pinv` primitive, same cutoff), the residual ``r = b - A x`` and
+``y = Pᴴ x``::
 
-    ẋ = -P Ȧ x + P Pᵀ Ȧᵀ r + (I - P A) Ȧᵀ y + P ḃ
-    Ā = -Pᵀ ḡ xᵀ + r (P Pᵀ ḡ)ᵀ + y (ḡ - Aᵀ Pᵀ ḡ)ᵀ,      b̄ = Pᵀ ḡ
+    ẋ = -P Ȧ x + P Pᴴ Ȧᴴ r + (I - P A) Ȧᴴ y + P ḃ
+    Ā = -Pᵀ ḡ xᵀ + conj(r) (conj(P) Pᵀ ḡ)ᴴ + conj(y) (ḡ - Aᵀ Pᵀ ḡ)ᴴ,      b̄ = Pᵀ ḡ
 
-They need no singular-value gap, so they are finite at repeated singular values (an
-orthogonal ``A``), unlike a derivative taken through the SVD.  Complex inputs are
-solved (NumPy's values) but not differentiated: their rules raise
-:class:`~funcgrad.errors.DTypeError`, as the decompositions' do.
+(the VJP is the JVP's transpose without conjugation, ``docs/complex.md``; for real input
+every ``conj`` and ``ᴴ`` is the identity and ``ᵀ``).  They need no singular-value gap, so
+they are finite at repeated singular values (an orthogonal ``A``), unlike a derivative
+taken through the SVD.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from funcgrad._core.primitive import Primitive, Tracer
-from funcgrad.errors import ConcretizationError, DTypeError, ShapeError
+from funcgrad.errors import ConcretizationError, ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.ops._array_like import asarray
 from funcgrad.ops._family import dtype_of, shape_of, unbroadcast
-from funcgrad.ops.decompositions import svdvals
+from funcgrad.ops._decomposition import _H, _conj
+from funcgrad.ops.pinv import pinv_p
+from funcgrad.ops.svd import svdvals
 from funcgrad.ops.linalg import _align_batch, _front, _here, _linalg_dtype, matmul
 from funcgrad.ops.misc import astype
 
@@ -62,47 +65,39 @@ def _impl(a, b, rcond):
 lstsq_p = Primitive("lstsq", _impl, _aval)
 
 
-def _pinv(a, rcond):
-    """``A⁺`` with the same cutoff, as ``lstsq(A, I)``."""
-    m = shape_of(a)[-2]
-    return lstsq_p.bind(a, np.eye(m, dtype=dtype_of(a)), rcond=rcond)
-
-
-def _real_only(a, b) -> None:
-    if dtype_of(a).kind == "c" or dtype_of(b).kind == "c":
-        raise DTypeError(f"lstsq: derivatives for complex inputs are not supported (got "
-                         f"{dtype_of(a)} and {dtype_of(b)}); the values are NumPy's, only real "
-                         "inputs differentiate")
+def _pinv(a, b, rcond):
+    """``A⁺`` with gelsd's cutoff (a negative ``rcond`` means machine precision), in the
+    dtype of the solution."""
+    dtype = _linalg_dtype(np.result_type(dtype_of(a), dtype_of(b)))
+    eps = float(np.finfo(dtype).eps)
+    return pinv_p.bind(astype(a, dtype), rcond=rcond if rcond >= 0 else eps)
 
 
 def _jvp_a(t, ans, a, b, rcond):
-    _real_only(a, b)
-    p = _pinv(a, rcond)
+    p = _pinv(a, b, rcond)
     r = b - matmul(a, ans)
-    q = matmul(_mT(t), matmul(_mT(p), ans))                       # Ȧᵀ y
-    return (-matmul(p, matmul(t, ans)) + matmul(p, matmul(_mT(p), matmul(_mT(t), r)))
+    th = _H(t)
+    q = matmul(th, matmul(_H(p), ans))                            # Ȧᴴ y
+    return (-matmul(p, matmul(t, ans)) + matmul(p, matmul(_H(p), matmul(th, r)))
             + q - matmul(p, matmul(a, q)))
 
 
 def _jvp_b(t, ans, a, b, rcond):
-    _real_only(a, b)
-    return matmul(_pinv(a, rcond), t)
+    return matmul(_pinv(a, b, rcond), t)
 
 
 def _vjp_a(g, ans, a, b, rcond):
-    _real_only(a, b)
-    p = _pinv(a, rcond)
+    p = _pinv(a, b, rcond)
     ptg = matmul(_mT(p), g)
     r = b - matmul(a, ans)
-    y = matmul(_mT(p), ans)
-    abar = (-matmul(ptg, _mT(ans)) + matmul(r, _mT(matmul(p, ptg)))
-            + matmul(y, _mT(g - matmul(_mT(a), ptg))))
+    y = matmul(_H(p), ans)
+    abar = (-matmul(ptg, _mT(ans)) + matmul(_conj(r), _H(matmul(_conj(p), ptg)))
+            + matmul(_conj(y), _H(g - matmul(_mT(a), ptg))))
     return unbroadcast(abar, a)
 
 
 def _vjp_b(g, ans, a, b, rcond):
-    _real_only(a, b)
-    return unbroadcast(matmul(_mT(_pinv(a, rcond)), g), b)
+    return unbroadcast(matmul(_mT(_pinv(a, b, rcond)), g), b)
 
 
 def _batch(values, dims, rcond):

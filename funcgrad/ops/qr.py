@@ -1,4 +1,10 @@
-"""``numpy.linalg.qr``: the primitives ``qr_q`` and ``qr_r`` (one LAPACK call, shared)."""
+"""``numpy.linalg.qr``: the primitives ``qr_q`` and ``qr_r`` (one LAPACK call, shared).
+
+The rules are JAX's (``qr_jvp_rule``), complex inputs included; the VJPs are their
+transposes without conjugation (``docs/complex.md``).  LAPACK's Householder QR makes the
+diagonal of ``R`` real, which is the gauge JAX's ``i Im(diag C)`` term keeps, so the
+derivative of complex ``Q`` and ``R`` is the derivative of NumPy's output.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import numpy as np
 
 from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ArgumentError
+from funcgrad.ops import elementwise as ew
 from funcgrad.ops import shape as sh
 from funcgrad.ops._decomposition import (
     _decomposed,
@@ -15,8 +22,9 @@ from funcgrad.ops._decomposition import (
     _input,
     _linalg_dtype,
     _matrix_shape,
+    _H,
+    _conj,
     _mT,
-    _real_only,
     _solve_right,
 )
 from funcgrad.ops._family import dtype_of, shape_of
@@ -40,7 +48,6 @@ qr_r_p = Primitive("qr_r", lambda a, mode: _decomposed(np.linalg.qr, a, mode=mod
 
 
 def _qr_parts(a, mode: str):
-    _real_only("qr", a)
     m, n = shape_of(a)[-2:]
     if mode == "complete" and m > n:
         raise ArgumentError(
@@ -50,8 +57,14 @@ def _qr_parts(a, mode: str):
     return qr_q_p.bind(a, mode="reduced"), qr_r_p.bind(a, mode="reduced")
 
 
+def _imaginary_diagonal(x):
+    """``i Im(diag(x))`` as a diagonal matrix: JAX's correction of ``Ω`` for complex input."""
+    return np.eye(shape_of(x)[-1]) * (1j * ew.imag(x))
+
+
 def _qr_square_vjp(qbar, rbar, q, r):
-    """Ā of A = QR with R square (m ≥ n): (Q̄ + Q (tril(N - Nᵀ, -1) - N)) R⁻ᵀ, N = QᵀQ̄ - R̄Rᵀ.
+    """Ā of A = QR with R square (m ≥ n), the transpose of the JVP below:
+    (Q̄ + conj(Q) (tril(N - Nᴴ, -1) - N + i Im(diag N))) R⁻ᵀ, N = QᵀQ̄ - R̄Rᵀ.
 
     ``None`` stands for a zero cotangent.
     """
@@ -59,25 +72,30 @@ def _qr_square_vjp(qbar, rbar, q, r):
     if rbar is not None:
         rrt = matmul(rbar, _mT(r))
         nmat = -rrt if nmat is None else nmat - rrt
-    z = matmul(q, sh.tril(nmat - _mT(nmat), -1) - nmat)
+    cbar = sh.tril(nmat - _H(nmat), -1) - nmat
+    if dtype_of(cbar).kind == "c":
+        cbar = cbar + _imaginary_diagonal(nmat)
+    z = matmul(_conj(q), cbar)
     if qbar is not None:
         z = z + qbar
     return _mT(triangular_solve(r, _mT(z), lower=False))
 
 
 def _qr_square_jvp(t, q, r):
-    """(Q̇, Ṙ) for R square: C = Qᵀ Ȧ R⁻¹, Ω = tril(C, -1) - tril(C, -1)ᵀ, Q̇ = Q(Ω - C) + Ȧ R⁻¹,
-    Ṙ = (C - Ω) R."""
+    """(Q̇, Ṙ) for R square (JAX's ``_thin_qr_jvp``): C = Qᴴ Ȧ R⁻¹, Ω = tril(C, -1) -
+    tril(C, -1)ᴴ + i Im(diag C), Q̇ = Q(Ω - C) + Ȧ R⁻¹, Ṙ = (C - Ω) R."""
     z = _solve_right(t, r)
-    c = matmul(_mT(q), z)
+    c = matmul(_H(q), z)
     low = sh.tril(c, -1)
-    omega = low - _mT(low)
+    omega = low - _H(low)
+    if dtype_of(c).kind == "c":
+        omega = omega + _imaginary_diagonal(c)
     return matmul(q, omega - c) + z, matmul(c - omega, r)
 
 
 def _qr_vjp(qbar, rbar, a, mode):
-    """A wide A = [X | Y] (m < n) has R = [R_X | Qᵀ Y] with Q R_X = X: the square rule on X
-    with Q̄ + Y R̄_Yᵀ, and Ȳ = Q R̄_Y."""
+    """A wide A = [X | Y] (m < n) has R = [R_X | Qᴴ Y] with Q R_X = X: the square rule on X
+    with Q̄ + conj(Y) R̄_Yᴴ, and Ȳ = conj(Q) R̄_Y."""
     q, r = _qr_parts(a, mode)
     m, n = shape_of(a)[-2:]
     if m >= n:
@@ -86,9 +104,9 @@ def _qr_vjp(qbar, rbar, a, mode):
         xbar = _qr_square_vjp(qbar, None, q, r[..., :, :m])
         return sh.concatenate([xbar, np.zeros(shape_of(a)[:-1] + (n - m,), dtype_of(xbar))], -1)
     rbar_x, rbar_y = rbar[..., :, :m], rbar[..., :, m:]
-    from_r = matmul(a[..., :, m:], _mT(rbar_y))
+    from_r = _conj(matmul(a[..., :, m:], _mT(rbar_y)))
     xbar = _qr_square_vjp(from_r if qbar is None else qbar + from_r, rbar_x, q, r[..., :, :m])
-    return sh.concatenate([xbar, matmul(q, rbar_y)], axis=-1)
+    return sh.concatenate([xbar, matmul(_conj(q), rbar_y)], axis=-1)
 
 
 def _qr_jvp(t, a, mode):
@@ -97,7 +115,7 @@ def _qr_jvp(t, a, mode):
     if m >= n:
         return _qr_square_jvp(t, q, r)
     dq, drx = _qr_square_jvp(t[..., :, :m], q, r[..., :, :m])
-    dry = matmul(_mT(dq), a[..., :, m:]) + matmul(_mT(q), t[..., :, m:])
+    dry = matmul(_H(dq), a[..., :, m:]) + matmul(_H(q), t[..., :, m:])
     return dq, sh.concatenate([drx, dry], axis=-1)
 
 

@@ -1,7 +1,13 @@
 """``numpy.linalg.svd`` and ``svdvals``: the primitives ``svd_values``, ``svd_u`` and ``svd_vh``.
 
 The three share one LAPACK call (the memo of :mod:`funcgrad.ops._decomposition`); each
-output's rules are its share of the SVD's derivative.
+output's rules are its share of the SVD's derivative.  The rules are JAX's
+(``_svd_jvp_rule``), with ``dS = Uᴴ Ȧ V`` and ``F[i, j] = 1 / (s_j² - s_i²)`` off the
+diagonal: ``ṡ = Re diag(dS)``, ``U̇ = U (F ∘ (dS S + S dSᴴ) + i Im(diag dS) S⁻¹) + (I - U Uᴴ)
+Ȧ V S⁻¹`` and ``V̇ = V (F ∘ (S dS + dSᴴ S)) + (I - V Vᴴ) Ȧᴴ U S⁻¹``; the VJPs are their
+transposes without conjugation (``docs/complex.md``).  For complex input each pair
+``(u_j, v_j)`` is defined up to one phase, and the term ``i Im(diag dS) S⁻¹`` is JAX's
+gauge, not LAPACK's: differentiate phase-invariant functions (``|U|``, ``U diag(s) Vh``).
 """
 
 from __future__ import annotations
@@ -23,11 +29,14 @@ from funcgrad.ops._decomposition import (
     _linalg_dtype,
     _matrix_shape,
     _memoized,
+    _H,
+    _conj,
+    _diag,
     _mT,
     _real_dtype,
-    _real_only,
     _row,
 )
+from funcgrad.ops import elementwise as ew
 from funcgrad.ops._family import dtype_of, shape_of
 from funcgrad.ops.linalg import matmul
 
@@ -63,7 +72,6 @@ svd_vh_p = Primitive("svd_vh", lambda a, full_matrices: _decomposed(
 
 def _svd_parts(a, full_matrices: bool):
     """``(u, s, vh)`` of the reduced SVD, for the rules; full matrices only when square."""
-    _real_only("svd", a)
     m, n = shape_of(a)[-2:]
     if full_matrices and m != n:
         raise ArgumentError(
@@ -74,73 +82,93 @@ def _svd_parts(a, full_matrices: bool):
         svd_vh_p.bind(a, full_matrices=False)
 
 
+def _real(x):
+    return ew.real(x) if dtype_of(x).kind == "c" else x
+
+
+def _phase_share(x, s):
+    """``i Im(diag(x)) / s``: the diagonal that JAX's gauge gives ``U`` (0 for real ``x``)."""
+    return 1j * ew.imag(_diag(x)) * _inverse_or_zero(s) if dtype_of(x).kind == "c" else None
+
+
 def _svd_values_vjp(g, ans, a):
-    """Ā = U diag(s̄) Vh: no singular-value gap, so finite at repeated singular values."""
+    """Ā = conj(U) diag(s̄) conj(Vh): no singular-value gap, so finite at repeated singular values."""
     u, _, vh = _svd_parts(a, False)
-    return matmul(u * _row(g), vh)
+    return _conj(matmul(u * _row(g), vh))
 
 
 def _svd_values_jvp(t, ans, a):
-    """ṡ = diag(Uᵀ Ȧ V)."""
+    """ṡ = Re diag(Uᴴ Ȧ V)."""
     u, _, vh = _svd_parts(a, False)
-    return _column_sums(u * matmul(t, _mT(vh)))
+    return _real(_column_sums(_conj(u) * matmul(t, _H(vh))))
 
 
 def _svd_u_vjp(g, ans, a, full_matrices):
-    """U's share: Ā = U ((J + Jᵀ) S) Vh + (I - U Uᵀ) Ū S⁻¹ Vh, J = F ∘ Uᵀ Ū."""
+    """U's share, the transpose of its JVP: with G = Uᵀ Ū and J = F ∘ G,
+    Ā = conj(U) ((J + Jᴴ) S + i Im(diag G) S⁻¹) conj(Vh) + (Ū - conj(U) G) S⁻¹ conj(Vh)."""
     u, s, vh = _svd_parts(a, full_matrices)
     m, n = shape_of(a)[-2:]
+    uc, vhc = _conj(u), _conj(vh)
     utg = matmul(_mT(u), g)
     j = _gaps_inverse(s * s) * utg
-    core = (j + _mT(j)) * _row(s)
-    out = matmul(matmul(u, core), vh)
+    core = (j + _H(j)) * _row(s)
+    phase = _phase_share(utg, s)
+    if phase is not None:
+        core = core + np.eye(shape_of(s)[-1]) * _row(phase)
+    out = matmul(matmul(uc, core), vhc)
     if m > n:
-        proj = g - matmul(u, utg)
-        out = out + matmul(proj * _row(_inverse_or_zero(s)), vh)
+        proj = g - matmul(uc, utg)
+        out = out + matmul(proj * _row(_inverse_or_zero(s)), vhc)
     return out
 
 
 def _svd_vh_vjp(g, ans, a, full_matrices):
-    """Vh's share: Ā = U (S (K + Kᵀ)) Vh + U S⁻¹ V̄ᵀ (I - V Vᵀ), K = F ∘ Vᵀ V̄, V̄ = Vh̄ᵀ."""
+    """Vh's share: with V̄ = Vh̄ᴴ and K = F ∘ Vᵀ V̄,
+    Ā = conj(U) (S (K + Kᴴ)) conj(Vh) + conj(U) S⁻¹ V̄ᴴ (I - conj(V) Vᵀ)."""
     u, s, vh = _svd_parts(a, full_matrices)
     m, n = shape_of(a)[-2:]
-    vbar = _mT(g)
-    vtg = matmul(vh, vbar)
+    uc, vhc = _conj(u), _conj(vh)
+    vtg = matmul(vhc, _H(g))                                  # Vᵀ V̄
     k = _gaps_inverse(s * s) * vtg
-    core = _col(s) * (k + _mT(k))
-    out = matmul(matmul(u, core), vh)
+    core = _col(s) * (k + _H(k))
+    out = matmul(matmul(uc, core), vhc)
     if n > m:
-        proj = g - matmul(_mT(vtg), vh)  # V̄ᵀ (I - V Vᵀ) = g - (Vᵀ V̄)ᵀ Vh
-        out = out + matmul(u * _row(_inverse_or_zero(s)), proj)
+        proj = g - matmul(_H(vtg), vhc)  # V̄ᴴ (I - conj(V) Vᵀ) = g - (Vᵀ V̄)ᴴ conj(Vh)
+        out = out + matmul(uc * _row(_inverse_or_zero(s)), proj)
     return out
 
 
 def _svd_ds(t, u, vh):
-    return matmul(_mT(u), matmul(t, _mT(vh)))
+    return matmul(_H(u), matmul(t, _H(vh)))
 
 
 def _svd_u_jvp(t, ans, a, full_matrices):
-    """U̇ = U (F ∘ (dS S + S dSᵀ)) + (I - U Uᵀ) Ȧ V S⁻¹, dS = Uᵀ Ȧ V."""
+    """U̇ = U (F ∘ (dS S + S dSᴴ) + i Im(diag dS) S⁻¹) + (I - U Uᴴ) Ȧ V S⁻¹, dS = Uᴴ Ȧ V
+    (JAX's: the phase of each singular pair moves with U)."""
     u, s, vh = _svd_parts(a, full_matrices)
     m, n = shape_of(a)[-2:]
     ds = _svd_ds(t, u, vh)
-    out = matmul(u, _gaps_inverse(s * s) * (ds * _row(s) + _col(s) * _mT(ds)))
+    out = matmul(u, _gaps_inverse(s * s) * (ds * _row(s) + _col(s) * _H(ds)))
+    phase = _phase_share(ds, s)
+    if phase is not None:
+        out = out + u * _row(phase)
     if m > n:
-        tv = matmul(t, _mT(vh))
-        out = out + (tv - matmul(u, matmul(_mT(u), tv))) * _row(_inverse_or_zero(s))
+        tv = matmul(t, _H(vh))
+        out = out + (tv - matmul(u, matmul(_H(u), tv))) * _row(_inverse_or_zero(s))
     return out
 
 
 def _svd_vh_jvp(t, ans, a, full_matrices):
-    """V̇ = V (F ∘ (S dS + dSᵀ S)) + (I - V Vᵀ) Ȧᵀ U S⁻¹; the tangent of Vh is V̇ᵀ."""
+    """V̇ = V (F ∘ (S dS + dSᴴ S)) + (I - V Vᴴ) Ȧᴴ U S⁻¹; the tangent of Vh is V̇ᴴ."""
     u, s, vh = _svd_parts(a, full_matrices)
     m, n = shape_of(a)[-2:]
     ds = _svd_ds(t, u, vh)
-    out = matmul(_mT(vh), _gaps_inverse(s * s) * (_col(s) * ds + _mT(ds) * _row(s)))
+    v = _H(vh)
+    out = matmul(v, _gaps_inverse(s * s) * (_col(s) * ds + _H(ds) * _row(s)))
     if n > m:
-        tu = matmul(_mT(t), u)
-        out = out + (tu - matmul(_mT(vh), matmul(vh, tu))) * _row(_inverse_or_zero(s))
-    return _mT(out)
+        tu = matmul(_H(t), u)
+        out = out + (tu - matmul(v, matmul(vh, tu))) * _row(_inverse_or_zero(s))
+    return _H(out)
 
 
 svd_values_p.defvjp(_svd_values_vjp)
