@@ -7,12 +7,13 @@ One file per family: :mod:`~funcgrad.ops.cholesky`, :mod:`~funcgrad.ops.eigh`,
 A primitive has one output, and a decomposition has several, so each output is its own
 primitive (``eigh_values`` and ``eigh_vectors``; ``svd_values``, ``svd_u`` and ``svd_vh``;
 ``qr_q`` and ``qr_r``; ``cholesky``), and the sibling primitives share one LAPACK call
-through :func:`~funcgrad.ops._decomposition._decomposed`, a one-entry memo per thread keyed by the input's *values*:
-binding ``eigh_vectors`` right after ``eigh_values`` on the same matrix costs no second
-decomposition, and a mutated input is never served a stale result.  Each output's VJP
-and JVP rule is that output's share of the decomposition's derivative (the shares add
-up to the whole); a rule needing a sibling output binds the sibling primitive, which
-the memo answers, and everything is written in funcgrad ops, so it differentiates again.
+through :func:`~funcgrad.ops._decomposition._decomposed`, a one-entry memo per thread
+keyed by the input's *values*: binding ``eigh_vectors`` right after ``eigh_values`` on the
+same matrix costs no second decomposition, and a mutated input is never served a stale
+result.  Each output's VJP and JVP rule is that output's share of the decomposition's
+derivative (the shares add up to the whole); a rule needing a sibling output binds the
+sibling primitive, which the memo answers, and everything is written in funcgrad ops,
+so it differentiates again.
 
 ``eigh``, ``eigvalsh`` and ``cholesky`` read one triangle of their input, as NumPy does:
 the gradient with respect to the other triangle is 0 (what finite differences of NumPy's

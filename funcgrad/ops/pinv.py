@@ -52,7 +52,8 @@ def _jvp(t, p, a, rcond):
 
 
 def _vjp(g, p, a, rcond):
-    """Ā = -Pᵀ Ḡ Pᵀ + (Ḡᴴ - conj(A) conj(P) Ḡᴴ) conj(P) Pᵀ + Pᵀ conj(P) (Ḡᴴ - Ḡᴴ conj(P) conj(A))."""
+    """Ā = -Pᵀ Ḡ Pᵀ + (Ḡᴴ - conj(A) conj(P) Ḡᴴ) conj(P) Pᵀ
+    + Pᵀ conj(P) (Ḡᴴ - Ḡᴴ conj(P) conj(A))."""
     gh, pc, ac, pt = _H(g), _conj(p), _conj(a), _mT(p)
     return (-matmul(pt, matmul(g, pt))
             + matmul(gh - matmul(ac, matmul(pc, gh)), matmul(pc, pt))

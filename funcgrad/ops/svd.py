@@ -92,7 +92,7 @@ def _phase_share(x, s):
 
 
 def _svd_values_vjp(g, ans, a):
-    """Ā = conj(U) diag(s̄) conj(Vh): no singular-value gap, so finite at repeated singular values."""
+    """Ā = conj(U) diag(s̄) conj(Vh): no singular-value gap, so finite at repeated ones."""
     u, _, vh = _svd_parts(a, False)
     return _conj(matmul(u * _row(g), vh))
 
