@@ -250,6 +250,30 @@ def test_plus_zero_really_changes_negative_zero():
     assert not np.signbit(np.float64(-0.0) + 0.0)
 
 
+def test_a_constant_true_condition_picks_its_branch_exactly():
+    other = np.arange(7.0)
+    for f in (lambda x: fnp.where(True, x, other), lambda x: fnp.where(np.ones(7, bool), x, 0.0),
+              lambda x: fnp.where(fnp.logical_or(fnp.isfinite(x), True), x, 0.0)):
+        assert op_counts(simplified(f, SPECIAL)) == {}   # NaN, inf and -0.0 pass unchanged
+    out = simplified(lambda x: fnp.logical_or(x > 0, np.ones((2, 7), bool)), SPECIAL)
+    assert op_counts(out) == {} and out.outputs[0].shape == (2, 7)
+    # A condition that is not all True, or a branch that would broadcast, stays.
+    assert op_counts(simplified(lambda x: fnp.where(np.arange(7) > 0, x, 0.0), SPECIAL)) == {
+        "where": 1}
+    assert op_counts(simplified(lambda x: fnp.where(np.ones((2, 7), bool), x, 0.0),
+                                SPECIAL)) == {"where": 1}
+
+
+def test_multiply_guards_vanish_under_a_constant_nonzero_cotangent():
+    # grad's seed is 1 and 0.5 * it is a nonzero constant: the VJP of r * r needs no
+    # "zero cotangent stays zero" guard, and jit's graph has none.
+    f = fg.grad(lambda x: 0.5 * fnp.sum(x * x))
+    out = optimize(graph_of(f, SPECIAL))
+    assert "isfinite" not in str(out) and "where" not in str(out)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(fg.jit(f, backend="numpy")(SPECIAL), f(SPECIAL))
+
+
 def test_double_negation_cancels():
     neg = fnp.negative
     assert op_counts(simplified(lambda x: neg(neg(x)), SPECIAL)) == {}

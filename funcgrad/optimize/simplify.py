@@ -24,7 +24,11 @@ input, including NaN, infinities and the sign of zero:
   on the smaller result): exact, since rounding is symmetric, except that a sum
   that is exactly zero may change the sign of that zero;
 * ``reshape(sum(x, keepdims=False))`` to the keepdims shape -> ``sum(x, keepdims=True)``
-  when nothing else reads the first sum.
+  when nothing else reads the first sum;
+* ``logical_or(x, True)`` -> ``True`` and ``where(True, x, y)`` -> ``x`` (a constant
+  condition): the guard that keeps a zero cotangent zero in ``multiply``'s VJP
+  (``where(isfinite(d) | (g != 0), d, 0)``) disappears when ``g`` is a nonzero constant,
+  as it is for the seed of ``grad`` and the constant factors after it.
 
 Two rules apply to the operands of every elementwise primitive (broadcasting
 is implicit there):
@@ -214,8 +218,33 @@ def _sum_of_broadcast(node: Node):
     return y
 
 
+def _is_true(v):
+    return v == True  # noqa: E712 - elementwise on arrays
+
+
+def _all_true(node: Node) -> Node:
+    """A read-only constant of ``node``'s shape holding True (a broadcast view: no copy)."""
+    return Node.constant(np.broadcast_to(np.True_, node.shape), where=node.where)
+
+
+def _logical_or(node: Node, used_once):
+    a, b = node.inputs
+    if node.dtype == np.bool_ and (_const_all(a, _is_true) or _const_all(b, _is_true)):
+        return _all_true(node)
+    return None
+
+
+def _where(node: Node, used_once):
+    cond, x, y = node.inputs
+    if _same_aval(x, node) and _const_all(cond, _is_true):
+        return x
+    return None
+
+
 #: primitive -> rule; the whole simplifier, readable in one screen.
 RULES = {
+    ew.logical_or_p: _logical_or,
+    ew.select_p: _where,
     ew.multiply_p: _multiply,
     ew.add_p: _add,
     ew.subtract_p: _subtract,
