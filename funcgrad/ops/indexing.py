@@ -251,40 +251,46 @@ def _scatter_jvp(prim, zero_updates):
     prim.defjvp_full(rule)
 
 
-# -- the transpose of basic indexing ----------------------------------------------
-# ``x[index]`` with a static index (slices, ints, None, Ellipsis: no index arrays) has the
-# VJP "zeros of x's shape with the cotangent written at ``index``": one allocation and one
-# slice assignment, where a scatter-add into zeros copies the zeros and adds into them
-# (about 70x slower for a 2**17 array).  Basic indexing never repeats an element, so
-# writing is adding.  Linear, so its rules are indexing and itself.
-def _unslice(g, *, shape, dtype, index):
+# -- the transpose of indexing: a scatter into zeros --------------------------------
+# ``x[index]`` has the VJP "zeros of x's shape with the cotangent added at ``index``".  As
+# its own primitive that is one allocation and one slice assignment for a basic index
+# (slices, ints, None, Ellipsis: no element repeats, so writing is adding) and one
+# ``np.add.at`` for index arrays, where a scatter-add into a zeros operand first copies
+# the zeros (about 70x slower for a 2**17 array with a slice).  Linear, so its rules are
+# indexing and itself.
+def _unslice(g, *arrays, shape, dtype, index):
     if not np.can_cast(np.result_type(g), dtype, "same_kind"):
         raise TypeError(f"unslice: cannot write {np.result_type(g)} values into {dtype}")
     out = np.zeros(shape, dtype)
-    out[index] = g
+    if arrays:
+        np.add.at(out, fill_index(index, arrays), g)  # repeated indices accumulate
+    else:
+        out[index] = g
     return out
 
 
 def _unslice_batch(values, dims, shape, dtype, index):
     from funcgrad.ops.shape import moveaxis
 
+    if len(values) > 1:  # index arrays: scatter_add's rule, from an unbatched zeros operand
+        return scatter_add_p.batch_rule((np.zeros(shape, dtype), *values), (None, *dims),
+                                        index=index)
     g = moveaxis(values[0], dims[0], 0)
     return unslice_p.bind(g, shape=shape_of(g)[:1] + shape, dtype=dtype,
                           index=(slice(None),) + index), 0
 
 
-unslice_p = Primitive("unslice", _unslice, lambda g, shape, dtype, index: (shape, dtype))
-unslice_p.defvjp(lambda ct, ans, g, shape, dtype, index: gather_p.bind(ct, index=index))
-unslice_p.defjvp(lambda t, ans, g, **params: unslice_p.bind(t, **params))
+unslice_p = Primitive("unslice", _unslice, lambda g, *arrays, shape, dtype, index: (shape, dtype))
+unslice_p.defvjp_argnum(lambda i, ct, ans, g, *arrays, shape, dtype, index: None if i else
+                        unbroadcast(gather_p.bind(ct, *arrays, index=index), g))
+unslice_p.defjvp(lambda t, ans, g, *arrays, **params: unslice_p.bind(t, *arrays, **params))
 unslice_p.defbatch(_unslice_batch)
 
 
 def _gather_vjp(i, g, ans, x, *arrays, index):
     if i:
         return None
-    if not arrays:
-        return unslice_p.bind(g, shape=shape_of(x), dtype=dtype_of(x), index=index)
-    return scatter_add_p.bind(np.zeros(shape_of(x), dtype_of(x)), g, *arrays, index=index)
+    return unslice_p.bind(g, *arrays, shape=shape_of(x), dtype=dtype_of(x), index=index)
 
 
 gather_p = Primitive("getitem", _gather)
