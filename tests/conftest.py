@@ -7,6 +7,7 @@ HYPOTHESIS_PROFILE=nightly for a long one (meant for tests/test_random_programs.
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 import funcgrad.backends
@@ -41,3 +42,20 @@ settings.register_profile(
     suppress_health_check=_SLOW_DATA_OK,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_call(item):
+    """Undo the settings layer Hypothesis's pytest plugin adds to a parametrized test per run.
+
+    For every run of a parametrized ``@given`` test the plugin sets the test function's
+    settings to ``settings(parent=<its settings>, ...)``, so the chain grows by one per
+    case, and a test parametrized over the op table's ~1,400 (record, dtype) cases hits a
+    RecursionError near its 1,000th case.  Restoring the function's own settings after
+    each run keeps the chain one layer deep; each run still gets the plugin's layer.
+    """
+    fn = getattr(item.obj, "__func__", item.obj)
+    saved = getattr(fn, "_hypothesis_internal_use_settings", None)
+    yield
+    if saved is not None:
+        fn._hypothesis_internal_use_settings = saved
