@@ -389,19 +389,6 @@ def diagflat(v, k: int = 0):
 
 
 # -- along an axis ----------------------------------------------------------------------
-def _along_axis_index(shape, indices, axis: int) -> tuple:
-    """The fancy index that picks ``indices`` along ``axis`` (aranges broadcast over the rest)."""
-    index = []
-    for d, n in enumerate(shape):
-        if d == axis:
-            index.append(indices)
-        else:
-            view = [1] * len(shape)
-            view[d] = n
-            index.append(np.arange(n).reshape(view))
-    return tuple(index)
-
-
 def _index_array(indices, name: str):
     indices = indices if isinstance(indices, Tracer) else np.asarray(indices)
     if np.dtype(dtype_of(indices)).kind not in "iu":
@@ -447,7 +434,7 @@ def put_along_axis(arr, indices, values, axis: int | None):
         raise ShapeError(f"put_along_axis: indices of shape {shape_of(indices)} must have as many "
                          f"dimensions as the array of shape {shape}")
     axis = _axis(axis, len(shape))
-    index = _along_axis_index(shape, indices, axis)
+    index = indexing.along_axis_index(shape, indices, axis)
     values = _arr(values)
     target = np.broadcast_shapes(*[shape_of(i) for i in index])
     return indexing.at(arr)[index].set(sh.broadcast_to(misc.astype(values, dtype_of(arr)), target))

@@ -357,7 +357,11 @@ def take_along_axis(x, indices, axis: int):
     if len(shape_of(indices)) != len(shape):
         raise ShapeError(f"take_along_axis: indices of shape {shape_of(indices)} must have as "
                          f"many dimensions as the array of shape {shape}")
-    axis = _axis(axis, len(shape))
+    return getitem(x, along_axis_index(shape, indices, _axis(axis, len(shape))))
+
+
+def along_axis_index(shape, indices, axis: int) -> tuple:
+    """The fancy index that picks ``indices`` along ``axis`` (aranges broadcast over the rest)."""
     index = []
     for d, n in enumerate(shape):
         if d == axis:
@@ -366,7 +370,7 @@ def take_along_axis(x, indices, axis: int):
             view = [1] * len(shape)
             view[d] = n
             index.append(np.arange(n).reshape(view))
-    return getitem(x, tuple(index))
+    return tuple(index)
 
 
 class _AtIndexer:
