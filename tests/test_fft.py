@@ -296,3 +296,34 @@ def test_namespace():
         ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn",
          "ifftn", "rfftn", "irfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"])
     assert all(callable(getattr(module, name)) for name in module.__all__)
+
+
+# -- the fused transposes of rfft and irfft ----------------------------------------------
+@pytest.mark.parametrize("n", [8, 9])
+@pytest.mark.parametrize("shape_axes", [((0,), (None,)), ((1,), (3, None)), ((0,), (None, 3)),
+                                        ((0, 1), (4, None)), ((1, 0), (None, 4))])
+@pytest.mark.parametrize("norm", ["backward", "ortho", "forward"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_transposes_match_numpy_hfft_and_ihfft(n, shape_axes, norm, dtype):
+    # rfftᵀ(c) = hfft(c / w) and irfftᵀ(t) = w · ihfft(t) (NumPy's hfftn/ihfftn written out
+    # as irfftn(conj) / conj(rfftn) with the norm swapped), also for a non-contiguous c.
+    axes, shape = shape_axes[0], tuple(n if s is None else s for s in shape_axes[1])
+    lengths = tuple(shape[a] for a in axes)
+    swap = {"backward": "forward", "ortho": "ortho", "forward": "backward"}[norm]
+    t = RNG.standard_normal(shape).astype(dtype)
+    c = np.fft.rfftn(RNG.standard_normal(shape), axes=axes)
+    c = (c + 1j * RNG.standard_normal(c.shape)).astype(np.result_type(dtype, np.complex64))
+    m = lengths[-1]
+    w = np.where((np.arange(m // 2 + 1) == 0) | (2 * np.arange(m // 2 + 1) == m), 1.0, 2.0)
+    w = w.reshape((-1,) + (1,) * (len(shape) - 1 - axes[-1]))
+    params = dict(axes=axes, lengths=lengths, norm=norm)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    expected_t = np.conj(np.fft.rfftn(t, axes=axes, norm=swap)) * w
+    got_t = fft_p.bind(t, kind="irfft_t", **params)
+    assert got_t.dtype == np.result_type(dtype, np.complex64)  # the input's precision
+    np.testing.assert_allclose(got_t, expected_t, rtol=tol, atol=tol)
+    expected_c = np.fft.irfftn(np.conj(c / w), s=lengths, axes=axes, norm=swap)
+    for operand in (c, np.asfortranarray(c)):
+        got_c = fft_p.bind(operand, kind="rfft_t", **params)
+        assert got_c.dtype == dtype
+        np.testing.assert_allclose(got_c, expected_c, rtol=tol, atol=tol)

@@ -25,7 +25,11 @@ half-spectrum kinds transpose into each other, with the weights ``w`` (1 at the 
 and Nyquist frequencies, 2 in between) that count how often a stored frequency occurs
 in the full Hermitian spectrum: ``rfftᵀ(c) = hfft(c / w)``, ``hfftᵀ(t) = w · rfft(t)``,
 ``ihfftᵀ(c) = irfft(c / w)``, ``irfftᵀ(t) = w · ihfft(t)`` (same ``norm`` each time).
-So every rule is one more ``fft`` node and differentiates again.
+So every rule is one more ``fft`` node and differentiates again.  The transposes of
+``rfft`` and ``irfft`` (every real-FFT convolution's gradient runs them) are two more
+kinds, ``rfft_t`` (complex→real, ``hfft(c / w)``) and ``irfft_t`` (real→complex,
+``w · ihfft(t)``), whose references conjugate and weigh the spectrum in one pass
+(rather than three around the transform); they transpose back to ``rfft`` and ``irfft``.
 
 Examples:
     >>> fft_p.bind(np.array([1.0, 0.0, 0.0, 0.0]), kind="rfft", axes=(0,), lengths=(4,),
@@ -63,6 +67,41 @@ def _ihfftn(x, s, axes, norm):
     return np.conj(np.fft.rfftn(x, axes=axes, norm=_SWAP[norm]))
 
 
+def _conj_scaled(c, scale):
+    """``conj(c) * scale`` in one pass over ``c`` (``scale``: from :func:`_conj_weights`).
+
+    A complex array is viewed as (real, imaginary) pairs, so conjugating and scaling is
+    one product with ``[scale, -scale]``; ``out=c`` scales in place.
+    """
+    if not c.flags.c_contiguous:
+        return np.conj(c) * scale[..., 0]
+    pairs = c.view(np.finfo(c.dtype).dtype).reshape(c.shape + (2,))
+    return np.multiply(pairs, scale).view(c.dtype)[..., 0]
+
+
+def _adjoint_of_rfft(c, s, axes, norm):
+    # rfftᵀ(c) = hfft(c / w) = irfft(conj(c) / w) with the norm's direction swapped.
+    scale = _conj_weights(s[-1], axes[-1], c.ndim, np.dtype(c.dtype), True)
+    z = _conj_scaled(c, scale)
+    if len(axes) == 1:
+        return np.fft.irfft(z, s[0], axis=axes[0], norm=_SWAP[norm])
+    return np.fft.irfftn(z, s=s, axes=axes, norm=_SWAP[norm])
+
+
+def _adjoint_of_irfft(t, s, axes, norm):
+    # irfftᵀ(t) = w · ihfft(t) = w · conj(rfft(t)) with the norm's direction swapped.
+    if len(axes) == 1:
+        y = np.fft.rfft(t, axis=axes[0], norm=_SWAP[norm])
+    else:
+        y = np.fft.rfftn(t, axes=axes, norm=_SWAP[norm])
+    scale = _conj_weights(s[-1], axes[-1], y.ndim, np.dtype(y.dtype), False)
+    if not y.flags.c_contiguous:
+        return np.conj(y) * scale[..., 0]
+    pairs = y.view(np.finfo(y.dtype).dtype).reshape(y.shape + (2,))
+    np.multiply(pairs, scale, out=pairs)
+    return y
+
+
 #: kind -> (NumPy reference ``f(x, s, axes, norm)``, input is real, output is real).
 _KINDS = {
     "fft": (_numpy(lambda x, n, ax, norm: np.fft.fft(x, axis=ax, norm=norm),
@@ -75,6 +114,10 @@ _KINDS = {
     "irfft": (_numpy(lambda x, n, ax, norm: np.fft.irfft(x, n, axis=ax, norm=norm),
                      lambda x, s, axes, norm: np.fft.irfftn(x, s=s, axes=axes, norm=norm)), False, True),
     "hfft": (_numpy(lambda x, n, ax, norm: np.fft.hfft(x, n, axis=ax, norm=norm), _hfftn), False, True),
+    # The transposes of rfft and irfft with the weights folded into one pass (the
+    # gradient of every real-FFT convolution runs them): see the module docstring.
+    "rfft_t": (_adjoint_of_rfft, False, True),
+    "irfft_t": (_adjoint_of_irfft, True, False),
 }
 
 #: kind -> (kind of its linear transpose, where the weights ``w`` go: "divide" the
@@ -82,10 +125,12 @@ _KINDS = {
 _TRANSPOSE = {
     "fft": ("fft", None),
     "ifft": ("ifft", None),
-    "rfft": ("hfft", "divide"),
+    "rfft": ("rfft_t", None),
     "ihfft": ("irfft", "divide"),
-    "irfft": ("ihfft", "multiply"),
+    "irfft": ("irfft_t", None),
     "hfft": ("rfft", "multiply"),
+    "rfft_t": ("rfft", None),
+    "irfft_t": ("irfft", None),
 }
 
 
@@ -122,6 +167,20 @@ def _half_spectrum_weights(n: int, axis: int, ndim: int, dtype: np.dtype) -> np.
         w[-1] = 1.0
     w.flags.writeable = False
     return w.reshape((-1,) + (1,) * (ndim - 1 - axis))
+
+
+@lru_cache(maxsize=64)
+def _conj_weights(n: int, axis: int, ndim: int, dtype: np.dtype, divide: bool) -> np.ndarray:
+    """``[v, -v]`` pairs with ``v = 1 / w`` (``divide``) or ``w``, shaped for :func:`_conj_scaled`.
+
+    Multiplying the (real, imaginary) view of a spectrum by them conjugates it and
+    scales it by ``v`` along ``axis`` in one pass.  Cached, hence read-only.
+    """
+    w = _half_spectrum_weights(n, axis, 1, dtype)
+    v = 1.0 / w if divide else w
+    pairs = np.stack([v, -v], axis=-1)
+    pairs.flags.writeable = False
+    return pairs.reshape((-1,) + (1,) * (ndim - 1 - axis) + (2,))
 
 
 def _vjp(g, ans, x, kind, axes, lengths, norm):
