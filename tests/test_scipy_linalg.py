@@ -242,6 +242,9 @@ def test_cholesky_grad_values_rules_to_third_order_and_batching():
     g = RNG.standard_normal((3, 3))
     np.testing.assert_allclose(cholesky_grad(junk, g), _cholesky_grad_numpy(low, g), rtol=1e-12)
     check_grads(cholesky_grad, [junk, g], order=3, projections=3)
+    # Ḡ's upper triangle is never read either: not even an inf there turns into NaN.
+    g_inf = g + np.triu(np.full((3, 3), np.inf), 1)
+    np.testing.assert_array_equal(cholesky_grad(low, g_inf), cholesky_grad(low, g))
     # It is cholesky's VJP: the cotangent of the lower triangle that cholesky reads.
     np.testing.assert_allclose(fg.vjp(fnp.linalg.cholesky, SPD)[1](g)[0],
                                cholesky_grad(low, g), rtol=1e-12)

@@ -97,7 +97,11 @@ def _lower_product(lt, g, w):
     for i0 in range(0, n, _BLOCK):
         i1 = min(n, i0 + _BLOCK)
         rows = p[i0:i1, :i1]
-        np.matmul(np.triu(lt[i0:i1, i0:i1]), g[i0:i1, :i1], out=rows)  # Lᵀ's triangle only
+        # Lᵀ's triangle only, and Ḡ's lower triangle only: its upper triangle is never read
+        # (an inf or NaN there must not meet a zero of Lᵀ and become NaN).
+        gb = g[i0:i1, :i1].copy()
+        gb[:, i0:i1] = np.tril(gb[:, i0:i1])
+        np.matmul(np.triu(lt[i0:i1, i0:i1]), gb, out=rows)
         if i1 < n:
             rows += lt[i0:i1, i1:] @ g[i1:, :i1]
         p[i0:i1, i0:i1] *= w[:i1 - i0, :i1 - i0]  # Φ on the diagonal block; zeros above it
