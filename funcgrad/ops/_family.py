@@ -42,6 +42,14 @@ def complex_valued(x) -> bool:
     return is_complex(dtype_of(x))
 
 
+def batch_shape(name: str, sa: tuple, sb: tuple) -> tuple[int, ...]:
+    """The broadcast leading (batch) axes of two stacks of matrices; a :class:`ShapeError` if none."""
+    try:
+        return np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ShapeError(f"{name}: batch dimensions of shapes {sa} and {sb} do not broadcast") from None
+
+
 def unbroadcast(g, like):
     """Sum the cotangent ``g`` over the axes broadcasting added, to ``like``'s shape and dtype."""
     try:  # the common case first: nothing was broadcast

@@ -34,7 +34,7 @@ import numpy as np
 from funcgrad._core.primitive import Primitive
 from funcgrad.errors import ShapeError
 from funcgrad.ops import shape as sh
-from funcgrad.ops._family import dtype_of, shape_of, unbroadcast
+from funcgrad.ops._family import batch_shape, dtype_of, shape_of, unbroadcast
 from funcgrad.ops.linalg import matmul
 from funcgrad.ops.triangular import masked, triangle_mask, triangular_solve
 from funcgrad.ops import elementwise as ew
@@ -77,11 +77,7 @@ def _aval(l, g):
     if len(sl) < 2 or sl[-1] != sl[-2] or sl[-2:] != sg[-2:]:
         raise ShapeError(f"cholesky_grad: expected L and its cotangent of shape (..., N, N), "
                          f"got shapes {sl} and {sg}")
-    try:
-        batch = np.broadcast_shapes(sl[:-2], sg[:-2])
-    except ValueError:
-        raise ShapeError(f"cholesky_grad: the batch axes of shapes {sl} and {sg} do not "
-                         "broadcast") from None
+    batch = batch_shape("cholesky_grad", sl, sg)
     return batch + sl[-2:], np.result_type(dtype_of(l), dtype_of(g))
 
 

@@ -25,7 +25,7 @@ from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.ops._array_like import asarray
-from funcgrad.ops._family import complex_valued, dtype_of, shape_of, unbroadcast
+from funcgrad.ops._family import batch_shape, complex_valued, dtype_of, shape_of, unbroadcast
 from funcgrad.ops.einsum import einsum, einsum_p  # noqa: F401 - einsum has a file of its own
 
 
@@ -66,10 +66,7 @@ def _matmul_aval(a, b):
         raise ShapeError(f"matmul: shapes {sa} and {sb} are not aligned: "
                          f"{ka} (dim {len(sa) - 1} of the first) != {kb} "
                          f"(dim {max(len(sb) - 2, 0)} of the second)")
-    try:
-        batch = np.broadcast_shapes(sa[:-2], sb[:-2])
-    except ValueError:
-        raise ShapeError(f"matmul: batch dimensions of shapes {sa} and {sb} do not broadcast") from None
+    batch = batch_shape("matmul", sa, sb)
     out = batch + (sa[-2:-1] if len(sa) > 1 else ()) + (sb[-1:] if len(sb) > 1 else ())
     return out, np.result_type(dtype_of(a), dtype_of(b))
 

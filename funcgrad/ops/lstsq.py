@@ -28,26 +28,19 @@ from funcgrad.ops import elementwise as ew
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.ops._array_like import asarray
-from funcgrad.ops._family import dtype_of, shape_of, unbroadcast
-from funcgrad.ops._decomposition import _H, _conj
+from funcgrad.ops._family import batch_shape, dtype_of, shape_of, unbroadcast
+from funcgrad.ops._decomposition import _H, _conj, _mT
 from funcgrad.ops.pinv import pinv_p
 from funcgrad.ops.svd import svdvals
 from funcgrad.ops.linalg import _align_batch, _front, _here, _linalg_dtype, matmul
 from funcgrad.ops.misc import astype
 
 
-def _mT(x):
-    return sh.swapaxes(x, -1, -2)
-
-
 def _aval(a, b, rcond):
     sa, sb = shape_of(a), shape_of(b)
     if len(sa) < 2 or len(sb) < 2 or sa[-2] != sb[-2]:
         raise ShapeError(f"lstsq: expected a (..., M, N) and b (..., M, K), got shapes {sa} and {sb}")
-    try:
-        batch = np.broadcast_shapes(sa[:-2], sb[:-2])
-    except ValueError:
-        raise ShapeError(f"lstsq: batch dimensions of shapes {sa} and {sb} do not broadcast") from None
+    batch = batch_shape("lstsq", sa, sb)
     return batch + (sa[-1], sb[-1]), _linalg_dtype(np.result_type(dtype_of(a), dtype_of(b)))
 
 

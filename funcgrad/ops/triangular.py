@@ -26,7 +26,7 @@ from funcgrad.errors import ArgumentError, DTypeError, ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import shape as sh
 from funcgrad.ops._array_like import asarray
-from funcgrad.ops._family import dtype_of, shape_of, unbroadcast
+from funcgrad.ops._family import batch_shape, dtype_of, shape_of, unbroadcast
 from funcgrad.ops.linalg import matmul
 from funcgrad.ops.misc import astype
 
@@ -65,11 +65,7 @@ def _aval(a, b, lower, trans, unit_diagonal):
     if len(sa) < 2 or sa[-1] != sa[-2] or len(sb) < 2 or sb[-2] != sa[-1]:
         raise ShapeError(f"solve_triangular: expected a of shape (..., N, N) and b of shape "
                          f"(N,) or (..., N, K), got shapes {sa} and {sb}")
-    try:
-        batch = np.broadcast_shapes(sa[:-2], sb[:-2])
-    except ValueError:
-        raise ShapeError(f"solve_triangular: the batch axes of shapes {sa} and {sb} do not "
-                         "broadcast") from None
+    batch = batch_shape("solve_triangular", sa, sb)
     return batch + sb[-2:], np.result_type(dtype_of(a), dtype_of(b))
 
 
