@@ -36,11 +36,34 @@ __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian"
            "tree", "errors", "numpy"]
 
 
-def __getattr__(name: str):
-    # Submodules that `import funcgrad` does not load up front (keeping import fast):
-    # `funcgrad.optim`, `funcgrad.nn`, ... are imported on first use.
-    if name in ("nn", "optim", "scipy", "testing", "backends", "optimize"):
-        import importlib
+#: Public names loaded on first use (keeping ``import funcgrad`` fast): name -> (module, attribute);
+#: attribute ``None`` means the module itself.
+_LAZY = {
+    **{name: (f"funcgrad.{name}", None) for name in (
+        "nn", "optim", "scipy", "testing", "backends", "optimize", "lax", "random", "debug",
+        "tree_util", "config")},
+    "checkpoint": ("funcgrad.transforms.checkpoint", "checkpoint"),
+    "remat": ("funcgrad.transforms.checkpoint", "remat"),
+    "debug_nans": ("funcgrad.transforms.debug_nans", "debug_nans"),
+    "disable_jit": ("funcgrad.config", "disable_jit"),
+    "eval_shape": ("funcgrad.transforms.eval_shape", "eval_shape"),
+    "ShapeDtypeStruct": ("funcgrad.transforms.eval_shape", "ShapeDtypeStruct"),
+    "linearize": ("funcgrad.transforms.linearize", "linearize"),
+    "linear_transpose": ("funcgrad.transforms.linearize", "linear_transpose"),
+}
 
-        return importlib.import_module(f"funcgrad.{name}")
-    raise AttributeError(f"module 'funcgrad' has no attribute {name!r}")
+
+def __getattr__(name: str):
+    entry = _LAZY.get(name)
+    if entry is None:
+        raise AttributeError(f"module 'funcgrad' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(entry[0])
+    value = module if entry[1] is None else getattr(module, entry[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
