@@ -207,23 +207,40 @@ class Graph:
         return names
 
     def __str__(self) -> str:
+        return "\n".join(self._lines(""))
+
+    def _lines(self, indent: str) -> list[str]:
+        """The printout, each line prefixed by ``indent``; a sub-graph held in a node's
+        params (a loop body, a branch) is printed indented under its node."""
         names = self._names()
         fmt = lambda n: f"{names[id(n)]}:{type_string(n.shape, n.dtype)}"  # noqa: E731
         lines = [f"graph({', '.join(fmt(n) for n in self.inputs)}) {{"]
         for node in self.nodes:
             if node.kind in (INPUT, LIFTED) and node in self.inputs:
                 continue
+            subgraphs = []
             if node.kind == CONSTANT:
                 rhs = f"const {_short_value(node.value)}"
             else:
                 args = " ".join(names[id(i)] for i in node.inputs)
-                params = "".join(f" {k}={_short_value(v)}" for k, v in node.params.items())
-                rhs = f"{node.name}{params} {args}".rstrip()
+                params = []
+                for k, v in node.params.items():
+                    graphs = _graphs_in(v)
+                    if graphs:
+                        subgraphs += [(k if len(graphs) == 1 else f"{k}[{i}]", g)
+                                      for i, g in enumerate(graphs)]
+                    else:
+                        params.append(f" {k}={_short_value(v)}")
+                rhs = f"{node.name}{''.join(params)} {args}".rstrip()
             loc = f"  # {_location(node.where)}" if node.where else ""
             lines.append(f"  {fmt(node)} = {rhs}{loc}")
+            for k, g in subgraphs:
+                sub = g._lines("    ")
+                lines.append(f"    {k} = {sub[0][4:]}")
+                lines.extend(sub[1:])
         lines.append(f"  return ({', '.join(names[id(n)] for n in self.outputs)})")
         lines.append("}")
-        return "\n".join(lines)
+        return [indent + line for line in lines]
 
     __repr__ = __str__
 
@@ -244,6 +261,15 @@ class Graph:
                 out.append(f"  {names[id(i)]} -> {names[id(node)]};")
         out.append("}")
         return "\n".join(out)
+
+
+def _graphs_in(v) -> list:
+    """The sub-graphs a param holds: a Graph, or a tuple of them (``switch``'s branches)."""
+    if isinstance(v, Graph):
+        return [v]
+    if isinstance(v, tuple) and v and all(isinstance(g, Graph) for g in v):
+        return list(v)
+    return []
 
 
 def _letters(i: int) -> str:

@@ -60,6 +60,9 @@ class Primitive:
     #: they differ (broadcasting ops: :func:`~funcgrad.ops._family.unbroadcast`); without
     #: one, a cotangent of the wrong shape is an internal error.
     fit_cotangent: Callable | None = None
+    #: ``results_eval(*avals, **params) -> [(shape, dtype), ...]`` for an operation with
+    #: several results (its value is a tuple: see :mod:`funcgrad.ops.results`), else ``None``.
+    results_eval: Callable | None = None
 
     def __init__(self, name: str, impl: Callable, abstract_eval: Callable | None = None,
                  differentiable: bool = True):

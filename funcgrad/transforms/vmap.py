@@ -30,8 +30,10 @@ class BatchTracer(Tracer):
 
     @property
     def shape(self) -> tuple[int, ...]:
-        s = self._value.shape
-        return s[:self._bdim] + s[self._bdim + 1:]
+        s, d = self._value.shape, self._bdim
+        if type(d) is tuple:  # the axes of an operation's several results: one 0-d object
+            return ()
+        return s[:d] + s[d + 1:]
 
     dtype = property(lambda self: self._value.dtype)
 
