@@ -416,10 +416,8 @@ def test_log_softmax_gradients_order_2(axis):
 @pytest.mark.parametrize("axis", [0, -1, (0, 1)], ids=str)
 def test_softmax_gradients(axis):
     x = RNG.normal(size=(3, 4)) * 3
-    # softmax is a custom_vjp (no forward mode), so only reverse mode is checked
-    check_grads(lambda x: softmax(x, axis=axis), (x,), order=1, modes="rev")
-    # bwd is written in funcgrad ops, so second order works too
-    check_grads(lambda x: softmax(x, axis=axis), (x,), order=2, modes="rev")
+    # both rules are written in funcgrad ops: both modes, and second order
+    check_grads(lambda x: softmax(x, axis=axis), (x,), order=2)
 
 
 def test_gradients_near_large_logits_match_finite_differences():
@@ -473,16 +471,16 @@ def test_special_functions_under_jvp_compositions():
     x, v = BIG[0], t[0]
     hv = jvp(grad(logsumexp), (x,), (v,))[1]
     np.testing.assert_allclose(hv, s[0] * v - s[0] * (s[0] @ v), rtol=1e-12, atol=1e-15)
-    # softmax is a custom_vjp function: no forward mode (documented), exp(log_softmax) instead
-    with pytest.raises(ArgumentError, match="forward mode"):
-        jvp(softmax, (BIG,), (t,))
+    # softmax has a forward rule of its own: s * (t - sum(s * t)), as exp(log_softmax) gives
+    np.testing.assert_allclose(jvp(softmax, (BIG,), (t,))[1], s * (t - expected[:, None]),
+                               rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(jvp(lambda x: fnp.exp(log_softmax(x)), (BIG,), (t,))[1],
                                s * (t - expected[:, None]), rtol=1e-12, atol=1e-300)
 
 
 def test_special_functions_are_single_custom_nodes():
     text = str(make_graph(lambda x: softmax(x) + logsumexp(x, axis=1, keepdims=True))(BIG))
-    assert "custom_vjp[softmax]" in text and "custom_jvp[logsumexp]" in text
+    assert "softmax axes=(1,)" in text and "custom_jvp[logsumexp]" in text
     assert "exp" not in text.replace("logsumexp", "")
 
 

@@ -13,10 +13,9 @@ exponentiating, so logits of size 1e3 (or 1e300) neither overflow nor produce Na
   under every transformation (``grad``, ``jvp``, ``vmap``, ``hessian``, ...).
   With weights ``b`` it is ``log|sum(b * exp(a))|`` (and its sign with ``return_sign``).
 * ``log_softmax`` is ``x - logsumexp(x, keepdims=True)``: it inherits that rule.
-* ``softmax`` is a :class:`~funcgrad.custom_vjp` function with the backward
-  pass ``s * (g - sum(g * s))``, which never forms the Jacobian.  Like every
-  ``custom_vjp`` function it has no forward mode: ``jvp``/``jacfwd``/``hessian``
-  of it raise a clear error; use ``exp(log_softmax(x))`` there.
+* ``softmax`` is one primitive whose rules act on its output ``s``: backward
+  ``s * (g - sum(g * s))``, forward ``s * (t - sum(s * t))`` (the Jacobian is never
+  formed), so it works in both modes and to any order (``hessian``, ``jvp(grad(f))``).
 
 Static arguments (``axis``, ``keepdims``) are not arrays, so each distinct
 setting gets its own custom-derivative function, built once and cached.
@@ -28,11 +27,12 @@ import numpy as _np
 
 import funcgrad.numpy as _fnp
 from funcgrad._core.namespace import public_dir as _public_dir
+from funcgrad._core.primitive import Primitive as _Primitive
 from funcgrad._core.trace import Tracer as _Tracer
 from funcgrad.errors import ArgumentError as _ArgumentError
 from funcgrad.ops import special as _sp
 from funcgrad.ops.reductions import normalize_axis as _normalize_axis
-from funcgrad.transforms.custom import custom_jvp as _custom_jvp, custom_vjp as _custom_vjp
+from funcgrad.transforms.custom import custom_jvp as _custom_jvp
 
 __all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "expit", "gamma",
            "gammaln", "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri",
@@ -360,33 +360,39 @@ def logsumexp(a, axis: int | tuple[int, ...] | None = None, b=None, keepdims: bo
     return _fnp.where(_fnp.less(sign, 0), _np.nan, r)
 
 
-@_functools.cache
-def _softmax_fn(axes: tuple[int, ...]) -> _custom_vjp:
-    def fun(x):
-        e, _ = _exp_shifted(x, axes)
-        return e / _fnp.sum(e, axis=axes, keepdims=True)
+def _softmax_impl(x, axes):
+    """NumPy's max-shifted softmax over ``axes`` (the reference of ``_softmax_p``)."""
+    x = _np.asarray(x)
+    m = _np.max(x, axis=axes, keepdims=True)
+    e = _np.exp(x - _np.where(_np.isfinite(m), m, 0))
+    return e / _np.sum(e, axis=axes, keepdims=True)
 
-    def fwd(x):
-        s = fun(x)
-        return s, s
 
-    def bwd(s, g):
-        # J^T g for J = diag(s) - s s^T, without forming J.
-        return (s * (g - _fnp.sum(g * s, axis=axes, keepdims=True)),)
+def _softmax_aval(x, axes):
+    return x.shape, _np.result_type(_np.exp(_np.zeros((), x.dtype)))
 
-    fun.__name__ = "softmax"        # the primitive prints as custom_vjp[softmax]
-    f = _custom_vjp(fun)
-    f.defvjp(fwd, bwd)
-    return f
+
+def _softmax_batch(values, dims, axes):
+    (x,), (d,) = values, dims
+    return _softmax_p.bind(x, axes=tuple(a + (a >= d) for a in axes)), d
+
+
+# One primitive with both derivative rules on its output s (J = diag(s) - s s^T, never formed):
+# forward  J t = s * (t - sum(s * t)),  reverse  J^T g = s * (g - sum(g * s)).  Both are
+# funcgrad ops on s, so they differentiate again (hessian, jvp of grad, grad of grad).
+_softmax_p = _Primitive("softmax", _softmax_impl, _softmax_aval)
+_softmax_p.defvjp(lambda g, s, x, axes: s * (g - _fnp.sum(g * s, axis=axes, keepdims=True)))
+_softmax_p.defjvp(lambda t, s, x, axes: s * (t - _fnp.sum(s * t, axis=axes, keepdims=True)))
+_softmax_p.defbatch(_softmax_batch)
 
 
 def softmax(x, axis: int | tuple[int, ...] | None = -1):
     """``exp(x) / sum(exp(x), axis)``, max-shifted so large logits do not overflow.
 
-    ``axis`` is an int, a tuple of ints or None (all axes).  Reverse mode uses a
-    hand-written VJP, ``s * (g - sum(g * s, axis))``; forward mode (``jvp``,
-    ``jacfwd``, ``hessian``) is not available for ``softmax`` (a ``custom_vjp``
-    function): use ``exp(log_softmax(x, axis))`` there.
+    ``axis`` is an int, a tuple of ints or None (all axes).  One primitive with a
+    reverse rule ``s * (g - sum(g * s, axis))`` and a forward rule
+    ``s * (t - sum(s * t, axis))``, both on the output ``s``: ``grad``, ``jvp``,
+    ``jacfwd``, ``hessian`` and Hessian-vector products (``jvp(grad(f))``) all work.
 
     Examples:
         >>> import numpy as np
@@ -395,8 +401,10 @@ def softmax(x, axis: int | tuple[int, ...] | None = -1):
         array([0.25, 0.75])
         >>> fg.grad(lambda x: softmax(x)[0])(np.array([0.0, np.log(3.0)]))
         array([ 0.1875, -0.1875])
+        >>> fg.jvp(softmax, (np.array([0.0, np.log(3.0)]),), (np.array([1.0, 0.0]),))[1]
+        array([ 0.1875, -0.1875])
     """
-    return _softmax_fn(_axes(x, axis))(x)
+    return _softmax_p.bind(x, axes=_axes(x, axis))
 
 
 def log_softmax(x, axis: int | tuple[int, ...] | None = -1):
