@@ -26,6 +26,11 @@ class TreeStructureError(FuncgradError, ValueError):
     """Two pytrees that must have the same structure do not."""
 
 
+class CarryError(FuncgradError, TypeError):
+    """A loop body or a branch returned values whose structure, shape or dtype differs from
+    what it must return (the carry it received; the other branches' results)."""
+
+
 class ArgumentError(FuncgradError, TypeError):
     """A transformation was called with arguments it cannot accept."""
 

@@ -1,0 +1,10 @@
+"""Structured control flow with ``jax.lax``'s names: ``cond``, ``switch``, ``while_loop``,
+``fori_loop``, ``scan``, ``map``, ``select``, ``stop_gradient``.
+
+Bodies and branches are traced once into sub-graphs held by one operation; the
+operation has derivative, batching and jit rules of its own (docs/control_flow.md).
+"""
+
+from funcgrad.ops.misc import stop_gradient
+
+__all__ = ["stop_gradient"]
