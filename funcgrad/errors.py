@@ -67,3 +67,11 @@ class ImmutableError(FuncgradError, AttributeError):
 
 class SerializationError(FuncgradError, ValueError):
     """A parameter file cannot be written or read: an unsavable leaf or node, or a truncated/corrupt file."""
+
+
+class NonFiniteError(FuncgradError, FloatingPointError):
+    """``debug_nans``: an operation produced a NaN or an infinity (forward pass, backward pass or jit)."""
+
+
+class ConfigError(FuncgradError, AttributeError):
+    """``funcgrad.config``: an unknown option name."""
