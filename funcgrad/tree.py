@@ -13,40 +13,65 @@ Built-in node types:
 * namedtuples -- any ``tuple`` subclass with ``_fields``; rebuilt as the same class.
 * dataclass instances -- no registration needed: the children are the fields
   with ``init=True``, in declaration order, and the node is rebuilt with
-  ``cls(**fields)`` (frozen dataclasses work).
+  ``cls(**fields)`` (frozen dataclasses work).  A field marked static,
+  ``dataclasses.field(metadata=dict(static=True))`` as in JAX, is part of the
+  structure instead (compared by ``==``, hashed by ``jit``), not a child.
 * ``None`` -- an empty node with no leaves.
 
 Anything else (NumPy arrays, Python scalars, tracers, any other object, and
 subclasses of ``list``/``dict`` other than the ones above) is a leaf.  Other
-classes become nodes through ``register``.
+classes become nodes through ``register`` (or JAX's ``register_pytree_node``,
+``register_pytree_node_class``, ``register_dataclass``).
+
+Key paths (``flatten_with_path``, ``map_with_path``, ``keystr``), ``reduce``,
+``all``, ``transpose`` and ``ravel_pytree`` follow ``jax.tree``/``jax.tree_util``
+and ``jax.flatten_util``; :mod:`funcgrad.tree_util` has the ``tree_*`` names.
 """
 
 from __future__ import annotations
 
+import builtins
 import collections
-import dataclasses
-import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn
 
+from funcgrad import _tree_fields as _fields
+from funcgrad._tree_keys import (
+    DictKey,
+    FlattenedIndexKey,
+    GetAttrKey,
+    KeyEntry,
+    KeyPath,
+    SequenceKey,
+    keystr,
+)
 from funcgrad.errors import TreeStructureError
 
-__all__ = ["TreeDef", "builder", "flatten", "leaves", "map", "register", "structure",
-           "unflatten"]
+__all__ = ["DictKey", "FlattenedIndexKey", "GetAttrKey", "KeyEntry", "KeyPath", "SequenceKey",
+           "TreeDef", "all", "builder", "flatten", "flatten_with_path", "keystr", "leaves",
+           "leaves_with_path", "map", "map_with_path", "ravel_pytree", "reduce", "register",
+           "register_dataclass", "register_pytree_node", "register_pytree_node_class",
+           "register_pytree_with_keys", "register_pytree_with_keys_class", "register_static",
+           "structure", "transpose", "unflatten"]
 
 Leaf = Any
 PyTree = Any
 IsLeaf = Callable[[Any], bool] | None
 
 
+def _index_keys(node: Any, aux: Any, n: int) -> list[KeyEntry]:
+    return [FlattenedIndexKey(i) for i in range(n)]
+
+
 class _NodeKind:
     """How one kind of container is taken apart, put back together and printed.
 
     ``flatten(node) -> (children, aux)``; ``unflatten(aux, children) -> node``;
-    ``show(aux, child_reprs) -> str`` for ``TreeDef.__repr__``.
+    ``show(aux, child_reprs) -> str`` for ``TreeDef.__repr__``;
+    ``keys(node, aux, n_children) -> key entries`` for key paths.
     """
 
-    __slots__ = ("flatten", "name", "show", "unflatten")
+    __slots__ = ("flatten", "keys", "name", "show", "unflatten")
 
     def __init__(
         self,
@@ -54,11 +79,13 @@ class _NodeKind:
         flatten: Callable[[Any], tuple[Iterable[Any], Any]],
         unflatten: Callable[[Any, list[Any]], Any],
         show: Callable[[Any, list[str]], str],
+        keys: Callable[[Any, Any, int], Sequence[KeyEntry]] = _index_keys,
     ) -> None:
         self.name = name
         self.flatten = flatten
         self.unflatten = unflatten
         self.show = show
+        self.keys = keys
 
     def __repr__(self) -> str:
         return f"<node kind {self.name}>"
@@ -85,10 +112,6 @@ def _show_tuple(_: None, reprs: list[str]) -> str:
     return "(" + reprs[0] + ",)" if len(reprs) == 1 else "(" + ", ".join(reprs) + ")"
 
 
-def _show_fields(name: str, fields: Sequence[str], reprs: list[str]) -> str:
-    return name + "(" + ", ".join(f"{f}={r}" for f, r in zip(fields, reprs)) + ")"
-
-
 def _flatten_defaultdict(
     d: collections.defaultdict[Any, Any],
 ) -> tuple[list[Any], tuple[Any, tuple[Any, ...]]]:
@@ -98,42 +121,75 @@ def _flatten_defaultdict(
 
 def _flatten_dataclass(obj: Any) -> tuple[list[Any], tuple[type, tuple[str, ...]]]:
     cls = type(obj)
-    names = _dataclass_fields(cls)
+    names = _fields.dataclass_fields(cls)[0]
     return [getattr(obj, name) for name in names], (cls, names)
 
 
-_DICT = _NodeKind("dict", _flatten_dict, lambda keys, ch: dict(zip(keys, ch)), _show_items)
+def _flatten_static_dataclass(obj: Any) -> tuple[list[Any], tuple[Any, ...]]:
+    cls = type(obj)
+    data, meta = _fields.dataclass_fields(cls)
+    return [getattr(obj, name) for name in data], (cls, data, meta, _fields.static_values(obj, meta))
+
+
+def _dict_keys(node: Any, keys: tuple[Any, ...], n: int) -> list[KeyEntry]:
+    return [DictKey(k) for k in keys]
+
+
+def _sequence_keys(node: Any, aux: Any, n: int) -> list[KeyEntry]:
+    return [SequenceKey(i) for i in range(n)]
+
+
+def _attr_keys(names: Sequence[str]) -> list[KeyEntry]:
+    return [GetAttrKey(name) for name in names]
+
+
+_DICT = _NodeKind("dict", _flatten_dict, lambda keys, ch: dict(zip(keys, ch)), _show_items,
+                  _dict_keys)
 _ORDERED_DICT = _NodeKind(
     "OrderedDict",
     lambda d: (list(d.values()), tuple(d)),  # insertion order is part of its meaning
     lambda keys, ch: collections.OrderedDict(zip(keys, ch)),
     lambda keys, reprs: "OrderedDict(" + _show_items(keys, reprs) + ")",
+    _dict_keys,
 )
 _DEFAULT_DICT = _NodeKind(
     "defaultdict",
     _flatten_defaultdict,
     lambda aux, ch: collections.defaultdict(aux[0], zip(aux[1], ch)),
     lambda aux, reprs: f"defaultdict({aux[0]!r}, " + _show_items(aux[1], reprs) + ")",
+    lambda node, aux, n: _dict_keys(node, aux[1], n),
 )
 _LIST = _NodeKind(
     "list",
     lambda seq: (seq, None),
     lambda _, ch: list(ch),
     lambda _, reprs: "[" + ", ".join(reprs) + "]",
+    _sequence_keys,
 )
-_TUPLE = _NodeKind("tuple", lambda seq: (seq, None), lambda _, ch: tuple(ch), _show_tuple)
+_TUPLE = _NodeKind("tuple", lambda seq: (seq, None), lambda _, ch: tuple(ch), _show_tuple,
+                   _sequence_keys)
 _NONE = _NodeKind("None", lambda _: ((), None), lambda _, ch: None, lambda _, reprs: "None")
 _NAMEDTUPLE = _NodeKind(
     "namedtuple",
     lambda t: (t, type(t)),
     lambda cls, ch: cls(*ch),
-    lambda cls, reprs: _show_fields(cls.__name__, cls._fields, reprs),
+    lambda cls, reprs: _fields.show(cls.__name__, cls._fields, reprs),
+    lambda node, cls, n: _attr_keys(cls._fields),
 )
 _DATACLASS = _NodeKind(
     "dataclass",
     _flatten_dataclass,
-    lambda aux, ch: aux[0](**dict(zip(aux[1], ch))),
-    lambda aux, reprs: _show_fields(aux[0].__name__, aux[1], reprs),
+    lambda aux, ch: _fields.rebuild(aux[0], aux[1], ch),
+    lambda aux, reprs: _fields.show(aux[0].__name__, aux[1], reprs),
+    lambda node, aux, n: _attr_keys(aux[1]),
+)
+# A dataclass with static fields: aux is (cls, data names, static names, static values).
+_STATIC_DATACLASS = _NodeKind(
+    "dataclass",
+    _flatten_static_dataclass,
+    lambda aux, ch: _fields.rebuild(aux[0], aux[1], ch, aux[2], aux[3]),
+    lambda aux, reprs: _fields.show(aux[0].__name__, aux[1], reprs, aux[2], aux[3]),
+    lambda node, aux, n: _attr_keys(aux[1]),
 )
 
 # Exact-type dispatch: one dict lookup decides every built-in and registered node.
@@ -154,27 +210,26 @@ _BUILTIN_TYPES = frozenset(_NODE_KINDS)
 _LEAF_CLASSES: set[type] = set()
 _LEAF_CLASSES_MAX = 1024
 
-# Dataclass -> names of its init fields.  Weak keys, so classes made on the fly
-# (in a test, in a loop) are not kept alive by having been flattened once.
-_FIELDS_CACHE: weakref.WeakKeyDictionary[type, tuple[str, ...]] = weakref.WeakKeyDictionary()
-
-
-def _dataclass_fields(cls: type) -> tuple[str, ...]:
-    names = _FIELDS_CACHE.get(cls)
-    if names is None:
-        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
-        _FIELDS_CACHE[cls] = names
-    return names
-
-
 def _generic_kind(cls: type) -> _NodeKind | None:
     """Node kind of an unregistered class: namedtuple, dataclass, or None (a leaf)."""
     if issubclass(cls, tuple) and hasattr(cls, "_fields"):
         return _NAMEDTUPLE
     # Tested on the class, so a dataclass *class* passed as a value stays a leaf.
     if hasattr(cls, "__dataclass_fields__"):
-        return _DATACLASS
+        return _STATIC_DATACLASS if _fields.dataclass_fields(cls)[1] else _DATACLASS
     return None
+
+
+def _lookup_kind(cls: type) -> _NodeKind | None:
+    """The node kind of ``cls``, or None for a leaf class (remembered in ``_LEAF_CLASSES``)."""
+    kind = _NODE_KINDS.get(cls)
+    if kind is None and cls not in _LEAF_CLASSES:
+        kind = _generic_kind(cls)
+        if kind is None:
+            if len(_LEAF_CLASSES) >= _LEAF_CLASSES_MAX:
+                _LEAF_CLASSES.clear()
+            _LEAF_CLASSES.add(cls)
+    return kind
 
 
 class TreeDef:
@@ -305,17 +360,10 @@ def _flatten_into(node: Any, out: list[Leaf], is_leaf: IsLeaf) -> TreeDef:
     if is_leaf is not None and is_leaf(node):
         out.append(node)
         return _LEAF
-    cls = type(node)
-    kind = _NODE_KINDS.get(cls)
+    kind = _NODE_KINDS.get(type(node)) or _lookup_kind(type(node))
     if kind is None:
-        if cls not in _LEAF_CLASSES:
-            kind = _generic_kind(cls)
-        if kind is None:
-            if len(_LEAF_CLASSES) >= _LEAF_CLASSES_MAX:
-                _LEAF_CLASSES.clear()
-            _LEAF_CLASSES.add(cls)
-            out.append(node)
-            return _LEAF
+        out.append(node)
+        return _LEAF
     children, aux = kind.flatten(node)
     start = len(out)
     defs = []
@@ -387,7 +435,7 @@ def builder(treedef: TreeDef) -> Callable[[Sequence[Leaf]], PyTree]:
     kind = treedef._kind
     if kind is None:
         return lambda leaves: leaves[0]
-    if all(child is _LEAF for child in treedef._children):
+    if builtins.all(child is _LEAF for child in treedef._children):
         build, aux = kind.unflatten, treedef._aux
         return lambda leaves: build(aux, leaves)
     return lambda leaves: _build(treedef, iter(leaves))
@@ -458,17 +506,23 @@ def register(
         >>> leaves(Pair(1, [2, 3]))
         [1, 2, 3]
     """
+    _install(cls, _custom_kind(cls, flatten_fn, unflatten_fn))
+
+
+def _custom_kind(
+    cls: type,
+    flatten_fn: Callable[[Any], tuple[Sequence[Any], Hashable]],
+    unflatten_fn: Callable[[Hashable, Sequence[Any]], Any],
+    keys: Callable[[Any, Any, int], Sequence[KeyEntry]] = _index_keys,
+) -> _NodeKind:
+    """The node kind of a class registered with flatten/unflatten functions."""
     if not isinstance(cls, type):
         raise TypeError(f"register expects a class, got {cls!r}")
     if not callable(flatten_fn) or not callable(unflatten_fn):
         raise TypeError(
             "register expects callables flatten_fn(obj) and unflatten_fn(aux, children)"
         )
-    if cls in _NODE_KINDS:
-        what = "a built-in pytree node" if cls in _BUILTIN_TYPES else "already registered"
-        raise ValueError(f"{cls.__qualname__} is {what}; a class can be registered only once")
     name = cls.__qualname__
-    _LEAF_CLASSES.discard(cls)
 
     def flatten_checked(obj: Any) -> tuple[Sequence[Any], Hashable]:
         result = flatten_fn(obj)
@@ -479,9 +533,39 @@ def register(
             )
         return result
 
-    _NODE_KINDS[cls] = _NodeKind(
+    return _NodeKind(
         name,
         flatten_checked,
         lambda aux, ch: unflatten_fn(aux, tuple(ch)),
         lambda aux, reprs: f"CustomNode({cls.__name__}[{aux!r}], [" + ", ".join(reprs) + "])",
+        keys,
     )
+
+
+def _install(cls: type, kind: _NodeKind) -> None:
+    """Make ``kind`` the node kind of ``cls`` (once per class)."""
+    if cls in _NODE_KINDS:
+        what = "a built-in pytree node" if cls in _BUILTIN_TYPES else "already registered"
+        raise ValueError(f"{cls.__qualname__} is {what}; a class can be registered only once")
+    _LEAF_CLASSES.discard(cls)
+    _NODE_KINDS[cls] = kind
+
+
+# JAX's names; defined in their own modules, which build on the functions above.
+from funcgrad._tree_paths import (  # noqa: E402
+    all,
+    flatten_with_path,
+    leaves_with_path,
+    map_with_path,
+    reduce,
+    transpose,
+)
+from funcgrad._tree_register import (  # noqa: E402
+    register_dataclass,
+    register_pytree_node,
+    register_pytree_node_class,
+    register_pytree_with_keys,
+    register_pytree_with_keys_class,
+    register_static,
+)
+from funcgrad._ravel import ravel_pytree  # noqa: E402
