@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import operator
 from typing import Any, Sequence
 
@@ -119,3 +120,69 @@ def refuse_complex(leaves, fname: str, what: str, direct: str) -> None:
                 f"{i} has dtype {dt.name}. For a holomorphic function pass holomorphic=True; for "
                 f"a non-holomorphic function with complex {what} use funcgrad.{direct} directly "
                 "(see docs/complex.md).")
+
+
+# -- argnums and argnames of jit (static_*, donate_*) --------------------------------------
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def signature_parameters(fun) -> dict | None:
+    """``fun``'s parameters by name, or ``None`` when it has no inspectable signature."""
+    try:
+        return dict(inspect.signature(fun).parameters)
+    except (TypeError, ValueError):
+        return None
+
+
+def resolve_argnums_argnames(params: dict | None, argnums, argnames, option: str,
+                             fname: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """``(argnums, argnames)`` for one ``jit`` option (``"static"``, ``"donate"``), as JAX resolves them.
+
+    Given only one of the two, the other is inferred from the signature (a positional
+    parameter is named by both its position and its name); given both, they are used as
+    they are.  With a signature that has no ``*args``, positions must be in range (negative
+    ones count from the end) and names must be parameters unless there is ``**kwargs``:
+    anything else is an :class:`ArgumentError` when ``jit`` is called, not when the
+    function is.
+
+    Examples:
+        >>> resolve_argnums_argnames(signature_parameters(lambda x, n: x), (), "n", "static", "jit")
+        ((1,), ('n',))
+    """
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    names = (argnames,) if isinstance(argnames, str) else tuple(argnames)
+    for n in nums:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise ArgumentError(f"{fname}: {option}_argnums must be ints, got {n!r} "
+                                f"({type(n).__name__})")
+    for k in names:
+        if not isinstance(k, str):
+            raise ArgumentError(f"{fname}: {option}_argnames must be strings, got {k!r} "
+                                f"({type(k).__name__})")
+    if params is None:
+        return nums, names
+    kinds = [p.kind for p in params.values()]
+    positional = [k for k, p in params.items() if p.kind in _POSITIONAL]
+    if inspect.Parameter.VAR_POSITIONAL not in kinds:
+        n_pos = len(positional)
+        bad = [n for n in nums if not -n_pos <= n < n_pos]
+        if bad:
+            raise ArgumentError(f"{fname}: {option}_argnums={nums!r} is out of range: the function "
+                                f"takes {n_pos} positional argument{'s' if n_pos != 1 else ''} "
+                                f"{tuple(positional)!r}")
+        nums = tuple(n % n_pos for n in nums)
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        by_keyword = {k for k, p in params.items()
+                      if p.kind is not inspect.Parameter.POSITIONAL_ONLY and p.kind in
+                      (*_POSITIONAL, inspect.Parameter.KEYWORD_ONLY)}
+        bad_names = sorted(set(names) - by_keyword)
+        if bad_names:
+            raise ArgumentError(f"{fname}: {option}_argnames names {bad_names!r}, which the "
+                                f"function does not take by keyword; its parameters are "
+                                f"{tuple(params)!r}")
+    if nums and not names:
+        names = tuple(positional[n] for n in nums if 0 <= n < len(positional)
+                      and params[positional[n]].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    elif names and not nums:
+        nums = tuple(positional.index(k) for k in names if k in positional)
+    return tuple(sorted(set(nums))), tuple(dict.fromkeys(names))

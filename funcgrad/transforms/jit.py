@@ -22,8 +22,8 @@ not pay for tiering.
 
 from __future__ import annotations
 
-import inspect
 import threading
+import types
 import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -35,7 +35,11 @@ from funcgrad._core.graph import Graph
 from funcgrad._core.interpret import eval_graph
 from funcgrad._core.trace import AbstractTrace, Tracer
 from funcgrad.errors import ArgumentError
-from funcgrad.transforms._args import array_leaves
+from funcgrad.transforms._args import (
+    array_leaves,
+    resolve_argnums_argnames,
+    signature_parameters,
+)
 from funcgrad.transforms.graph import close_graph
 
 #: Warn when one jitted function has been traced more than this many times.
@@ -118,10 +122,23 @@ def _fast_key(args) -> tuple[tuple, list] | None:
 class Jitted:
     """A function compiled by :func:`jit`; call it like the original."""
 
-    def __init__(self, fun, static_argnums, static_argnames, backend, warn_after):
+    def __init__(self, fun, static_argnums, static_argnames, backend, warn_after,
+                 donate_argnums=(), donate_argnames=()):
         self.fun = fun
-        self.static_argnums = tuple(sorted(static_argnums))
-        self.static_argnames = tuple(static_argnames)
+        self.__name__ = getattr(fun, "__name__", "f")
+        params = signature_parameters(fun)
+        fname = f"jit({self.__name__})"
+        self.static_argnums, self.static_argnames = resolve_argnums_argnames(
+            params, static_argnums, static_argnames, "static", fname)
+        # Donation is validated and then ignored: NumPy arrays are not device buffers
+        # (docs/transformations.md, "Porting from JAX").
+        self.donate_argnums, self.donate_argnames = resolve_argnums_argnames(
+            params, donate_argnums, donate_argnames, "donate", fname)
+        both = (set(self.static_argnums) & set(self.donate_argnums),
+                set(self.static_argnames) & set(self.donate_argnames))
+        if any(both):
+            raise ArgumentError(f"{fname}: an argument cannot be both static and donated: "
+                                f"{sorted(both[0]) or sorted(both[1])} appear in both")
         self.backend = backend
         self.warn_after = warn_after
         self._cache: dict = {}
@@ -133,32 +150,48 @@ class Jitted:
         self._reasons: list[str] = []
         self._last: _Signature | None = None
         self._warned = False
-        try:
-            params = inspect.signature(fun).parameters
-        except (TypeError, ValueError):
-            params = {}
+        params = params or {}
         self._names = list(params)
+        # How many parameters can be passed by position (None: any number, through *args).
+        self._n_named = None if not params or any(p.kind is p.VAR_POSITIONAL for p in params.values()) \
+            else sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params.values())
         # A static keyword left out is its default: part of the signature all the same.
         self._static_defaults = {k: params[k].default for k in self.static_argnames
-                                 if k in params and params[k].default is not inspect.Parameter.empty}
-        self.__name__ = getattr(fun, "__name__", "f")
+                                 if k in params and params[k].default is not params[k].empty}
         self.__doc__ = getattr(fun, "__doc__", None)
         self.__wrapped__ = fun
 
+    def __get__(self, obj, objtype=None):
+        """As a method, bind ``obj`` as the first argument (like a function): ``self`` is then an
+        ordinary argument, a pytree of arrays or static (``static_argnums=0``), as in JAX."""
+        return self if obj is None else types.MethodType(self, obj)
+
     # -- signatures ------------------------------------------------------------
-    def _split(self, args, kwargs):
-        for n in self.static_argnums:
-            if n >= len(args):
-                raise ArgumentError(f"jit({self.__name__}): static_argnums contains {n}, but "
-                                    f"the function was called with {len(args)} positional "
+    def _positions(self, argnums, nargs: int, option: str) -> tuple[int, ...]:
+        """``argnums`` that this call passes positionally (negative ones count from the end)."""
+        out = []
+        for n in argnums:
+            i = n + nargs if n < 0 else n
+            if 0 <= i < nargs:
+                out.append(i)
+            elif self._n_named is None or i >= self._n_named:  # no parameter of that position
+                raise ArgumentError(f"jit({self.__name__}): {option}_argnums contains {n}, but "
+                                    f"the function was called with {nargs} positional "
                                     "arguments")
-        dynamic = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
-        static = tuple((f"#{i}", args[i]) for i in self.static_argnums)
+        return tuple(sorted(set(out)))
+
+    def _split(self, args, kwargs):
+        positions = self._positions(self.static_argnums, len(args), "static")
+        if self.donate_argnums:
+            self._positions(self.donate_argnums, len(args), "donate")  # validated, then ignored
+        dynamic = tuple(a for i, a in enumerate(args) if i not in positions)
+        static = tuple((f"#{i}", args[i]) for i in positions)
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         for k in self.static_argnames:
             if k in kwargs:
                 static += ((k, kwargs[k]),)
-            elif k in self._static_defaults:
+            elif k in self._static_defaults and not (k in self._names
+                                                     and self._names.index(k) < len(args)):
                 static += ((k, self._static_defaults[k]),)
         for name, value in static:
             try:
@@ -173,6 +206,21 @@ class Jitted:
             i = int(key[1:])
             return f"{i} ({self._names[i]!r})" if i < len(self._names) else str(i)
         return repr(key)
+
+    def _leaves(self, dynamic, dyn_kwargs, static) -> tuple[list, Any]:
+        """The dynamic arguments' leaves as arrays; a leaf that is not one names its argument."""
+        leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
+
+        def where(i: int) -> str:
+            return (f"leaf {i} of the arguments {treedef}, in "
+                    f"{self._leaf_owner(treedef, i, static)}")
+        try:
+            return array_leaves(leaves, where, f"jit({self.__name__})"), treedef
+        except ArgumentError as e:
+            raise ArgumentError(f"{e}. A value that is not an array (a configuration object, "
+                                "a method's self) must be marked static with static_argnums "
+                                "or static_argnames (it must then be hashable), or its class "
+                                "registered as a pytree.") from None
 
     def _signature(self, leaves, treedef, static) -> _Signature:
         avals = tuple((tuple(np.shape(x)), np.dtype(x.dtype)) for x in leaves)
@@ -191,19 +239,19 @@ class Jitted:
         if old.tree != new.tree:
             return f"argument structure changed from {old.tree} to {new.tree}"
         for i, ((s1, d1), (s2, d2)) in enumerate(zip(old.avals, new.avals)):
-            what = self._leaf_owner(new.tree, i)
+            what = self._leaf_owner(new.tree, i, new.static)
             if s1 != s2:
                 return f"{what} changed shape from {s1} to {s2}"
             if d1 != d2:
                 return f"{what} changed dtype from {d1} to {d2}"
         return "signature changed"
 
-    def _leaf_owner(self, treedef, i) -> str:
-        """Name the dynamic argument that holds flat leaf ``i``."""
+    def _leaf_owner(self, treedef, i, static) -> str:
+        """Name the dynamic argument that holds flat leaf ``i`` (``static``: the call's static pairs)."""
         args_tree = tree.unflatten(treedef, list(range(treedef.num_leaves)))
         dyn_args, dyn_kwargs = args_tree
-        positions = [n for n in range(len(dyn_args) + len(self.static_argnums))
-                     if n not in self.static_argnums]
+        fixed = {int(k[1:]) for k, _ in static if k.startswith("#")}
+        positions = [n for n in range(len(dyn_args) + len(fixed)) if n not in fixed]
         for pos, sub in zip(positions, dyn_args):
             if i in tree.leaves(sub):
                 name = self._names[pos] if pos < len(self._names) else None
@@ -266,9 +314,7 @@ class Jitted:
             'numpy'
         """
         dynamic, dyn_kwargs, static = self._split(args, kwargs)
-        leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
-        leaves = array_leaves(leaves, lambda i: f"leaf {i} of the arguments {treedef}",
-                              f"jit({self.__name__})")
+        leaves, treedef = self._leaves(dynamic, dyn_kwargs, static)
         entry = self._cache.get(self._signature(leaves, treedef, static))
         return None if entry is None else entry.backend
 
@@ -277,9 +323,7 @@ class Jitted:
         from funcgrad.optimize import optimize
 
         dynamic, dyn_kwargs, static = self._split(args, kwargs)
-        leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
-        leaves = array_leaves(leaves, lambda i: f"leaf {i} of the arguments {treedef}",
-                              self.__name__)
+        leaves, treedef = self._leaves(dynamic, dyn_kwargs, static)
         graph, _ = self._trace(dynamic, dyn_kwargs, static, leaves, treedef)
         return optimize(graph)
 
@@ -295,9 +339,7 @@ class Jitted:
                 build, executable = entry
                 return build(executable(fast[1]))
         dynamic, dyn_kwargs, static = self._split(args, kwargs)
-        leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
-        leaves = array_leaves(leaves, lambda i: f"leaf {i} of the arguments {treedef}",
-                              f"jit({self.__name__})")
+        leaves, treedef = self._leaves(dynamic, dyn_kwargs, static)
         sig = self._signature(leaves, treedef, static)
         entry = self._cache.get(sig)
         if entry is None:
@@ -370,13 +412,18 @@ class Jitted:
 
 def jit(f: Callable | None = None, static_argnums: int | tuple[int, ...] = (),
         static_argnames: str | tuple[str, ...] = (), backend: str | None = None,
-        warn_after: int | None = None):
+        warn_after: int | None = None, donate_argnums: int | tuple[int, ...] = (),
+        donate_argnames: str | tuple[str, ...] = ()):
     """Compile ``f``: trace once per input signature, optimise, and cache the executable.
 
     ``static_argnums``/``static_argnames`` name arguments whose *values* (hashable)
-    are part of the signature, so Python control flow may depend on them.
-    ``backend`` is ``"numba"`` (the default when numba imports) or ``"numpy"``.
-    Usable as ``@jit`` or ``@jit(static_argnums=1)``.
+    are part of the signature, so Python control flow may depend on them; as in JAX,
+    given one of the two, the other is inferred from ``f``'s signature, so a static
+    argument may be passed by position or by keyword.  ``donate_argnums``/
+    ``donate_argnames`` are accepted and checked like JAX's, and otherwise ignored
+    (NumPy arrays are never invalidated).  ``backend`` is ``"numba"`` (the default when
+    numba imports) or ``"numpy"``.  Usable as ``@jit``, ``@jit(static_argnums=1)``, and
+    on methods (``self`` is the first argument: a pytree, or static with ``static_argnums=0``).
 
     Examples:
         >>> import funcgrad.numpy as fnp
@@ -384,12 +431,19 @@ def jit(f: Callable | None = None, static_argnums: int | tuple[int, ...] = (),
         >>> f(np.zeros(2))
         array([0.76159416, 0.76159416])
     """
-    if isinstance(static_argnums, int):
-        static_argnums = (static_argnums,)
-    if isinstance(static_argnames, str):
-        static_argnames = (static_argnames,)
-
     def wrap(fun):
-        return Jitted(fun, static_argnums, static_argnames, backend, warn_after)
+        return Jitted(fun, static_argnums, static_argnames, backend, warn_after, donate_argnums,
+                      donate_argnames)
 
     return wrap if f is None else wrap(f)
+
+
+#: ``Jitted.__call__`` as defined above: the compiled path, which reads no option.
+compiled_call = Jitted.__call__
+
+
+def route_calls(call: Callable | None) -> None:
+    """Send every jitted function's calls to ``call(self, *args, **kwargs)``; ``None`` restores
+    the compiled path.  :mod:`funcgrad.config` does this while ``disable_jit`` or ``debug_nans``
+    is on, so that with both off a call pays nothing for them (not even a flag test)."""
+    Jitted.__call__ = compiled_call if call is None else call
