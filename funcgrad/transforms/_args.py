@@ -16,8 +16,12 @@ from funcgrad.errors import ArgumentError, DTypeError
 _SCALARS = (bool, int, float, complex, np.generic)
 
 
-def normalize_argnums(argnums, nargs: int, fname: str) -> tuple[tuple[int, ...], bool]:
-    """``(argnums as a tuple, whether one int was given)``; a clear error when out of range."""
+def normalize_argnums(argnums, nargs: int, fname: str, kwargs=()) -> tuple[tuple[int, ...], bool]:
+    """``(argnums as a tuple, whether one int was given)``; a clear error when out of range.
+
+    ``kwargs`` (the call's keyword arguments) only improves that error: as in JAX, ``argnums``
+    count positional arguments, and keyword arguments are never differentiated.
+    """
     single = isinstance(argnums, int)
     if not single and not isinstance(argnums, (tuple, list)):
         raise ArgumentError(f"{fname}: argnums must be an int or a tuple of ints, got "
@@ -30,9 +34,12 @@ def normalize_argnums(argnums, nargs: int, fname: str) -> tuple[tuple[int, ...],
         if not isinstance(n, int) or isinstance(n, bool):
             raise ArgumentError(f"{fname}: argnums must be ints, got {n!r} ({type(n).__name__})")
         if not -nargs <= n < nargs:
+            hint = (f" and keyword argument{'s' if len(kwargs) != 1 else ''} "
+                    f"{', '.join(map(repr, kwargs))}, which are never differentiated: pass "
+                    "the arguments to differentiate by position" if kwargs else "")
             raise ArgumentError(
                 f"{fname}: argnums={argnums!r} is out of range: the function was called "
-                f"with {nargs} positional argument{'s' if nargs != 1 else ''}")
+                f"with {nargs} positional argument{'s' if nargs != 1 else ''}{hint}")
         out.append(n % nargs)
     return tuple(out), single
 
@@ -68,8 +75,9 @@ def flatten_differentiable(args: Sequence[Any], fname: str) -> tuple[list, Any]:
             where = f"leaf {i} of the differentiated arguments {treedef}"
             raise DTypeError(
                 f"{fname}: {where} has dtype {leaf.dtype}, but it can only differentiate with "
-                "respect to floating-point inputs. Pass floats (e.g. x.astype(float)), or leave "
-                "integer arguments out of argnums.")
+                "respect to floating-point inputs. Pass floats (e.g. x.astype(float)), leave "
+                "integer arguments out of argnums, or pass allow_int=True to grad, "
+                "value_and_grad or jacrev (integer inputs then get float0 zero gradients).")
         out.append(leaf)
     return out, treedef
 
@@ -186,3 +194,47 @@ def resolve_argnums_argnames(params: dict | None, argnums, argnames, option: str
     elif names and not nums:
         nums = tuple(positional.index(k) for k in names if k in positional)
     return tuple(sorted(set(nums))), tuple(dict.fromkeys(names))
+
+
+# -- allow_int: integer inputs at argnums get float0 gradients -------------------------------
+#: JAX's dtype of the gradient of an integer or boolean input (``jax.dtypes.float0``): a
+#: zero-size void field, so an array of it holds no data.
+float0 = np.dtype([("float0", np.void, 0)])
+
+
+class IntLeaves:
+    """The differentiated arguments split into floating leaves (differentiated) and integer or
+    boolean leaves (held fixed), for ``allow_int=True``.
+
+    Examples:
+        >>> split = IntLeaves((1.5, np.arange(2)), "grad")
+        >>> split.float_leaves
+        [array(1.5)]
+        >>> split.gradients([np.float64(2.0)])[1].dtype == float0
+        True
+    """
+
+    def __init__(self, diff_args: tuple, fname: str):
+        leaves, self.treedef = tree.flatten(tuple(diff_args))
+        leaves = array_leaves(leaves, lambda i: f"leaf {i} of the differentiated arguments "
+                                                f"{self.treedef}", fname)
+        self.leaves = leaves
+        self.is_float = [is_inexact(x.dtype) for x in leaves]
+        for i, (x, fl) in enumerate(zip(leaves, self.is_float)):
+            if not fl and np.dtype(x.dtype).kind not in "biu":
+                raise DTypeError(f"{fname}: leaf {i} of the differentiated arguments "
+                                 f"{self.treedef} has dtype {x.dtype}; with allow_int=True "
+                                 "inputs may be floating, integer or boolean")
+        self.float_leaves = [x for x, fl in zip(leaves, self.is_float) if fl]
+
+    def rebuild(self, float_leaves) -> tuple:
+        """The differentiated arguments with the floating leaves replaced by ``float_leaves``."""
+        it = iter(float_leaves)
+        return tree.unflatten(self.treedef, [next(it) if fl else x
+                                             for x, fl in zip(self.leaves, self.is_float)])
+
+    def gradients(self, float_grads) -> tuple:
+        """The gradients of every argument: ``float_grads`` and float0 zeros for the integer leaves."""
+        it = iter(float_grads)
+        return tree.unflatten(self.treedef, [next(it) if fl else np.zeros(np.shape(x), float0)
+                                             for x, fl in zip(self.leaves, self.is_float)])

@@ -28,8 +28,10 @@ from funcgrad.errors import (
 )
 from funcgrad.ops._family import real_part_for
 from funcgrad.transforms._args import (
+    IntLeaves,
     describe,
     flatten_differentiable,
+    float0,
     normalize_argnums,
     require_complex,
 )
@@ -68,12 +70,6 @@ def backward_pass(tape: list, seeds: list[tuple[Any, Any]]) -> dict:
             prev = cts.get(inp)
             cts[inp] = ct if prev is None else prev + ct
     return cts
-
-
-#: The backward pass that ``vjp`` functions run: :func:`backward_pass`, or while ``debug_nans``
-#: is on the checking pass that :mod:`funcgrad.transforms.debug_nans` swaps in (so that with
-#: the option off, the backward pass tests no flag per operation).
-run_backward_pass = backward_pass
 
 
 def _fit(prim, ct, inp):
@@ -115,7 +111,7 @@ class _VJPFunction:
                     ct = np.asarray(ct, dtype=node.dtype)
                 seeds.append((node, ct))
         with gc_paused():
-            cts = run_backward_pass(self._trace.tape, seeds)
+            cts = backward_pass(self._trace.tape, seeds)
         in_nodes, in_leaves, in_tree = self._in
         grads = []
         for node, x in zip(in_nodes, in_leaves):
@@ -198,13 +194,15 @@ def _check_scalar_output(out, fname: str, holomorphic: bool = False) -> None:
 
 
 def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
-                   holomorphic: bool = False) -> Callable:
+                   holomorphic: bool = False, allow_int: bool = False) -> Callable:
     """A function returning ``(f(*args), gradient of f w.r.t. args[argnums])``.
 
     With ``has_aux=True``, ``f`` returns ``(value, aux)`` and the result is ``((value, aux), grads)``.
     For a real output of complex inputs ``z = x + iy`` the gradient is ``dL/dx - i dL/dy``
     (JAX's convention); ``holomorphic=True`` takes complex inputs and a complex output and
-    gives ``f'(z)`` (see ``docs/complex.md``).
+    gives ``f'(z)`` (see ``docs/complex.md``).  With ``allow_int=True``, integer and boolean
+    leaves at ``argnums`` are held fixed and their gradients are zero-size-element arrays of
+    dtype :data:`float0` (JAX's); without it they are a :class:`DTypeError`.
 
     Examples:
         >>> import funcgrad.numpy as fnp
@@ -214,20 +212,24 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
     fname = f"grad of {getattr(f, '__name__', 'function')}"
 
     def value_and_grad_f(*args, **kwargs):
-        nums, single = normalize_argnums(argnums, len(args), fname)
+        nums, single = normalize_argnums(argnums, len(args), fname, kwargs)
         if holomorphic:
             require_complex(tree.leaves(tuple(args[n] for n in nums)), fname, "inputs")
 
+        split = IntLeaves(tuple(args[n] for n in nums), fname) if allow_int else None
+
         def partial(*diff):
             full = list(args)
-            for n, d in zip(nums, diff):
+            for n, d in zip(nums, split.rebuild(diff) if split else diff):
                 full[n] = d
             return f(*full, **kwargs)
 
-        outs = _vjp(partial, tuple(args[n] for n in nums), has_aux, fname)
+        diff_args = split.float_leaves if split else tuple(args[n] for n in nums)
+        outs = _vjp(partial, tuple(diff_args), has_aux, fname)
         out, fn = outs[0], outs[1]
         _check_scalar_output(out, fname, holomorphic)
         grads = fn(np.ones((), out.dtype) if hasattr(out, "dtype") else 1.0)
+        grads = split.gradients(grads) if split else grads
         grads = grads[0] if single else grads
         return ((out, outs[2]), grads) if has_aux else (out, grads)
 
@@ -237,13 +239,14 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
 
 
 def grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
-         holomorphic: bool = False) -> Callable:
+         holomorphic: bool = False, allow_int: bool = False) -> Callable:
     """The gradient of a scalar function: a new function with the same arguments.
 
     The result has the structure of ``args[argnums]`` (a tuple of them when ``argnums``
     is a tuple); with ``has_aux=True`` it is ``(grads, aux)``.  Complex inputs follow
     JAX's convention, and ``holomorphic=True`` differentiates a complex function of
-    complex inputs (``docs/complex.md``).
+    complex inputs (``docs/complex.md``).  ``allow_int=True`` accepts integer and boolean
+    inputs at ``argnums``: their gradients are zeros of dtype :data:`float0`, as in JAX.
 
     Examples:
         >>> import funcgrad.numpy as fnp
@@ -251,8 +254,10 @@ def grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
         array([2., 4.])
         >>> grad(lambda z: z ** 2, holomorphic=True)(np.array(1 + 2j))
         np.complex128(2+4j)
+        >>> grad(lambda x, n: x * n, argnums=(0, 1), allow_int=True)(2.0, 3)[1].dtype == float0
+        True
     """
-    vg = value_and_grad(f, argnums, has_aux, holomorphic)
+    vg = value_and_grad(f, argnums, has_aux, holomorphic, allow_int)
 
     def grad_f(*args, **kwargs):
         value, grads = vg(*args, **kwargs)
@@ -263,4 +268,4 @@ def grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
     return grad_f
 
 
-__all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "DTypeError"]
+__all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "DTypeError", "float0"]

@@ -19,7 +19,12 @@ import numpy as np
 
 from funcgrad import tree
 from funcgrad.ops import shape as sh
-from funcgrad.transforms._args import normalize_argnums, refuse_complex, require_complex
+from funcgrad.transforms._args import (
+    IntLeaves,
+    normalize_argnums,
+    refuse_complex,
+    require_complex,
+)
 from funcgrad.transforms.grad import vjp
 from funcgrad.transforms.jvp import jvp
 from funcgrad.transforms.vmap import vmap
@@ -61,10 +66,13 @@ def _split_rows(batched_leaves, row_leaves):
     return out
 
 
-def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0, holomorphic: bool = False) -> Callable:
+def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0, holomorphic: bool = False,
+           allow_int: bool = False) -> Callable:
     """The Jacobian of ``f`` by reverse mode (one ``vjp`` per output element, vectorised).
 
     Outputs must be real unless ``holomorphic=True`` (then inputs and outputs are complex).
+    ``allow_int=True`` accepts integer and boolean inputs at ``argnums``; their blocks are
+    zeros of the input's dtype (what JAX returns), of shape ``out_shape + in_shape``.
 
     Examples:
         >>> import funcgrad.numpy as fnp
@@ -73,10 +81,15 @@ def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0, holomorphic: bool = 
                [0., 4.]])
     """
     def jac(*args, **kwargs):
-        nums, single = normalize_argnums(argnums, len(args), "jacrev")
+        nums, single = normalize_argnums(argnums, len(args), "jacrev", kwargs)
         if holomorphic:
             require_complex(tree.leaves(tuple(args[n] for n in nums)), "jacrev", "inputs")
-        out, pullback = vjp(_partial(f, args, nums, kwargs), *(args[n] for n in nums))
+        g = _partial(f, args, nums, kwargs)
+        if allow_int:  # differentiate the floating leaves only; the others are held fixed
+            split = IntLeaves(tuple(args[n] for n in nums), "jacrev")
+            out, pullback = vjp(lambda *leaves: g(*split.rebuild(leaves)), *split.float_leaves)
+        else:
+            out, pullback = vjp(g, *(args[n] for n in nums))
         out_leaves, out_tree = tree.flatten(out)
         if holomorphic:
             require_complex(out_leaves, "jacrev", "outputs")
@@ -87,11 +100,24 @@ def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0, holomorphic: bool = 
         in_leaves, in_tree = tree.flatten(rows)
         # rows[j] has shape (M,) + in_shape; cut M into the output leaves' shapes.
         blocks = _split_rows(in_leaves, out_leaves)   # [input leaf][output leaf]
-        per_out = [tree.unflatten(in_tree, [blocks[j][i] for j in range(len(in_leaves))])
-                   for i in range(len(out_leaves))]
+        if allow_int:
+            per_out = [_with_int_blocks(split, [blocks[j][i] for j in range(len(in_leaves))], o)
+                       for i, o in enumerate(out_leaves)]
+        else:
+            per_out = [tree.unflatten(in_tree, [blocks[j][i] for j in range(len(in_leaves))])
+                       for i in range(len(out_leaves))]
         per_out = [p[0] if single else p for p in per_out]
         return tree.unflatten(out_tree, per_out)
     return jac
+
+
+def _with_int_blocks(split: IntLeaves, float_blocks: list, out) -> tuple:
+    """The Jacobian blocks of one output leaf for every argument leaf: ``float_blocks`` for the
+    floating leaves, zeros of the leaf's own dtype for the integer ones (JAX's ``jacrev``)."""
+    it = iter(float_blocks)
+    return tree.unflatten(split.treedef, [
+        next(it) if fl else np.zeros(tuple(np.shape(out)) + tuple(np.shape(x)), x.dtype)
+        for x, fl in zip(split.leaves, split.is_float)])
 
 
 def jacfwd(f: Callable, argnums: int | tuple[int, ...] = 0, holomorphic: bool = False) -> Callable:
@@ -106,7 +132,7 @@ def jacfwd(f: Callable, argnums: int | tuple[int, ...] = 0, holomorphic: bool = 
                [0., 4.]])
     """
     def jac(*args, **kwargs):
-        nums, single = normalize_argnums(argnums, len(args), "jacfwd")
+        nums, single = normalize_argnums(argnums, len(args), "jacfwd", kwargs)
         g = _partial(f, args, nums, kwargs)
         primals = tuple(args[n] for n in nums)
         in_leaves, in_tree = tree.flatten(primals)
