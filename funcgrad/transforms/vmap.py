@@ -16,7 +16,7 @@ import numpy as np
 from funcgrad import tree
 from funcgrad._core.trace import Trace, Tracer, conversion_hint, user_location
 from funcgrad.errors import ArgumentError, ConcretizationError, ShapeError
-from funcgrad.transforms._args import array_leaves, as_array_leaf
+from funcgrad.transforms._args import array_leaves, as_array_leaf, index
 
 
 class BatchTracer(Tracer):
@@ -105,19 +105,34 @@ def _axes_for_leaves(in_axes, args, fname: str) -> list:
     return axes
 
 
-def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
+def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None,
+         axis_name: Any = None) -> Callable:
     """Vectorise ``f`` over a batch axis of its arguments.
 
     ``in_axes``: an int (every argument batched along that axis), ``None``
     (not batched), or a tuple with one entry per argument, each an int, None or a
     pytree of them matching that argument.  ``out_axes`` likewise for the result.
+    ``axis_size`` gives the batch size: required when no argument is batched (every
+    output is then broadcast along the batch axis), checked against the batched
+    arguments otherwise.  ``axis_name`` is accepted for code ported from JAX and
+    otherwise unused: funcgrad has no collective operations (``psum``, ...) to name it.
 
     Examples:
         >>> import funcgrad.numpy as fnp
         >>> vmap(lambda x: fnp.sum(x ** 2))(np.arange(6.0).reshape(2, 3))
         array([ 5., 50.])
+        >>> vmap(lambda x: 2 * x, in_axes=None, axis_size=3)(np.array(1.5))
+        array([3., 3., 3.])
     """
     fname = f"vmap({getattr(f, '__name__', 'f')})"
+    if axis_size is not None:
+        try:
+            axis_size = index(axis_size)
+        except TypeError:
+            raise ArgumentError(f"{fname}: axis_size must be an int, got {axis_size!r} "
+                                f"({type(axis_size).__name__})") from None
+        if axis_size < 0:
+            raise ArgumentError(f"{fname}: axis_size must be non-negative, got {axis_size}")
 
     def vmapped(*args, **kwargs):
         # Keyword arguments are batched along axis 0, as in JAX.
@@ -126,7 +141,7 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
         def owner(i: int) -> str:  # error messages only
             return _owners(args, kwargs)[i]
         leaves = array_leaves(leaves, lambda i: f"{owner(i)} (leaf {i} of the arguments)", fname)
-        size, first = None, None
+        size, first = axis_size, None
         for i, (x, ax) in enumerate(zip(leaves, axes)):
             if ax is None:
                 continue
@@ -137,14 +152,21 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
             n = np.shape(x)[ax]
             if size is None:
                 size, first = n, (i, np.shape(x), ax)
+            elif n != size and first is None:
+                raise ShapeError(
+                    f"{fname}: inconsistent batch sizes: axis_size={axis_size}, but {owner(i)} "
+                    f"(leaf {i}, shape {np.shape(x)}, axis {ax}) has {n}")
             elif n != size:
                 raise ShapeError(
                     f"{fname}: inconsistent batch sizes: {owner(first[0])} (leaf {first[0]}, "
                     f"shape {first[1]}, axis {first[2]}) has {size} but {owner(i)} (leaf {i}, "
                     f"shape {np.shape(x)}, axis {ax}) has {n}")
+        if size is None and not leaves:
+            raise ArgumentError(f"{fname} was called without array arguments (args={args!r}, "
+                                f"kwargs={kwargs!r}); give axis_size to set the batch size")
         if size is None:
             raise ArgumentError(f"{fname}: in_axes={in_axes!r} batches no argument; at least "
-                                "one must have a batch axis")
+                                "one must have a batch axis, or axis_size must be given")
         with BatchTrace(fname, size) as trace:
             tracers = [x if ax is None else BatchTracer(trace, x, ax % len(np.shape(x)))
                        for x, ax in zip(leaves, axes)]
