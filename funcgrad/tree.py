@@ -551,8 +551,10 @@ def _install(cls: type, kind: _NodeKind) -> None:
     _NODE_KINDS[cls] = kind
 
 
-# JAX's names; defined in their own modules, which build on the functions above.
-from funcgrad._tree_paths import (  # noqa: E402
+# JAX's names, defined in their own modules.  Imported last, not at the top: those modules
+# use this one's functions (``_ravel`` imports funcgrad.numpy only when called).
+from funcgrad._ravel import ravel_pytree
+from funcgrad._tree_paths import (
     all,
     flatten_with_path,
     leaves_with_path,
@@ -560,7 +562,7 @@ from funcgrad._tree_paths import (  # noqa: E402
     reduce,
     transpose,
 )
-from funcgrad._tree_register import (  # noqa: E402
+from funcgrad._tree_register import (
     register_dataclass,
     register_pytree_node,
     register_pytree_node_class,
@@ -568,4 +570,3 @@ from funcgrad._tree_register import (  # noqa: E402
     register_pytree_with_keys_class,
     register_static,
 )
-from funcgrad._ravel import ravel_pytree  # noqa: E402
