@@ -171,14 +171,17 @@ class Graph:
         ['sin', 'multiply']
     """
 
-    __slots__ = ("inputs", "outputs", "in_tree", "out_tree", "_nodes")
+    __slots__ = ("inputs", "outputs", "in_tree", "out_tree", "effects", "_nodes")
 
-    def __init__(self, inputs, outputs, in_tree=None, out_tree=None):
+    def __init__(self, inputs, outputs, in_tree=None, out_tree=None, effects=()):
         s = object.__setattr__
         s(self, "inputs", tuple(inputs))
         s(self, "outputs", tuple(outputs))
         s(self, "in_tree", in_tree)
         s(self, "out_tree", out_tree)
+        # Nodes run for a side effect (``debug.print``), in program order: kept and run although
+        # no output reads them.
+        s(self, "effects", tuple(effects))
         s(self, "_nodes", None)
 
     def __setattr__(self, name, value):
@@ -191,7 +194,7 @@ class Graph:
     def nodes(self) -> tuple[Node, ...]:
         """Every node the outputs depend on, in topological order (inputs first)."""
         if self._nodes is None:
-            order = toposort(self.outputs)
+            order = toposort(self.outputs + self.effects)
             seen = set(map(id, order))
             # Unused inputs are still part of the graph's signature.
             object.__setattr__(self, "_nodes", tuple(

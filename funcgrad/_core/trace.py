@@ -336,6 +336,7 @@ class Trace:
         self.tape: list = []     # recorded op nodes in creation (= topological) order
         self.lifted: dict = {}   # id(outer tracer) -> (outer tracer, lifted node)
         self.plain = True        # no value is a tracer of an enclosing trace (all NumPy)
+        self.effects: list = []  # nodes of operations run for a side effect (debug.print), in order
         self._resume_gc = False
 
     def __enter__(self) -> "Trace":

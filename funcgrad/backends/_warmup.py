@@ -59,8 +59,9 @@ def placeholder(shape: tuple, dtype) -> np.ndarray:
 
 
 def warm_up(backend, graph: Graph) -> bool:
-    """Run ``graph`` once on ``backend`` with placeholder inputs; ``False`` if it is too large."""
-    if graph_elements(graph) > WARMUP_MAX_ELEMENTS:
+    """Run ``graph`` once on ``backend`` with placeholder inputs; ``False`` if it is too large or
+    has effects (``debug.print`` must print the user's values, never placeholders)."""
+    if graph.effects or graph_elements(graph) > WARMUP_MAX_ELEMENTS:
         return False
     args = [placeholder(n.shape, n.dtype) for n in graph.inputs]
     with np.errstate(all="ignore"):  # placeholders may divide by zero (errstate is per thread)

@@ -45,7 +45,8 @@ def rewrite(graph: Graph, replace: Callable[[Node], Node], uses: dict | None = N
         new[id(old)] = node
         if counts is not None:
             uses[id(node)] = uses.get(id(node), 0) + counts.get(id(old), 0)
-    return Graph(graph.inputs, [new[id(n)] for n in graph.outputs], graph.in_tree, graph.out_tree)
+    return Graph(graph.inputs, [new[id(n)] for n in graph.outputs], graph.in_tree, graph.out_tree,
+                 [new[id(n)] for n in graph.effects])
 
 
 def use_counts(graph: Graph) -> dict[int, int]:

@@ -48,6 +48,8 @@ def cse(graph: Graph) -> Graph:
         try:
             if node.kind == CONSTANT:
                 key = constant_key(node)
+            elif getattr(node.primitive, "effectful", False):
+                return node  # two prints of one value are two prints
             elif node.params:
                 key = node.structural_key()
             else:  # structural_key() of a node without params, built without sorting nothing

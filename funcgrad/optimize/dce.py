@@ -6,7 +6,8 @@ from funcgrad._core.graph import Graph
 
 
 def dce(graph: Graph) -> Graph:
-    """The graph rebuilt from its outputs: nodes that no output depends on are dropped.
+    """The graph rebuilt from its outputs: nodes that no output depends on are dropped
+    (except the graph's effects, such as ``debug.print``, and what they read).
 
     Inputs are kept even when unused (they are the graph's signature).  A new
     :class:`Graph` computes its node list afresh by an iterative walk back from
@@ -18,4 +19,4 @@ def dce(graph: Graph) -> Graph:
         >>> [n.name for n in dce(Graph(g.inputs, g.outputs[1:])).nodes]  # the multiply is gone
         ['input', 'input']
     """
-    return Graph(graph.inputs, graph.outputs, graph.in_tree, graph.out_tree)
+    return Graph(graph.inputs, graph.outputs, graph.in_tree, graph.out_tree, graph.effects)

@@ -17,7 +17,8 @@ def fold_node(node: Node) -> Node:
     A fold that raises (say, the inverse of a singular constant matrix) is not
     done: the error then happens when the graph runs, as it would have.
     """
-    if node.primitive is None or not node.inputs or node.dtype.hasobject:
+    if (node.primitive is None or not node.inputs or node.dtype.hasobject
+            or getattr(node.primitive, "effectful", False)):  # debug.print runs at run time
         return node  # (an operation with several results stays: see funcgrad.ops.results)
     for i in node.inputs:
         if i.kind != CONSTANT:

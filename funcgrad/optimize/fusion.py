@@ -341,7 +341,8 @@ def fuse(graph: Graph) -> Graph:
                 if ins != node.inputs:  # Node equality is identity
                     node = with_inputs(node, ins)
         new[id(old)] = node
-    return Graph(graph.inputs, [new[id(n)] for n in graph.outputs], graph.in_tree, graph.out_tree)
+    return Graph(graph.inputs, [new[id(n)] for n in graph.outputs], graph.in_tree, graph.out_tree,
+                 [new[id(n)] for n in graph.effects])
 
 
 def _fused_node(cluster: list[Node], new: dict) -> Node:

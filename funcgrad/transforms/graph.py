@@ -25,7 +25,7 @@ def close_graph(trace, tracers, out_leaves, in_tree, out_tree, fname: str) -> Gr
             value = np.asarray(as_array_leaf(leaf, "an output leaf", fname))
             outputs.append(Node.constant(value, copy=True))
     inputs = [t._node for t in tracers] + [node for _, node in trace.lifted.values()]
-    return Graph(inputs, outputs, in_tree, out_tree)
+    return Graph(inputs, outputs, in_tree, out_tree, trace.effects)
 
 
 def make_graph(f: Callable, optimize: bool = False) -> Callable[..., Graph]:
