@@ -100,6 +100,34 @@ class Partial(functools.partial):  # type: ignore[type-arg]  # partial is generi
         ([1.0], 3.0)
     """
 
+    def __new__(cls, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Partial:
+        # functools.partial would merge a partial ``func``'s arguments into this one's,
+        # turning them into leaves; as JAX, keep them static inside the function.
+        if isinstance(func, functools.partial):
+            func = _Opaque(func)
+        return super().__new__(cls, func, *args, **kwargs)
+
+
+class _Opaque:
+    """A callable that hides the ``functools.partial`` it wraps (equal and hashing as it)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return self.fn == (other.fn if isinstance(other, _Opaque) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.fn)
+
+    def __repr__(self) -> str:
+        return repr(self.fn)
+
 
 register_pytree_node(
     Partial,

@@ -634,6 +634,10 @@ def test_partial_is_a_pytree_through_transformations():
     np.testing.assert_allclose(g.args[0], x)  # d/ds sum(s * x) = x
     kw = tree_util.Partial(lambda x, *, k: x * k, k=3.0)
     assert tree.leaves(kw) == [3.0] and kw(2.0) == 6.0
+    # a functools.partial inside keeps its arguments static (functools would merge them)
+    inner = tree_util.Partial(functools.partial(lambda tag, a, b: (tag, a + b), "t"), 1.0)
+    assert tree.leaves(inner) == [1.0] and inner(2.0) == ("t", 3.0)
+    assert tree.unflatten(tree.structure(inner), [5.0])(1.0) == ("t", 6.0)
 
 
 # -- the docs page runs as written ----------------------------------------------------------
