@@ -86,12 +86,12 @@ def _path(treedef, i: int) -> str:
 
 
 def check_matches(fname: str, what: str, want_tree, want_avals: Sequence, got_tree,
-                  got_avals: Sequence, got_what: str) -> None:
+                  got_avals: Sequence, got_what: str, hint: str | None = None) -> None:
     """Raise :class:`CarryError` unless ``got`` has ``want``'s structure, shapes and dtypes.
 
     ``what`` names the expected value (``"the carry"``), ``got_what`` the returned one
     (``"body_fun's result"``); the message names the first differing leaf's path and
-    both types.
+    both types.  ``hint`` replaces the closing advice (a loop's by default).
     """
     if got_tree != want_tree:
         raise CarryError(f"{fname}: {got_what} has structure {got_tree}, but {what} has "
@@ -100,6 +100,6 @@ def check_matches(fname: str, what: str, want_tree, want_avals: Sequence, got_tr
         if tuple(ws) != tuple(gs) or np.dtype(wd) != np.dtype(gd):
             raise CarryError(
                 f"{fname}: {got_what} at {_path(want_tree, i)} is {type_string(gs, gd)}, but "
-                f"{what} there is {type_string(ws, wd)}; the shape and dtype must stay the same "
-                "(cast with x.astype(dtype), or give the initial value the dtype the body "
-                "produces)")
+                f"{what} there is {type_string(ws, wd)}; "
+                + (hint or "the shape and dtype must stay the same (cast with x.astype(dtype), "
+                   "or give the initial value the dtype the body produces)"))
