@@ -194,6 +194,17 @@ logical_xor_p = binary("logical_xor", np.logical_xor)
 floor_divide_p = binary("floor_divide", np.floor_divide)
 mod_p = binary("mod", np.mod, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * floor_divide(x, y))
 
+# Bit operations on integers and booleans (NumPy's: ``right_shift`` of an unsigned integer is
+# a logical shift), never differentiated; funcgrad.random builds its bits from them.
+bitwise_and_p = binary("bitwise_and", np.bitwise_and)
+bitwise_or_p = binary("bitwise_or", np.bitwise_or)
+bitwise_xor_p = binary("bitwise_xor", np.bitwise_xor)
+left_shift_p = binary("left_shift", np.left_shift)
+right_shift_p = binary("right_shift", np.right_shift)
+invert_p = unary("invert", np.invert)
+# nextafter(x, y) moves x by one ulp: slope 1 in x, piecewise constant in y.
+nextafter_p = binary("nextafter", np.nextafter, lambda g, ans, x, y: g, lambda g, ans, x, y: None)
+
 # -- complex parts ---------------------------------------------------------
 # Rules for complex values follow JAX's convention (docs/complex.md): a JVP is the
 # ordinary (R-linear) derivative and a VJP is its transpose for the pairing
@@ -359,6 +370,14 @@ logical_or = _public2(logical_or_p, "logical_or")
 logical_xor = _public2(logical_xor_p, "logical_xor")
 floor_divide = _public2(floor_divide_p, "floor_divide")
 mod = _public2(mod_p, "mod")
+bitwise_and = _public2(bitwise_and_p, "bitwise_and")
+bitwise_or = _public2(bitwise_or_p, "bitwise_or")
+bitwise_xor = _public2(bitwise_xor_p, "bitwise_xor")
+left_shift = _public2(left_shift_p, "left_shift")
+right_shift = _public2(right_shift_p, "right_shift")
+invert = _public1(invert_p, "invert")
+bitwise_not = invert
+nextafter = _public2(nextafter_p, "nextafter")
 true_divide = divide
 remainder = mod
 

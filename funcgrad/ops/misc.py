@@ -6,6 +6,7 @@ import numpy as np
 
 from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.primitive import Primitive, Tracer
+from funcgrad.errors import DTypeError
 from funcgrad.ops._family import is_float, real_part_for, shape_of
 
 convert_p = Primitive("convert", lambda x, dtype: np.asarray(x).astype(dtype),
@@ -27,6 +28,22 @@ def _batch_pointwise(prim: Primitive) -> None:
 
 
 _batch_pointwise(convert_p)
+
+
+def _bitcast_aval(x, dtype):
+    have, want = np.dtype(x.dtype), np.dtype(dtype)
+    if have.itemsize != want.itemsize:
+        raise DTypeError(f"bitcast_convert_type: {have} ({have.itemsize} bytes) cannot be "
+                         f"reinterpreted as {want} ({want.itemsize} bytes); the sizes must match")
+    return shape_of(x), want
+
+
+# The same bits read as another dtype of the same size (``x.view(dtype)``, JAX's
+# ``lax.bitcast_convert_type``): no derivative (the map is not smooth).
+bitcast_p = Primitive("bitcast_convert_type",
+                      lambda x, dtype: np.asarray(x).view(_bitcast_aval(x, dtype)[1]),
+                      _bitcast_aval, differentiable=False)
+_batch_pointwise(bitcast_p)
 
 
 def _drop_derivatives(x):
@@ -60,6 +77,18 @@ def astype(x, dtype):
     if getattr(x, "dtype", None) == dtype:
         return x
     return convert_p.bind(x, dtype=dtype)
+
+
+def bitcast_convert_type(x, new_dtype):
+    """The bits of ``x`` read as ``new_dtype``, which has the same size (``x.view(new_dtype)``).
+
+    Not differentiable.  A dtype of another size is a :class:`~funcgrad.errors.DTypeError`.
+
+    Examples:
+        >>> bitcast_convert_type(np.array([1.0], np.float32), np.uint32)
+        array([1065353216], dtype=uint32)
+    """
+    return bitcast_p.bind(x, dtype=np.dtype(new_dtype))
 
 
 def stop_gradient(x):
