@@ -5,7 +5,6 @@ The reference is SciPy's ``softmax``, cast to the input's float dtype.  The op t
 tests check the forward rule against finite differences and against the reverse rule.
 """
 
-import numpy as np
 import scipy.special as sc
 from op_table import op, same
 

@@ -11,7 +11,8 @@ there too: that is all ``grad(grad(f))`` needs.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -268,4 +269,4 @@ def grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
     return grad_f
 
 
-__all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "DTypeError", "float0"]
+__all__ = ["DTypeError", "backward_pass", "float0", "grad", "value_and_grad", "vjp"]

@@ -13,7 +13,7 @@ gives the complex Jacobian ``df/dz`` (``docs/complex.md``).
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
