@@ -119,16 +119,15 @@ def _flatten_defaultdict(
     return children, (d.default_factory, keys)
 
 
-def _flatten_dataclass(obj: Any) -> tuple[list[Any], tuple[type, tuple[str, ...]]]:
-    cls = type(obj)
-    names = _fields.dataclass_fields(cls)[0]
-    return [getattr(obj, name) for name in names], (cls, names)
-
-
-def _flatten_static_dataclass(obj: Any) -> tuple[list[Any], tuple[Any, ...]]:
+def _flatten_dataclass(obj: Any) -> tuple[list[Any], tuple[Any, ...]]:
+    """Children: the data fields.  Aux: (cls, data names), plus (static names, static
+    values) when the class has static fields."""
     cls = type(obj)
     data, meta = _fields.dataclass_fields(cls)
-    return [getattr(obj, name) for name in data], (cls, data, meta, _fields.static_values(obj, meta))
+    children = [getattr(obj, name) for name in data]
+    if meta:
+        return children, (cls, data, meta, _fields.static_values(obj, meta))
+    return children, (cls, data)
 
 
 def _dict_keys(node: Any, keys: tuple[Any, ...], n: int) -> list[KeyEntry]:
@@ -179,16 +178,8 @@ _NAMEDTUPLE = _NodeKind(
 _DATACLASS = _NodeKind(
     "dataclass",
     _flatten_dataclass,
-    lambda aux, ch: _fields.rebuild(aux[0], aux[1], ch),
-    lambda aux, reprs: _fields.show(aux[0].__name__, aux[1], reprs),
-    lambda node, aux, n: _attr_keys(aux[1]),
-)
-# A dataclass with static fields: aux is (cls, data names, static names, static values).
-_STATIC_DATACLASS = _NodeKind(
-    "dataclass",
-    _flatten_static_dataclass,
-    lambda aux, ch: _fields.rebuild(aux[0], aux[1], ch, aux[2], aux[3]),
-    lambda aux, reprs: _fields.show(aux[0].__name__, aux[1], reprs, aux[2], aux[3]),
+    lambda aux, ch: _fields.rebuild(aux[0], aux[1], ch, *aux[2:]),
+    lambda aux, reprs: _fields.show(aux[0].__name__, aux[1], reprs, *aux[2:]),
     lambda node, aux, n: _attr_keys(aux[1]),
 )
 
@@ -216,7 +207,7 @@ def _generic_kind(cls: type) -> _NodeKind | None:
         return _NAMEDTUPLE
     # Tested on the class, so a dataclass *class* passed as a value stays a leaf.
     if hasattr(cls, "__dataclass_fields__"):
-        return _STATIC_DATACLASS if _fields.dataclass_fields(cls)[1] else _DATACLASS
+        return _DATACLASS
     return None
 
 
