@@ -1,50 +1,251 @@
-"""User-defined derivatives: ``custom_vjp`` and ``custom_jvp`` (JAX's decorator API).
+"""User-defined derivatives: ``custom_vjp`` and ``custom_jvp`` with JAX's API.
 
-A decorated function becomes one primitive: its implementation is the user's
-function, and its derivative rules call the user's rules.  Both decorators give
-the primitive a batching rule that applies the same decorator to the
-vectorised functions, so ``vmap`` keeps the custom rule.
+A decorated function is one operation with several results (:mod:`funcgrad.ops.results`)
+whose operands are the leaves of its differentiable arguments.  Each call packs what
+the call needs into a :class:`_Call` (the functions on flat leaves, the pytree layouts,
+the ``nondiff_argnums`` values) held in the operation's params; keyword arguments are
+resolved to positions through the function's signature, as JAX does.
 
-* ``custom_vjp``: ``f.defvjp(fwd, bwd)``; ``fwd(*args) -> (out, residuals)``,
-  ``bwd(residuals, g) -> tuple of cotangents, one per argument``.  The forward
-  pass is re-run in the backward pass to get the residuals.  There is no
-  forward mode: ``jvp`` of a ``custom_vjp`` function is an error, as in JAX.
-* ``custom_jvp``: ``f.defjvp(rule)``; ``rule(primals, tangents) -> (out, tangent_out)``.
-  Reverse mode transposes the rule (reverse mode over the tangent computation,
-  which is linear in the tangents), so the custom rule serves ``grad`` too.
+* ``custom_vjp``: ``f.defvjp(fwd, bwd)``; ``fwd(*args) -> (out, residuals)`` and
+  ``bwd(*nondiff_args, residuals, g) -> one cotangent pytree per differentiable argument``
+  (``None`` for a zero, for a whole argument or any subtree).  The operation's results are
+  the output leaves **and the residual leaves**: the backward pass reads the residuals
+  from the operation's value, so ``fwd`` runs once.  Forward mode is an error, as in JAX.
+* ``custom_jvp``: ``f.defjvp(rule)``; ``rule(*nondiff_args, primals, tangents) -> (out,
+  tangent_out)``, or ``f.defjvps(*per_argument_rules)``.  Reverse mode transposes the rule
+  (reverse mode over the tangent computation, which is linear in the tangents).
 
-Arguments are arrays; the output is one array.
+Both keep the custom rule under ``vmap`` (the batching rule makes the same operation of
+the vectorised functions) and under ``jit``.  The function, ``fwd`` and the rules run on
+the real values when there are some (eagerly), so Python control flow on values works
+there; a function that closes over a traced value is an error naming the fix, as JAX's.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Callable
+import inspect
+from typing import Any, Callable
 
 import numpy as np
 
+from funcgrad import tree
+from funcgrad._core.dtypes import INEXACT
 from funcgrad._core.primitive import Primitive
-from funcgrad.errors import ArgumentError, ShapeError
+from funcgrad._core.subgraph import trace_closed
+from funcgrad._core.trace import Tracer
+from funcgrad.errors import ArgumentError, ShapeError, TreeStructureError
+from funcgrad.lax._common import as_operand
+from funcgrad.ops.results import Results, bind_results, define_results, result_p
 
 
-def _check_output(name, out):
-    if type(out) in (bool, int, float, complex):  # a Python number (not a NumPy scalar)
-        return np.asarray(out)
-    if not hasattr(out, "shape") or isinstance(out, (tuple, list, dict)):
-        raise ArgumentError(f"{name}: a custom-derivative function must return one array, "
-                            f"got {type(out).__name__}")
+# -- arguments --------------------------------------------------------------------------
+
+def _resolve_kwargs(fun: Callable, args: tuple, kwargs: dict, name: str) -> tuple:
+    """Keyword arguments moved to their positions (defaults filled in), as JAX does."""
+    try:
+        signature = inspect.signature(fun)
+    except (TypeError, ValueError):
+        if kwargs:
+            raise ArgumentError(f"{name}: keyword arguments {sorted(kwargs)} cannot be resolved "
+                                "to positions (the function has no signature); pass them "
+                                "positionally") from None
+        return args
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise ArgumentError(f"{name}: the arguments do not match the signature {signature}: "
+                            f"{e}") from None
+    bound.apply_defaults()
+    if bound.kwargs:
+        raise ArgumentError(f"{name}: keyword-only arguments {sorted(bound.kwargs)} are not "
+                            "supported by custom_vjp/custom_jvp (as in JAX); make them "
+                            "positional")
+    return bound.args
+
+
+def _path(treedef, i: int) -> str:
+    from funcgrad.lax._common import _path as leaf_path
+
+    where = leaf_path(treedef, i)
+    return "" if where == "(the whole value)" else f" at {where}"
+
+
+def _check_no_tracer(name: str, what: str, leaves) -> None:
+    for leaf in leaves:
+        if isinstance(leaf, Tracer):
+            raise ArgumentError(
+                f"{name}: {what} is a traced value ({leaf!r}); a custom-derivative function "
+                "cannot take its derivative with respect to closed-over or non-differentiable "
+                "traced values (as in JAX). Pass it as a regular argument (bwd may return None "
+                "for its cotangent), or compute it outside the function.")
+
+
+class _Layout:
+    """The output (and residual) pytree layouts of one call, fixed by its first run."""
+
+    __slots__ = ("avals", "n_out", "out_tree", "res_tree")
+
+    def __init__(self):
+        self.out_tree = self.res_tree = self.avals = None
+        self.n_out = 0
+
+    def record(self, name: str, out_tree, res_tree, leaves) -> None:
+        avals = [(np.shape(x), np.dtype(x.dtype)) for x in leaves]
+        if self.out_tree is None:
+            self.out_tree, self.res_tree, self.avals = out_tree, res_tree, avals
+            self.n_out = out_tree.num_leaves
+        elif (out_tree, res_tree) != (self.out_tree, self.res_tree) or avals != self.avals:
+            raise TreeStructureError(
+                f"{name}: the rule's primal output has structure {out_tree} and types "
+                f"{avals}, but the function's has {self.out_tree} and {self.avals}; they must "
+                "be the same")
+
+
+def _flat_out(name: str, what: str, value) -> tuple[list, Any]:
+    leaves, treedef = tree.flatten(value)
+    out = []
+    for k, leaf in enumerate(leaves):
+        if leaf is None or isinstance(leaf, (str, bytes)) or callable(leaf):
+            raise ArgumentError(f"{name}: {what} leaf{_path(treedef, k)} is "
+                                f"{type(leaf).__name__}, not an array or a number")
+        out.append(as_operand(leaf))
+    return out, treedef
+
+
+class _Call:
+    """One call of a custom-derivative function: flat functions of the operand leaves.
+
+    ``primal(*leaves) -> (out leaves, residual leaves)`` and the rule on flat leaves; the
+    layout of the results is recorded by the first run (or by tracing ``primal``
+    abstractly under ``jit``).  Compared and hashed by identity.
+    """
+
+    __slots__ = ("layout", "name", "primal", "rule")
+
+    def __init__(self, name: str, primal: Callable, rule: Callable, layout: _Layout | None = None):
+        self.name, self.primal, self.rule = name, primal, rule
+        self.layout = _Layout() if layout is None else layout
+
+    def __repr__(self) -> str:
+        return "<call>"
+
+    def run(self, leaves) -> Results:
+        outs, res = self.primal(*leaves)
+        _check_no_tracer(self.name, "an output or residual", outs + res)
+        return Results(outs + res)
+
+    def avals(self, avals) -> list:
+        if self.layout.avals is None:  # under jit: trace the function once, abstractly
+            def flat(*tracers):
+                outs, res = self.primal(*tracers)
+                return outs + res
+            _, consts = trace_closed(flat, [(a.shape, a.dtype) for a in avals], name=self.name)
+            _check_no_tracer(self.name, "a value the function closes over", consts)
+        return self.layout.avals
+
+
+def _results_op(name: str, vjp, jvp, batch) -> Primitive:
+    prim = define_results(Primitive(name, lambda *leaves, call: call.run(leaves)),
+                          lambda *avals, call: call.avals(avals))
+    prim.defvjp_argnum(vjp)
+    prim.defjvp_full(jvp)
+    prim.defbatch(batch)
+    return prim
+
+
+def _zeros(aval) -> np.ndarray:
+    shape, dtype = aval
+    return np.zeros(shape, dtype)
+
+
+def _residuals(ans, start: int, count: int) -> list:
+    """Results ``start:count`` of an operation's value (projections when it is traced)."""
+    if isinstance(ans, Results):
+        return list(ans[start:count])
+    return [result_p.bind(ans, index=k, count=count) for k in range(start, count)]
+
+
+class _CustomFunction:
+    """What ``custom_vjp`` and ``custom_jvp`` share: the call protocol and argument handling."""
+
+    kind = "custom"
+
+    def __init__(self, fun: Callable, nondiff_argnums: tuple[int, ...] = ()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(sorted(set(nondiff_argnums)))
+        self.name = f"{self.kind}[{getattr(fun, '__name__', 'f')}]"
+        self._memo: tuple | None = None
+
+    def _split(self, args, kwargs):
+        """``(all args, nondiff args, diff args)`` of one call, checked."""
+        args = tuple(_resolve_kwargs(self.fun, args, kwargs, self.name))
+        for n in self.nondiff_argnums:
+            if n >= len(args):
+                raise ArgumentError(f"{self.name}: nondiff_argnums has {n}, but the call has "
+                                    f"only {len(args)} arguments")
+            _check_no_tracer(self.name, f"nondiff_argnums argument {n}", tree.leaves(args[n]))
+        nondiff = tuple(args[n] for n in self.nondiff_argnums)
+        diff = tuple(a for k, a in enumerate(args) if k not in self.nondiff_argnums)
+        return args, nondiff, diff
+
+    def _full(self, args, diff):
+        """``args`` with the differentiable ones replaced by ``diff``."""
+        it = iter(diff)
+        return tuple(a if k in self.nondiff_argnums else next(it) for k, a in enumerate(args))
+
+    def __call__(self, *args, **kwargs):
+        self._check_rules()
+        args, nondiff, diff = self._split(args, kwargs)
+        leaves, in_tree = tree.flatten(diff)
+        if not any(isinstance(x, Tracer) for x in leaves):
+            # Nothing to differentiate or batch: the function itself, as JAX runs it.
+            out = self.fun(*args)
+            _check_no_tracer(self.name, "a value the function closes over", tree.leaves(out))
+            return out
+        operands, _ = _flat_out(self.name, "an argument", diff)
+        call = self._make_call(args, nondiff, in_tree)
+        results = bind_results(self.prim, *operands, call=call)
+        layout = call.layout
+        return tree.unflatten(layout.out_tree, results[:layout.n_out])
+
+    def _memoised(self, g, ans, compute):
+        # The backward pass asks once per operand: compute all of them once per (g, ans).
+        memo = self._memo
+        if memo is None or memo[0] is not g or memo[1] is not ans:
+            memo = self._memo = (g, ans, compute())
+        return memo[2]
+
+
+def _match_cotangent(name: str, k: int, ct, arg) -> list:
+    """Argument ``k``'s cotangent leaves (``None`` for zero) from bwd's pytree ``ct``."""
+    leaves, treedef = tree.flatten(arg)
+    if ct is None:
+        return [None] * len(leaves)
+    none_leaf = lambda v: v is None  # noqa: E731 - a None subtree is a zero cotangent
+    ct_leaves, ct_tree = tree.flatten(ct, is_leaf=none_leaf)
+    if ct_tree != tree.structure(arg, is_leaf=none_leaf):
+        raise TreeStructureError(f"{name}: bwd's cotangent for argument {k} has structure "
+                                 f"{ct_tree}, but the argument has structure {treedef}; it "
+                                 "must match (None stands for a zero subtree)")
+    out = []
+    for j, (c, x) in enumerate(zip(ct_leaves, leaves)):
+        if c is not None and np.shape(c) != np.shape(x):
+            raise ShapeError(f"{name}: bwd's cotangent {k}{_path(treedef, j)} has shape "
+                             f"{np.shape(c)}, but it must have the shape of the argument, "
+                             f"{np.shape(x)}")
+        out.append(c)
     return out
 
 
-def _check_shape(name, what, got, like):
-    if np.shape(got) != np.shape(like):
-        raise ShapeError(f"{name}: {what} has shape {np.shape(got)}, but it must have the "
-                         f"shape of {np.shape(like)}")
-    return got
+# -- custom_vjp -----------------------------------------------------------------------------
 
+class custom_vjp(_CustomFunction):
+    """Give ``fun`` a hand-written reverse-mode derivative (JAX's ``jax.custom_vjp``).
 
-class custom_vjp:
-    """Give ``f`` a hand-written reverse-mode derivative.
+    ``nondiff_argnums``: positions of static arguments (not differentiated, not traced),
+    passed first to ``bwd``.
 
     Examples:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
@@ -56,68 +257,118 @@ class custom_vjp:
         1.0
     """
 
-    def __init__(self, fun: Callable):
-        functools.update_wrapper(self, fun)
-        self.fun = fun
+    kind = "custom_vjp"
+
+    def __init__(self, fun: Callable, nondiff_argnums: tuple[int, ...] = ()):
+        super().__init__(fun, nondiff_argnums)
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
-        self._memo: tuple | None = None
-        self.prim = Primitive(f"custom_vjp[{getattr(fun, '__name__', 'f')}]",
-                              lambda *xs: _check_output(self.prim.name, fun(*xs)))
-        self.prim.defvjp_argnum(self._vjp)
-        self.prim.defjvp_full(self._no_jvp)
-        self.prim.defbatch(self._batch)
+        self.prim = _results_op(self.name, self._vjp, self._no_jvp, self._batch)
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
-        """Set the rules: ``fwd(*args) -> (out, residuals)``, ``bwd(residuals, g) -> cotangents``."""
+        """Set the rules: ``fwd(*args) -> (out, residuals)``, ``bwd(*nondiff, residuals, g) -> cotangents``."""
         self.fwd, self.bwd = fwd, bwd
 
-    def __call__(self, *args):
+    def _check_rules(self) -> None:
         if self.fwd is None:
-            raise ArgumentError(f"{self.prim.name}: call defvjp(fwd, bwd) before using it")
-        return self.prim.bind(*args)
+            raise ArgumentError(f"{self.name}: call defvjp(fwd, bwd) before using it")
 
-    def _vjp(self, i, g, ans, *args):
-        # The backward pass asks once per input; run fwd and bwd once per (g, args).
-        memo = self._memo
-        if memo is None or memo[0] is not g or any(a is not b for a, b in zip(memo[1], args)):
-            _, residuals = self.fwd(*args)
-            cts = self.bwd(residuals, g)
-            if not isinstance(cts, (tuple, list)) or len(cts) != len(args):
-                got = (f"a {type(cts).__name__} of {len(cts)}" if isinstance(cts, (tuple, list))
-                       else f"a {type(cts).__name__}")
-                raise ArgumentError(f"{self.prim.name}: bwd must return a tuple of {len(args)} "
-                                    f"cotangents, one per argument; got {got}")
-            cts = tuple(None if ct is None else
-                        _check_shape(self.prim.name, f"bwd's cotangent {k}", ct, a)
-                        for k, (ct, a) in enumerate(zip(cts, args)))
-            memo = self._memo = (g, args, cts)
-        return memo[2][i]
+    def _make_call(self, args, nondiff, in_tree) -> _Call:
+        name, layout = self.name, _Layout()
+        # Zero-stride stand-ins of the differentiable arguments: bwd's cotangents must match them.
+        diff_args = tree.map(_stand_in, tuple(a for k, a in enumerate(args)
+                                              if k not in self.nondiff_argnums))
 
-    def _no_jvp(self, primals, tangents):
-        raise ArgumentError(f"{self.prim.name} has a custom VJP but no JVP rule, so it cannot "
-                            "be used in forward mode (jvp, jacfwd, hessian). Define it with "
-                            "custom_jvp instead if you need forward mode.")
+        def primal(*leaves):
+            result = self.fwd(*self._full(args, tree.unflatten(in_tree, list(leaves))))
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise ArgumentError(f"{name}: fwd must return a pair (output, residuals), got "
+                                    f"{type(result).__name__}")
+            outs, out_tree = _flat_out(name, "fwd's output", result[0])
+            res, res_tree = _flat_out(name, "a residual", result[1])
+            layout.record(name, out_tree, res_tree, outs + res)
+            return outs, res
 
-    def _batch(self, values, dims):
+        def rule(residuals, cts):
+            res = tree.unflatten(layout.res_tree, list(residuals))
+            g = tree.unflatten(layout.out_tree, list(cts))
+            got = self.bwd(*nondiff, res, g)
+            n = len(diff_args)
+            if not isinstance(got, (tuple, list)) or len(got) != n:
+                what = (f"a {type(got).__name__} of {len(got)}" if isinstance(got, (tuple, list))
+                        else f"a {type(got).__name__}")
+                raise ArgumentError(f"{name}: bwd must return a tuple of {n} cotangents, one per "
+                                    f"differentiable argument; got {what}")
+            leaves = []
+            for k, (ct, arg) in enumerate(zip(got, diff_args)):
+                leaves += _match_cotangent(name, k, ct, arg)
+            return leaves
+
+        return _Call(name, primal, rule, layout)
+
+    def _vjp(self, i, g, ans, *leaves, call: _Call):
+        def compute():
+            layout = call.layout
+            n_out, count = layout.n_out, len(layout.avals)
+            cts = [None] * len(leaves)
+            out_g, res_g = g[:n_out], g[n_out:]
+            if any(c is not None for c in out_g):
+                full = [_zeros(a) if c is None else c for c, a in zip(out_g, layout.avals)]
+                cts = call.rule(_residuals(ans, n_out, count), full)
+            if any(c is not None for c in res_g):
+                # A residual's cotangent (from differentiating bwd again): the derivative of
+                # fwd's own operations, as in JAX, where the outer level differentiates fwd.
+                from funcgrad.transforms.grad import vjp
+
+                _, pullback = vjp(lambda *xs: sum(call.primal(*xs), []), *leaves)
+                full = [_zeros(a) if c is None else c for c, a in zip(g, layout.avals)]
+                more = pullback(full)
+                cts = [m if c is None else c + m for c, m in zip(cts, more)]
+            return cts
+        return self._memoised(g, ans, compute)[i]
+
+    def _no_jvp(self, primals, tangents, call):
+        raise ArgumentError(f"{self.name} has a custom VJP but no JVP rule, so it cannot be used "
+                            "in forward mode (jvp, jacfwd, hessian). Define it with custom_jvp "
+                            "instead if you need forward mode.")
+
+    def _batch(self, values, dims, call: _Call):
         from funcgrad.ops.reductions import sum as reduce_sum
         from funcgrad.transforms.vmap import vmap
 
         dims = tuple(dims)
-        batched_bwd = vmap(self.bwd, in_axes=(0, 0))
+        layout = _Layout()
+        batched_primal = vmap(lambda *xs: call.primal(*xs), in_axes=dims)
+        batched_rule = vmap(call.rule, in_axes=(0, 0))
 
-        def bwd(residuals, g):
-            # An unbatched input's cotangent is the sum of its per-example cotangents.
-            cts = batched_bwd(residuals, g)
-            return tuple(ct if d is not None else reduce_sum(ct, axis=0) for ct, d in zip(cts, dims))
+        def primal(*leaves):
+            outs, res = batched_primal(*leaves)
+            layout.record(call.name, call.layout.out_tree, call.layout.res_tree, outs + res)
+            return outs, res
 
-        batched = custom_vjp(vmap(self.fun, in_axes=dims))
-        batched.defvjp(vmap(self.fwd, in_axes=dims), bwd)
-        return batched(*values), 0
+        def rule(residuals, cts):
+            # An unbatched operand's cotangent is the sum of its per-example cotangents.
+            got = batched_rule(list(residuals), list(cts))
+            return [None if c is None else c if d is not None else reduce_sum(c, axis=0)
+                    for c, d in zip(got, dims)]
+
+        batched = _Call(call.name, primal, rule, layout)
+        results = bind_results(self.prim, *values, call=batched)
+        return Results(results), (0,) * len(results)
 
 
-class custom_jvp:
-    """Give ``f`` a hand-written forward-mode derivative (used by reverse mode too).
+def _stand_in(x):
+    """A zero-stride array with ``x``'s shape and dtype (no tracer kept alive in a graph)."""
+    dtype = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
+    return np.broadcast_to(np.zeros((), dtype), np.shape(x))
+
+
+# -- custom_jvp -----------------------------------------------------------------------------
+
+class custom_jvp(_CustomFunction):
+    """Give ``fun`` a hand-written forward-mode derivative, used by reverse mode too (``jax.custom_jvp``).
+
+    ``nondiff_argnums``: positions of static arguments, passed first to the rule.
 
     Examples:
         >>> import funcgrad as fg, funcgrad.numpy as fnp
@@ -129,44 +380,142 @@ class custom_jvp:
         1.0
     """
 
-    def __init__(self, fun: Callable):
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.rule: Callable | None = None
-        self.prim = Primitive(f"custom_jvp[{getattr(fun, '__name__', 'f')}]",
-                              lambda *xs: _check_output(self.prim.name, fun(*xs)))
-        self.prim.defjvp_full(self._jvp)
-        self.prim.defvjp_argnum(self._vjp)
-        self.prim.defbatch(self._batch)
+    kind = "custom_jvp"
+
+    def __init__(self, fun: Callable, nondiff_argnums: tuple[int, ...] = ()):
+        super().__init__(fun, nondiff_argnums)
+        self.jvp: Callable | None = None
+        self.prim = _results_op(self.name, self._vjp, self._jvp, self._batch)
+
+    @property
+    def rule(self) -> Callable | None:
+        """The JVP rule (``None`` until :meth:`defjvp`)."""
+        return self.jvp
 
     def defjvp(self, rule: Callable) -> Callable:
-        """Set the rule ``rule(primals, tangents) -> (out, tangent_out)``; usable as a decorator."""
-        self.rule = rule
+        """Set ``rule(*nondiff, primals, tangents) -> (out, tangent_out)``; usable as a decorator."""
+        self.jvp = rule
         return rule
 
-    def __call__(self, *args):
-        if self.rule is None:
-            raise ArgumentError(f"{self.prim.name}: call defjvp(rule) before using it")
-        return self.prim.bind(*args)
+    def defjvps(self, *jvps: Callable | None) -> None:
+        """One rule per differentiable argument: ``jvp_k(t_k, out, *primals)`` is that argument's
+        share of the output tangent (``None``: no dependence), as ``jax.custom_jvp.defjvps``.
 
-    def _jvp(self, primals, tangents):
-        tangents = tuple(np.zeros(np.shape(p), getattr(p, "dtype", np.float64)) if t is None else t
-                         for p, t in zip(primals, tangents))
-        out, tangent = self.rule(tuple(primals), tangents)
-        return out, _check_shape(self.prim.name, "the JVP rule's output tangent", tangent, out)
+        Examples:
+            >>> import funcgrad as fg, funcgrad.numpy as fnp
+            >>> f = custom_jvp(lambda x, y: x * y)
+            >>> f.defjvps(lambda tx, out, x, y: tx * y, lambda ty, out, x, y: x * ty)
+            >>> float(fg.grad(f, argnums=1)(2.0, 3.0))
+            2.0
+        """
+        def rule(*nondiff_primals_tangents):
+            *nondiff, primals, tangents = nondiff_primals_tangents
+            out = self.fun(*self._positions(nondiff, primals))
+            total = None
+            for k, (jvp, t) in enumerate(zip(jvps, tangents)):
+                if jvp is None:
+                    continue
+                part = jvp(t, out, *primals)
+                total = part if total is None else tree.map(lambda a, b: a + b, total, part)
+            return out, tree.map(lambda o: o * 0, out) if total is None else total
 
-    def _vjp(self, i, g, ans, *args):
-        # The tangent map t -> rule(args, t)[1] is linear; its transpose is its VJP in t.
-        from funcgrad.transforms.grad import vjp
+        self.jvp = rule
 
-        zeros = [np.zeros(np.shape(a), getattr(a, "dtype", np.float64)) for a in args]
-        _, pullback = vjp(lambda *ts: self.rule(tuple(args), ts)[1], *zeros)
-        return pullback(g)[i]
+    def _positions(self, nondiff, primals) -> tuple:
+        """All arguments in order from the nondiff ones and the primals."""
+        it_n, it_p = iter(nondiff), iter(primals)
+        count = len(nondiff) + len(primals)
+        return tuple(next(it_n) if k in self.nondiff_argnums else next(it_p) for k in range(count))
 
-    def _batch(self, values, dims):
+    def _check_rules(self) -> None:
+        if self.jvp is None:
+            raise ArgumentError(f"{self.name}: call defjvp(rule) before using it")
+
+    def _make_call(self, args, nondiff, in_tree) -> _Call:
+        name, layout = self.name, _Layout()
+
+        def primal(*leaves):
+            out = self.fun(*self._full(args, tree.unflatten(in_tree, list(leaves))))
+            outs, out_tree = _flat_out(name, "the output", out)
+            layout.record(name, out_tree, tree.structure(()), outs)
+            return outs, []
+
+        def rule(primals, tangents):
+            ps = tree.unflatten(in_tree, list(primals))
+            ts = tree.unflatten(in_tree, [np.zeros(np.shape(p), p.dtype) if t is None else t
+                                          for p, t in zip(primals, tangents)])
+            got = self.jvp(*nondiff, ps, ts)
+            if not (isinstance(got, tuple) and len(got) == 2):
+                raise ArgumentError(f"{name}: the JVP rule must return a pair (output, "
+                                    f"tangent), got {type(got).__name__}")
+            outs, out_tree = _flat_out(name, "the rule's output", got[0])
+            tans, tan_tree = tree.flatten(got[1])
+            if tan_tree != out_tree:
+                raise TreeStructureError(f"{name}: the JVP rule's output tangent has structure "
+                                         f"{tan_tree}, but its output has structure {out_tree}")
+            for j, (t, o) in enumerate(zip(tans, outs)):
+                if np.shape(t) != np.shape(o):
+                    raise ShapeError(f"{name}: the JVP rule's output tangent{_path(out_tree, j)} "
+                                     f"has shape {np.shape(t)}, but it must have the shape of "
+                                     f"the output, {np.shape(o)}")
+            layout.record(name, out_tree, tree.structure(()), outs)
+            return outs, [as_operand(t) for t in tans]
+
+        return _Call(name, primal, rule, layout)
+
+    def _jvp(self, primals, tangents, call: _Call):
+        outs, tans = call.rule(primals, tangents)
+        tans = [t if INEXACT[np.dtype(o.dtype)] else None for t, o in zip(tans, outs)]
+        return Results(outs), Results(tans)
+
+    def _vjp(self, i, g, ans, *leaves, call: _Call):
+        # The tangent map t -> rule(primals, t) is linear; its transpose is its VJP in t.
+        def compute():
+            from funcgrad.transforms.grad import vjp
+
+            avals = call.layout.avals
+            keep = [k for k, c in enumerate(g) if c is not None]
+            active = [j for j, x in enumerate(leaves) if INEXACT[np.dtype(x.dtype)]]
+
+            def tangent_out(*ts):
+                full = [None] * len(leaves)
+                for j, t in zip(active, ts):
+                    full[j] = t
+                tans = call.rule(leaves, full)[1]
+                return [tans[k] for k in keep]
+            zeros = [np.zeros(np.shape(leaves[j]), leaves[j].dtype) for j in active]
+            _, pullback = vjp(tangent_out, *zeros)
+            got = pullback([g[k] if np.dtype(g[k].dtype) == avals[k][1] else
+                            g[k].astype(avals[k][1]) for k in keep])
+            cts = [None] * len(leaves)
+            for j, ct in zip(active, got):
+                cts[j] = ct
+            return cts
+        return self._memoised(g, ans, compute)[i]
+
+    def _batch(self, values, dims, call: _Call):
         from funcgrad.transforms.vmap import vmap
 
         dims = tuple(dims)
-        batched = custom_jvp(vmap(self.fun, in_axes=dims))
-        batched.defjvp(lambda ps, ts: vmap(lambda p, t: self.rule(p, t), in_axes=(dims, dims))(ps, ts))
-        return batched(*values), 0
+        layout = _Layout()
+        batched_primal = vmap(lambda *xs: call.primal(*xs)[0], in_axes=dims)
+        batched_rule = vmap(lambda ps, ts: call.rule(ps, ts), in_axes=(list(dims), list(dims)))
+
+        def primal(*leaves):
+            outs = batched_primal(*leaves)
+            layout.record(call.name, call.layout.out_tree, tree.structure(()), outs)
+            return outs, []
+
+        def rule(primals, tangents):
+            tangents = [np.zeros(np.shape(p), p.dtype) if t is None else t
+                        for p, t in zip(primals, tangents)]
+            outs, tans = batched_rule(list(primals), tangents)
+            layout.record(call.name, call.layout.out_tree, tree.structure(()), outs)
+            return outs, tans
+
+        batched = _Call(call.name, primal, rule, layout)
+        results = bind_results(self.prim, *values, call=batched)
+        return Results(results), (0,) * len(results)
+
+
+__all__ = ["custom_jvp", "custom_vjp"]
