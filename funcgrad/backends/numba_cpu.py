@@ -12,6 +12,8 @@ primitive           kernel
                     kernels above and the fused loops read such views in place
 ``fused``           one generated ``@njit`` loop per fused Program (see
                     :mod:`funcgrad.backends._numba_fused`)
+``scan``, ``while`` the body compiled once; an elementwise body runs as one
+                    generated ``@njit`` loop (see :mod:`funcgrad.backends._numba_loops`)
 ==================  ===========================================================
 
 Every kernel has its primitive's signature and returns what the NumPy reference
@@ -37,6 +39,7 @@ from funcgrad.backends import Backend, _numba_cache
 _numba_cache.configure()
 
 from funcgrad.backends import _numba_kernels as _k
+from funcgrad.backends import _numba_loops
 from funcgrad.backends._numba_fused import fused_kernel
 from funcgrad.ops.linalg import matmul_p, np_matmul
 from funcgrad.ops.reductions import sum_p
@@ -254,4 +257,5 @@ BACKEND = Backend("numba", {
     sum_p: sum_kernel,
     broadcast_to_p: broadcast_to_kernel,
     fused_p: fused_kernel,
+    **_numba_loops.kernels(),  # scan and while_loop: the body compiled once, the loop in Numba
 })

@@ -1,0 +1,512 @@
+"""Loops under ``jit`` on the Numba backend: ``scan`` and ``while_loop`` bodies compiled once.
+
+A ``scan``/``while_loop`` node holds its body as an immutable sub-graph.  The NumPy
+reference runs it with the body's own kernels, one step at a time.  Here each body
+is optimised (:func:`funcgrad.optimize.optimize`) and compiled **once per body
+graph** (Graphs hash by identity), then run in one of two ways:
+
+* **one Numba kernel with the loop inside**, when every operation of the body is
+  elementwise (after fusion: ``fused`` nodes and lone elementwise primitives) on
+  values of one shape ``S`` or of size 1.  The body's operations, fused nodes
+  inlined, become one :class:`~funcgrad.optimize.fusion.Program` that the scalar
+  code generator of :mod:`funcgrad.backends._numba_fused` types (NumPy's loop
+  dtypes, weak Python scalars); the kernel loops over the steps and, inside each
+  step, over the elements of ``S``, with the carries updated in place (each
+  element of an elementwise body depends only on the same element) and the
+  size-1 values computed once a step.  A ``while_loop`` qualifies when its
+  condition reads size-1 values only (a counter).  The kernel's signature holds
+  dtypes and ranks, never sizes or the trip count, so its machine code (cached on
+  disk, like every fused kernel) serves every length and every element count;
+  bodies with the same operations share one kernel.
+* **the compiled body, called per step**, for everything else (a matmul in an
+  LSTM cell, a reduction in a ``while`` condition): the body's Executable on this
+  backend, with the stacked outputs preallocated, and no tracing per step.
+
+Both give the numbers of the body's own kernels: the loop kernel evaluates the
+same scalar expressions in the same order as the fused kernels of the body.
+:data:`STATS` counts body compilations and loop kernels made, for tests.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+from numba import types
+
+from funcgrad._core.graph import CONSTANT, Graph
+from funcgrad.backends._numba_fused import (
+    _HELPERS_STAMP,
+    _SUPPORTED,
+    HELPERS,
+    SCALAR_TABLE,
+    Unsupported,
+    _cast,
+    _load,
+    type_program,
+)
+from funcgrad.backends._numba_kernels import array_type
+from funcgrad.ops.results import Results
+from funcgrad.optimize._rewrite import is_python_scalar
+from funcgrad.optimize.fusion import CONST, IN, TMP, Program, fused_p
+
+#: In this process: how many bodies were compiled (optimised and planned), how many loop
+#: kernels were generated (compiled, or loaded from Numba's disk cache), and how many
+#: loops ran as one kernel or step by step.
+STATS = {"bodies": 0, "loop_kernels": 0, "kernel_runs": 0, "step_runs": 0}
+#: Set to ``False`` to run every body step by step (the bodies planned from then on).
+LOOP_KERNELS = True
+#: Compiled bodies kept per process (the oldest is dropped past this).
+MAX_BODIES = 512
+
+_lock = threading.RLock()
+
+
+# -- lowering a body graph to scalar code ---------------------------------------------
+class Lowered(NamedTuple):
+    """A body graph as scalar code: what one element of one step computes."""
+
+    input_full: tuple  # which of the graph's inputs have the full shape (the rest: size 1)
+    lines: tuple       # (full?, "name = expr") in dependency order
+    outputs: tuple     # (full?, expr) per graph output
+    extra: tuple       # constant arrays the graph reads: kernel inputs after the graph's inputs
+    extra_full: tuple  # which of them have the full shape
+    helpers: frozenset  # names of HELPERS the lines call
+
+
+_NAME = re.compile(r"\b([xt])(\d+)\b")
+
+
+def _rename(expr: str, prefix: str) -> str:
+    """``x3``/``t7`` of the code generator's lines as ``{prefix}x3``/``{prefix}t7``."""
+    return _NAME.sub(lambda m: f"{prefix}{m[1]}{m[2]}", expr)
+
+
+def _is_full(shape: tuple, full: tuple) -> bool:
+    """``shape`` is the loop's element shape; raise :class:`Unsupported` unless it is or has size 1."""
+    if tuple(shape) == full and math.prod(full) != 1:
+        return True
+    if math.prod(shape) == 1 and len(shape) <= len(full):
+        return False
+    raise Unsupported(f"a value of shape {shape} in a loop over shape {full}")
+
+
+def loop_shape(graphs: Sequence[Graph]) -> tuple:
+    """The element shape ``S`` of elementwise bodies: the shape of their largest value."""
+    shape: tuple = ()
+    for g in graphs:
+        for n in g.nodes:
+            if math.prod(n.shape) > math.prod(shape):
+                shape = tuple(n.shape)
+    return shape
+
+
+def lower(graph: Graph, prefix: str, full: tuple) -> Lowered:
+    """Scalar code for ``graph``, its inputs named ``{prefix}x0, {prefix}x1, ...``.
+
+    Raises :class:`Unsupported` when an operation is not elementwise, a value has
+    another shape than ``full`` or size 1, or a dtype has no scalar code.
+    """
+    inputs = list(graph.inputs)
+    input_full = [_is_full(n.shape, full) for n in inputs]
+    operand: dict[int, tuple] = {id(n): (IN, k) for k, n in enumerate(inputs)}
+    extra: list = []
+    instructions: list = []
+    for node in graph.nodes:
+        if id(node) in operand:
+            continue
+        if node.kind == CONSTANT:
+            if is_python_scalar(node):
+                operand[id(node)] = (CONST, node.value)
+                continue
+            value = np.asarray(node.value)
+            input_full.append(_is_full(value.shape, full))
+            operand[id(node)] = (IN, len(inputs) + len(extra))
+            extra.append(value)
+            continue
+        _is_full(node.shape, full)
+        prim = node.primitive
+        ins = [operand[id(i)] for i in node.inputs]
+        if prim is fused_p:
+            base = len(instructions)
+            for p, ops in node.params["program"].instructions:
+                instructions.append((p, tuple(ins[v] if tag == IN else (TMP, base + v)
+                                              if tag == TMP else (tag, v) for tag, v in ops)))
+            operand[id(node)] = (TMP, base + node.params["program"].output)
+        elif prim in SCALAR_TABLE and prim.elementwise and not node.params:
+            instructions.append((prim, tuple(ins)))
+            operand[id(node)] = (TMP, len(instructions) - 1)
+        else:
+            raise Unsupported(f"{node.name} is not elementwise")
+    dtypes = tuple(np.dtype(n.dtype) for n in inputs) + tuple(v.dtype for v in extra)
+    lines, tmp_full = [], []
+    if instructions:
+        typed = type_program(Program(instructions, len(instructions) - 1, len(dtypes)), dtypes)
+        for (_, ops), line in zip(instructions, typed.body):
+            is_full = any(input_full[v] if tag == IN else tmp_full[v]
+                          for tag, v in ops if tag != CONST)
+            tmp_full.append(is_full)
+            lines.append((is_full, _rename(line, prefix)))
+    outputs = []
+    for out in graph.outputs:
+        tag, v = operand.get(id(out), (CONST, None))
+        if tag == CONST:
+            raise Unsupported("a constant output")
+        if out.dtype not in _SUPPORTED:
+            raise Unsupported(f"dtype {out.dtype}")
+        is_full = input_full[v] if tag == IN else tmp_full[v]
+        outputs.append((is_full, f"{prefix}{'x' if tag == IN else 't'}{v}"))
+    helpers = frozenset(name for name in HELPERS if any(f"{name}(" in line for _, line in lines))
+    return Lowered(tuple(input_full[:len(inputs)]), tuple(lines), tuple(outputs), tuple(extra), tuple(input_full[len(inputs):]),
+                   helpers)
+
+
+# -- source generation ------------------------------------------------------------------
+class _In(NamedTuple):
+    """Where a variable of the lowered code comes from in the kernel."""
+
+    var: str   # the name the lowered lines read
+    read: str  # the expression that reads it (a per-element one indexes element ``i``)
+    each: str  # "once" (before the loop), "step" (each step) or "element" (each element)
+
+
+def _header(title: str, helpers) -> list[str]:
+    lines = [f"# generated by funcgrad: {title}", f"# helpers: {_HELPERS_STAMP}",
+             "import numpy as np", "import numba",
+             "from funcgrad.backends._numba_kernels import maximum, minimum", ""]
+    return lines + [HELPERS[name] for name in sorted(helpers)]
+
+
+def _step(low: Lowered, ins: Sequence[_In], writes: Sequence[tuple]) -> list[str]:
+    """One step: its per-step reads, the size-1 lines, the loop over the elements, the writes.
+
+    ``writes`` are ``(full?, target, expr)``; a full one is written per element.  The
+    carries are updated in place: an element's new values depend on that element only.
+    """
+    code = [f"{v.var} = {v.read}" for v in ins if v.each == "step"]
+    code += [line for full, line in low.lines if not full]
+    if any(full for full, _ in low.lines) or any(full for full, *_ in writes):
+        code.append("for i in range(size):")
+        inner = [f"{v.var} = {v.read}" for v in ins if v.each == "element"]
+        inner += [line for full, line in low.lines if full]
+        inner += [f"{target} = {expr}" for full, target, expr in writes if full]
+        code += ["    " + line for line in inner]
+    return code + [f"{target} = {expr}" for full, target, expr in writes if not full]
+
+
+def _array_ins(low: Lowered, prefix: str, names: Sequence[str], first: int) -> list[_In]:
+    """Reads of constant operands (``names``, graph inputs ``first...``) and of the extras."""
+    ins = []
+    for j, name in enumerate(names):
+        full = low.input_full[first + j]
+        ins.append(_In(f"{prefix}x{first + j}", f"{name}[i]" if full else f"{name}[0]",
+                       "element" if full else "once"))
+    n_in = len(low.input_full)
+    for j, full in enumerate(low.extra_full):
+        ins.append(_In(f"{prefix}x{n_in + j}", f"{prefix}e{j}[i]" if full else f"{prefix}e{j}[0]",
+                       "element" if full else "once"))
+    return ins
+
+
+def _carry_ins(low: Lowered, prefix: str, first: int, count: int) -> list[_In]:
+    """Reads of the carries: in place per element (full), or the variables ``v0...`` (size 1)."""
+    return [_In(f"{prefix}x{first + j}", f"c{j}[i]", "element") if low.input_full[first + j]
+            else _In(f"{prefix}x{first + j}", f"v{j}", "step") for j in range(count)]
+
+
+def _carry_writes(low: Lowered, outputs: Sequence, dtypes: Sequence) -> list[tuple]:
+    return [(full, f"c{j}[i]", expr) if full else (False, f"v{j}", _cast(expr, None, dtypes[j]))
+            for j, (full, expr) in enumerate(outputs)]
+
+
+def _indent(lines: Sequence[str], depth: int) -> list[str]:
+    return ["    " * depth + line for line in lines]
+
+
+def scan_source(low: Lowered, num_consts: int, num_carry: int, carry_dtypes) -> str:
+    """Source of ``kernel(length, reverse, size, c..., s..., k..., b_e..., y...)``.
+
+    ``c`` are the carries (flat, updated in place), ``s`` the xs and ``y`` the ys
+    (``(length, m)`` arrays), ``k`` the consts and ``b_e`` the body's constant arrays (flat).
+    """
+    num_xs = len(low.input_full) - num_consts - num_carry
+    num_ys = len(low.outputs) - num_carry
+    carries = [f"c{j}" for j in range(num_carry)]
+    xs = [f"s{j}" for j in range(num_xs)]
+    consts = [f"k{j}" for j in range(num_consts)]
+    extras = [f"b_e{j}" for j in range(len(low.extra))]
+    ys = [f"y{j}" for j in range(num_ys)]
+    ins = _array_ins(low, "b_", consts, 0) + _carry_ins(low, "b_", num_consts, num_carry)
+    for j in range(num_xs):
+        k = num_consts + num_carry + j
+        full = low.input_full[k]
+        ins.append(_In(f"b_x{k}", f"s{j}[t, i]" if full else f"s{j}[t, 0]",
+                       "element" if full else "step"))
+    writes = _carry_writes(low, low.outputs[:num_carry], carry_dtypes)
+    writes += [(full, f"y{j}[t, i]" if full else f"y{j}[t, 0]", expr)
+               for j, (full, expr) in enumerate(low.outputs[num_carry:])]
+    scalar_carries = [j for j in range(num_carry) if not low.input_full[num_consts + j]]
+    src = _header(f"scan, {len(low.lines)} scalar lines", low.helpers)
+    src.append(f"def kernel({', '.join(['length', 'reverse', 'size'] + carries + xs + consts + extras + ys)}):")
+    body = [f"{v.var} = {v.read}" for v in ins if v.each == "once"]
+    body += [f"v{j} = c{j}[0]" for j in scalar_carries]
+    body += ["for step in range(length):",
+             "    t = length - 1 - step if reverse else step"]
+    body += _indent(_step(low, ins, writes), 1)
+    body += [f"c{j}[0] = v{j}" for j in scalar_carries] + ["return"]
+    return "\n".join(src + _indent(body, 1)) + "\n"
+
+
+def while_source(cond: Lowered, low: Lowered, num_cond_consts: int, num_body_consts: int,
+                 carry_dtypes) -> str:
+    """Source of ``kernel(size, c..., q..., k..., q_e..., b_e...)``: the carries updated in place.
+
+    ``cond`` must read only size-1 values; raises :class:`Unsupported` otherwise.
+    """
+    if any(full for full, _ in cond.lines) or cond.outputs[0][0]:
+        raise Unsupported("the condition reads a value of the loop's full shape")
+    num_carry = len(low.outputs)
+    carries = [f"c{j}" for j in range(num_carry)]
+    qs = [f"q{j}" for j in range(num_cond_consts)]
+    ks = [f"k{j}" for j in range(num_body_consts)]
+    extras = ([f"q_e{j}" for j in range(len(cond.extra))]
+              + [f"b_e{j}" for j in range(len(low.extra))])
+    cond_ins = _array_ins(cond, "q_", qs, 0) + [
+        v for v in _carry_ins(cond, "q_", num_cond_consts, num_carry) if v.each == "step"]
+    body_ins = _array_ins(low, "b_", ks, 0) + _carry_ins(low, "b_", num_body_consts, num_carry)
+    writes = _carry_writes(low, low.outputs, carry_dtypes)
+    scalar_carries = [j for j in range(num_carry) if not low.input_full[num_body_consts + j]]
+    src = _header(f"while_loop, {len(cond.lines)} + {len(low.lines)} scalar lines",
+                  cond.helpers | low.helpers)
+    src.append(f"def kernel({', '.join(['size'] + carries + qs + ks + extras)}):")
+    body = [f"{v.var} = {v.read}" for v in cond_ins + body_ins if v.each == "once"]
+    body += [f"v{j} = c{j}[0]" for j in scalar_carries] + ["while True:"]
+    body += _indent(_step(cond, cond_ins, []), 1)
+    body += [f"    if not {cond.outputs[0][1]}:", "        break"]
+    body += _indent(_step(low, body_ins, writes), 1)
+    body += [f"c{j}[0] = v{j}" for j in scalar_carries] + ["return"]
+    return "\n".join(src + _indent(body, 1)) + "\n"
+
+
+_loop_kernels: dict = {}  # source -> compiled kernel
+
+
+def compile_loop(source: str, signature) -> Callable:
+    """The compiled kernel of ``source`` (compiled, or loaded from Numba's disk cache, once)."""
+    kernel = _loop_kernels.get(source)
+    if kernel is None:
+        with _lock:
+            kernel = _loop_kernels.get(source)
+            if kernel is None:
+                kernel = _loop_kernels[source] = _load(source, False, signature)
+                STATS["loop_kernels"] += 1
+    return kernel
+
+
+def _flat(dtype, readonly=False):
+    return array_type(dtype, 1, "C", readonly)
+
+
+def _stacked(dtype, readonly=False):
+    return array_type(dtype, 2, "C", readonly)
+
+
+# -- compiled bodies and plans ----------------------------------------------------------
+def compiled_body(graph: Graph):
+    """``(optimised graph, Executable on the Numba backend)`` of a body, made once per graph."""
+    entry = _bodies.get(graph)
+    if entry is None:
+        from funcgrad.backends.numba_cpu import BACKEND
+        from funcgrad.optimize import optimize
+
+        with _lock:
+            entry = _bodies.get(graph)
+            if entry is None:
+                optimized = optimize(graph)
+                entry = (optimized, BACKEND.compile(optimized))
+                if len(_bodies) >= MAX_BODIES:
+                    _bodies.pop(next(iter(_bodies)))
+                _bodies[graph] = entry
+                STATS["bodies"] += 1
+    return entry
+
+
+_bodies: dict = {}  # Graph (by identity) -> (optimised graph, Executable)
+_plans: dict = {}   # (primitive name, body graph(s), layout params) -> plan
+
+
+def _plan(key: tuple, make: Callable):
+    plan = _plans.get(key)
+    if plan is None:
+        with _lock:
+            plan = _plans.get(key)
+            if plan is None:
+                if len(_plans) >= MAX_BODIES:
+                    _plans.pop(next(iter(_plans)))
+                plan = _plans[key] = make()
+    return plan
+
+
+def _fused_or_none(make: Callable):
+    """``make()``, or ``None`` when the body is not elementwise (then it runs step by step)."""
+    if not LOOP_KERNELS:
+        return None
+    try:
+        return make()
+    except Unsupported:
+        return None
+
+
+class ScanPlan(NamedTuple):
+    """How a scan runs: ``kernel`` (the loop in one Numba kernel) or ``exe`` (the body per step)."""
+
+    exe: Callable
+    kernel: Callable | None
+    size: int          # elements of the loop's shape
+    extra: tuple       # the body's constant arrays, flat
+    out_avals: tuple   # (shape, dtype) per body output
+    source: str | None = None
+
+
+def scan_plan(body: Graph, num_consts: int, num_carry: int) -> ScanPlan:
+    """The plan of a scan over ``body`` (made once per body graph)."""
+    def make():
+        optimized, exe = compiled_body(body)
+        out_avals = tuple((tuple(n.shape), np.dtype(n.dtype)) for n in optimized.outputs)
+        full = loop_shape([optimized])
+        low = _fused_or_none(lambda: lower(optimized, "b_", full))
+        if low is None:
+            return ScanPlan(exe, None, 0, (), out_avals)
+        ins = [np.dtype(n.dtype) for n in optimized.inputs]
+        carry_dtypes = ins[num_consts:num_consts + num_carry]
+        source = scan_source(low, num_consts, num_carry, carry_dtypes)
+        sig = types.void(types.int64, types.boolean, types.int64,
+                         *[_flat(d) for d in carry_dtypes],
+                         *[_stacked(d, True) for d in ins[num_consts + num_carry:]],
+                         *[_flat(d, True) for d in ins[:num_consts]],
+                         *[_flat(v.dtype, True) for v in low.extra],
+                         *[_stacked(d) for _, d in out_avals[num_carry:]])
+        extra = tuple(np.ascontiguousarray(v).reshape(-1) for v in low.extra)
+        return ScanPlan(exe, compile_loop(source, sig), math.prod(full), extra, out_avals, source)
+    return _plan(("scan", body, num_consts, num_carry), make)
+
+
+def scan_kernel(*operands, body: Graph, num_consts: int, num_carry: int, length: int,
+                reverse: bool, unroll: int = 1):
+    """The Numba backend's kernel of ``scan_p``: the reference's results, without Python per step
+    when the body is elementwise (``unroll`` changes nothing here: the loop is compiled)."""
+    plan = scan_plan(body, num_consts, num_carry)
+    consts = operands[:num_consts]
+    init = operands[num_consts:num_consts + num_carry]
+    xs = operands[num_consts + num_carry:]
+    if plan.kernel is None:
+        STATS["step_runs"] += 1
+        return _scan_steps(plan, consts, init, xs, num_carry, length, reverse)
+    STATS["kernel_runs"] += 1
+    avals = plan.out_avals
+    carries = [np.array(c, dtype=d, order="C").reshape(-1)  # a fresh copy, updated in place
+               for c, (_, d) in zip(init, avals)]
+    ys = [np.empty((length, math.prod(s)), d) for s, d in avals[num_carry:]]
+    plan.kernel(length, reverse, plan.size, *carries,
+                *[np.ascontiguousarray(x).reshape(length, math.prod(x.shape[1:])) for x in xs],
+                *[np.ascontiguousarray(k).reshape(-1) for k in consts], *plan.extra, *ys)
+    return Results([c.reshape(s) for c, (s, _) in zip(carries, avals)]
+                   + [y.reshape((length,) + s) for y, (s, _) in zip(ys, avals[num_carry:])])
+
+
+def _scan_steps(plan: ScanPlan, consts, init, xs, num_carry: int, length: int, reverse: bool):
+    """A scan as a Python loop over the compiled body, the ys written into preallocated arrays."""
+    exe, consts, carry = plan.exe, list(consts), list(init)
+    ys = [np.empty((length,) + s, d) for s, d in plan.out_avals[num_carry:]]
+    for t in (range(length - 1, -1, -1) if reverse else range(length)):
+        outs = exe(consts + carry + [x[t] for x in xs])
+        carry = outs[:num_carry]
+        for y, o in zip(ys, outs[num_carry:]):
+            y[t] = o
+    return Results(carry + ys)
+
+
+class WhilePlan(NamedTuple):
+    """How a while loop runs: one Numba kernel, or the condition and body per step."""
+
+    cond_exe: Callable
+    body_exe: Callable
+    kernel: Callable | None
+    size: int
+    extra: tuple
+    carry_avals: tuple
+    source: str | None = None
+
+
+def while_plan(cond: Graph, body: Graph, num_cond_consts: int, num_body_consts: int) -> WhilePlan:
+    """The plan of a while loop (made once per pair of graphs)."""
+    def make():
+        cond_opt, cond_exe = compiled_body(cond)
+        body_opt, body_exe = compiled_body(body)
+        carry_avals = tuple((tuple(n.shape), np.dtype(n.dtype)) for n in body_opt.outputs)
+        full = loop_shape([cond_opt, body_opt])
+
+        def fused():
+            low_c, low_b = lower(cond_opt, "q_", full), lower(body_opt, "b_", full)
+            carry_dtypes = [d for _, d in carry_avals]
+            source = while_source(low_c, low_b, num_cond_consts, num_body_consts, carry_dtypes)
+            cins = [np.dtype(n.dtype) for n in cond_opt.inputs[:num_cond_consts]]
+            bins = [np.dtype(n.dtype) for n in body_opt.inputs[:num_body_consts]]
+            sig = types.void(types.int64, *[_flat(d) for d in carry_dtypes],
+                             *[_flat(d, True) for d in cins + bins],
+                             *[_flat(v.dtype, True) for v in low_c.extra + low_b.extra])
+            extra = tuple(np.ascontiguousarray(v).reshape(-1) for v in low_c.extra + low_b.extra)
+            return compile_loop(source, sig), extra, source
+        kernel, extra, source = _fused_or_none(fused) or (None, (), None)
+        return WhilePlan(cond_exe, body_exe, kernel, math.prod(full), extra, carry_avals, source)
+    return _plan(("while", cond, body, num_cond_consts, num_body_consts), make)
+
+
+def while_kernel(*operands, cond: Graph, body: Graph, num_cond_consts: int, num_body_consts: int):
+    """The Numba backend's kernel of ``while_p``: the reference's results, without Python per step
+    when the body is elementwise and the condition reads only size-1 values (a counter)."""
+    plan = while_plan(cond, body, num_cond_consts, num_body_consts)
+    n = num_cond_consts + num_body_consts
+    cond_consts, body_consts = list(operands[:num_cond_consts]), list(operands[num_cond_consts:n])
+    carry = list(operands[n:])
+    if plan.kernel is None:
+        STATS["step_runs"] += 1
+        while plan.cond_exe(cond_consts + carry)[0]:
+            carry = plan.body_exe(body_consts + carry)
+        return Results(carry)
+    STATS["kernel_runs"] += 1
+    carries = [np.array(c, dtype=d, order="C").reshape(-1)
+               for c, (_, d) in zip(carry, plan.carry_avals)]
+    plan.kernel(plan.size, *carries, *[np.ascontiguousarray(k).reshape(-1) for k in operands[:n]],
+                *plan.extra)
+    return Results([c.reshape(s) for c, (s, _) in zip(carries, plan.carry_avals)])
+
+
+def loop_source(node) -> str | None:
+    """The source of the loop kernel a ``scan`` or ``while`` node runs (``None``: step by step).
+
+    Examples:
+        >>> import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
+        >>> f = fg.jit(lambda x: fg.lax.fori_loop(0, 3, lambda i, x: fnp.sin(x), x))
+        >>> (node,) = [n for n in f.lower(np.ones(2)).nodes if n.name == "scan"]
+        >>> print(loop_source(node).splitlines()[-11])
+            for step in range(length):
+    """
+    p = node.params
+    if "cond" in p:  # the while layout: (cond, body); a scan has a body only
+        plan = while_plan(p["cond"], p["body"], p["num_cond_consts"], p["num_body_consts"])
+    else:
+        plan = scan_plan(p["body"], p["num_consts"], p["num_carry"])
+    return plan.source
+
+
+def kernels() -> dict:
+    """``{primitive: kernel}`` for the Numba backend's table."""
+    from funcgrad.ops.control_scan import scan_p
+    from funcgrad.ops.control_while import while_p
+
+    return {scan_p: scan_kernel, while_p: while_kernel}

@@ -1,0 +1,295 @@
+"""Loops under jit on the Numba backend (funcgrad.backends._numba_loops).
+
+Every result is checked against the same loop run by the NumPy reference (``jit`` on the
+numpy backend, and eagerly).  Where the loop kernel and the step-by-step path run the same
+scalar code (float64 sin and cos: NumPy and Numba both call libm's) they agree to
+the last bit; against NumPy, results of a function that NumPy computes with its own SIMD code
+(float64 tanh, float32 sin) may differ by a few ulp (docs/jit.md).
+"""
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import lax
+
+pytest.importorskip("numba")
+from funcgrad.backends import _numba_loops as loops  # noqa: E402
+
+
+def euler(x0, n=1000):
+    return lax.fori_loop(0, n, lambda i, x: x + 0.01 * (fnp.sin(x) - 0.1 * x * x), x0)
+
+
+def euler_loss(x0, n=1000):
+    return fnp.sum(euler(x0, n))
+
+
+def euler_unrolled(x0, n):
+    x = x0
+    for _ in range(n):
+        x = x + 0.01 * (fnp.sin(x) - 0.1 * x * x)
+    return fnp.sum(x)
+
+
+X0 = np.linspace(0.1, 1.5, 16)
+
+
+def runs(fn, *args):
+    """Run ``fn`` under jit on Numba; the STATS deltas (kernel vs step-by-step runs) and result."""
+    before = dict(loops.STATS)
+    out = fg.jit(fn, backend="numba")(*args)
+    return out, {k: loops.STATS[k] - before[k] for k in before}
+
+
+def reference(fn, *args):
+    return fg.jit(fn, backend="numpy")(*args)
+
+
+def step_by_step(fn, *args, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(loops, "LOOP_KERNELS", False)
+        return fg.jit(fn, backend="numba")(*args)
+
+
+def assert_same(got, want, rtol=0.0):
+    for g, w in zip(fg.tree.leaves(got), fg.tree.leaves(want), strict=True):
+        assert np.shape(g) == np.shape(w) and np.asarray(g).dtype == np.asarray(w).dtype
+        if rtol:
+            np.testing.assert_allclose(g, w, rtol=rtol)
+        else:
+            np.testing.assert_array_equal(g, w)
+
+
+# -- the Euler rollout of issue 12, item 6 ---------------------------------------------
+@pytest.mark.parametrize("fn", [euler, euler_loss, fg.grad(euler_loss),
+                                fg.value_and_grad(euler_loss)],
+                         ids=["forward", "loss", "grad", "value_and_grad"])
+def test_euler_rollout_runs_as_loop_kernels_with_the_reference_numbers(fn, monkeypatch):
+    got, stats = runs(fn, X0)
+    assert stats["kernel_runs"] >= 1 and stats["step_runs"] == 0
+    assert_same(got, reference(fn, X0))
+    assert_same(got, step_by_step(fn, X0, monkeypatch=monkeypatch))
+    assert_same(got, fn(X0))  # eager
+
+
+def test_the_gradient_matches_the_unrolled_loop_and_finite_differences():
+    n = 50
+    got = fg.jit(fg.grad(lambda x: euler_loss(x, n)), backend="numba")(X0)
+    want = fg.grad(lambda x: euler_unrolled(x, n))(X0)
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    eps, e = 1e-6, np.eye(16)[3]
+    fd = (euler_loss(X0 + eps * e, n) - euler_loss(X0 - eps * e, n)) / (2 * eps)
+    np.testing.assert_allclose(got[3], fd, rtol=1e-7)
+
+
+def test_the_body_compiles_once_whatever_the_trip_count():
+    # The first trace compiles the forward and backward bodies once each; a trip count
+    # not seen before traces new bodies but generates no new loop kernel (the kernel's
+    # signature holds no length), and the graph does not grow with the trip count.
+    x = np.linspace(0.2, 1.2, 16)
+    before = dict(loops.STATS)
+    f = fg.jit(fg.grad(lambda x, n: euler_loss(x, n)), static_argnums=1, backend="numba")
+    f(x, 10)
+    first = {k: loops.STATS[k] - before[k] for k in before}
+    assert first["bodies"] == 2
+    assert first["kernel_runs"] == 2 and first["step_runs"] == 0
+    mid = dict(loops.STATS)
+    f(x, 1000)
+    second = {k: loops.STATS[k] - mid[k] for k in mid}
+    assert second["bodies"] == 2 and second["loop_kernels"] == 0
+    sizes = {n: len(f.lower(x, n).nodes) for n in (10, 1000)}
+    assert sizes[10] == sizes[1000]
+    f(x, 1000)
+    assert loops.STATS["bodies"] == mid["bodies"] + 2  # cached: nothing compiled again
+
+
+# -- scan: xs, ys, reverse, consts, mixed carries -------------------------------------
+def scan_fn(w, xs, reverse=False):
+    def body(carry, x):
+        h, count = carry
+        h_new = fnp.tanh(h * w + x) - 0.5 * count
+        return (h_new, count + 1.0), (h_new * x, fnp.exp(-count))
+    return lax.scan(body, (fnp.zeros_like(w), 0.0), xs, reverse=reverse)
+
+
+W = np.linspace(-0.8, 0.9, 12).reshape(3, 4)
+XS = np.sin(np.arange(7 * 12.0)).reshape(7, 3, 4)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan_with_xs_ys_consts_and_a_scalar_carry(reverse, monkeypatch):
+    def f(w, xs):
+        return scan_fn(w, xs, reverse)
+    got, stats = runs(f, W, XS)
+    assert stats["kernel_runs"] == 1 and stats["step_runs"] == 0
+    assert_same(got, step_by_step(f, W, XS, monkeypatch=monkeypatch))
+    assert_same(got, reference(f, W, XS), rtol=1e-14)
+    assert_same(got, f(W, XS), rtol=1e-14)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_grad_of_a_scan_with_xs(reverse, monkeypatch):
+    def loss(w, xs):
+        (h, c), (ys, e) = scan_fn(w, xs, reverse)
+        return fnp.sum(h * h) + fnp.sum(ys) + c * fnp.sum(e)
+    g = fg.grad(loss, argnums=(0, 1))
+    got, stats = runs(g, W, XS)
+    # The forward scan is one kernel; the backward body sums the cotangent of the scalar
+    # carry over the elements (a reduction): it runs step by step.
+    assert stats["kernel_runs"] == 1 and stats["step_runs"] == 1
+    assert_same(got, step_by_step(g, W, XS, monkeypatch=monkeypatch))
+    assert_same(got, reference(g, W, XS), rtol=1e-13)
+
+
+def test_grad_of_an_elementwise_scan_is_two_kernels(monkeypatch):
+    def loss(w, xs):
+        h, ys = lax.scan(lambda h, x: (fnp.sin(h * w + x), fnp.cos(h) * x), fnp.zeros_like(w), xs,
+                         reverse=True)
+        return fnp.sum(h * h) + fnp.sum(ys)
+    g = fg.grad(loss, argnums=(0, 1))
+    got, stats = runs(g, W, XS)
+    assert stats["kernel_runs"] == 2 and stats["step_runs"] == 0
+    assert_same(got, step_by_step(g, W, XS, monkeypatch=monkeypatch))
+    assert_same(got, reference(g, W, XS), rtol=1e-13)
+
+
+def test_float32_stays_float32():
+    w, xs = W.astype(np.float32), XS.astype(np.float32)
+
+    def f(w, xs):
+        def body(h, x):
+            h = fnp.sin(h * w + x) * np.float32(0.9)
+            return h, h + x
+        return lax.scan(body, fnp.zeros_like(w), xs)
+    got, stats = runs(f, w, xs)
+    assert stats["kernel_runs"] == 1
+    want = reference(f, w, xs)
+    assert got[0].dtype == got[1].dtype == np.float32
+    assert_same(got, want, rtol=2e-6)  # NumPy's SIMD float32 sin against libm's sinf
+
+
+def test_zero_length_scan(monkeypatch):
+    def f(w):
+        return lax.scan(lambda h, x: (h * w + x, h), w, np.zeros((0, 3, 4)))
+    got, stats = runs(f, W)
+    assert stats["kernel_runs"] == 1
+    assert got[1].shape == (0, 3, 4)
+    assert_same(got, reference(f, W))
+
+
+def test_a_body_with_an_array_constant():
+    c = np.arange(12.0).reshape(3, 4) / 10
+
+    def f(h0):
+        return lax.fori_loop(0, 5, lambda i, h: fnp.cos(h) + c, h0)
+    got, stats = runs(f, W)
+    assert stats["kernel_runs"] == 1
+    assert_same(got, reference(f, W))
+
+
+def test_vmap_of_a_scan_under_jit_is_one_kernel():
+    xs = np.linspace(0.1, 1.0, 5 * 16).reshape(5, 16)
+    f = fg.vmap(lambda x: euler(x, 100))
+    got, stats = runs(f, xs)
+    assert stats["kernel_runs"] == 1
+    assert_same(got, reference(f, xs))
+
+
+# -- bodies that are not elementwise run the compiled body step by step ------------------
+def lstm_like(params, xs):
+    def cell(carry, x):
+        h, c = carry
+        z = x @ params["wx"] + h @ params["wh"] + params["b"]
+        i, f, o, g = fnp.split(z, 4, axis=-1)
+        c = fg.nn.sigmoid(f) * c + fg.nn.sigmoid(i) * fnp.tanh(g)
+        h = fg.nn.sigmoid(o) * fnp.tanh(c)
+        return (h, c), h
+    batch, hidden = xs.shape[1], params["wh"].shape[0]
+    zero = np.zeros((batch, hidden))
+    (h, c), hs = lax.scan(cell, (zero, zero), xs)
+    return fnp.sum(hs * hs) + fnp.sum(c)
+
+
+def lstm_params(rng, n_in=3, hidden=5):
+    return {"wx": rng.normal(size=(n_in, 4 * hidden)) * 0.5,
+            "wh": rng.normal(size=(hidden, 4 * hidden)) * 0.5, "b": rng.normal(size=4 * hidden)}
+
+
+def test_a_mixed_body_runs_step_by_step_with_the_reference_numbers():
+    rng = np.random.default_rng(0)
+    params, xs = lstm_params(rng), rng.normal(size=(6, 2, 3))
+    for fn in (lstm_like, fg.grad(lstm_like)):
+        got, stats = runs(fn, params, xs)
+        assert stats["step_runs"] >= 1 and stats["kernel_runs"] == 0
+        assert_same(got, reference(fn, params, xs), rtol=1e-12)
+        assert_same(got, fn(params, xs), rtol=1e-12)
+
+
+def test_nested_scans():
+    def f(w):
+        def outer(h, _):
+            inner = lax.fori_loop(0, 3, lambda i, v: fnp.sin(v) * w, h)
+            return inner + 1.0, fnp.sum(inner)
+        return lax.scan(outer, w, None, length=4)
+    got, stats = runs(f, W)
+    assert stats["step_runs"] == 1 and stats["kernel_runs"] == 4  # the outer loop sums
+    assert_same(got, reference(f, W))
+    g = fg.grad(lambda w: fnp.sum(f(w)[1]))
+    assert_same(runs(g, W)[0], reference(g, W), rtol=1e-13)
+
+
+# -- while_loop ---------------------------------------------------------------------------
+def test_while_with_a_counter_is_one_kernel(monkeypatch):
+    def f(x, n):
+        def body(state):
+            i, x = state
+            return i + 1, x * 0.5 + fnp.cos(x)
+        return lax.while_loop(lambda s: s[0] < n, body, (0, x))
+    n = np.int64(25)
+    got, stats = runs(f, W, n)
+    assert stats["kernel_runs"] == 1 and stats["step_runs"] == 0
+    assert int(got[0]) == 25
+    assert_same(got, step_by_step(f, W, n, monkeypatch=monkeypatch))
+    assert_same(got, reference(f, W, n))
+    # forward mode: a while loop over (primal, tangent); jacfwd's tangents have a batch
+    # axis the primal lacks (shapes that broadcast): the body runs step by step
+    jf = fg.jacfwd(lambda x: f(x, n)[1][0, 0])
+    got, stats = runs(jf, W)
+    assert stats["step_runs"] == 1
+    assert_same(got, reference(jf, W), rtol=1e-14)
+    # one tangent (jvp): the same shapes, one kernel
+    jv = fg.jit(lambda x, t: fg.jvp(lambda x: f(x, n)[1], (x,), (t,)), backend="numba")
+    before = loops.STATS["kernel_runs"]
+    got = jv(W, np.ones_like(W))
+    assert loops.STATS["kernel_runs"] == before + 1
+    assert_same(got, fg.jit(jv.fun, backend="numpy")(W, np.ones_like(W)), rtol=1e-14)
+
+
+def test_while_with_a_reduction_in_the_condition_runs_step_by_step():
+    def f(x):
+        return lax.while_loop(lambda x: fnp.max(x) > 0.1, lambda x: x * 0.7, x)
+    got, stats = runs(f, np.abs(W) + 1.0)
+    assert stats["step_runs"] == 1 and stats["kernel_runs"] == 0
+    assert_same(got, reference(f, np.abs(W) + 1.0))
+
+
+def test_a_traced_trip_count_is_a_while_kernel():
+    def f(x, n):
+        def body(s):
+            i, x = s
+            return i + 1, x + fnp.sin(x) * i
+        return lax.while_loop(lambda s: s[0] < n, body, (np.int64(0), x))[1]
+    got, stats = runs(f, W, np.int64(9))
+    assert stats["kernel_runs"] == 1
+    assert_same(got, reference(f, W, np.int64(9)))
+
+
+def test_the_generated_kernel_can_be_read():
+    f = fg.jit(euler, backend="numba")
+    f(X0)
+    (node,) = [n for n in f.lower(X0).nodes if n.name == "scan"]
+    source = loops.loop_source(node)
+    assert source is not None and "for step in range(length):" in source
+    assert "np.sin(" in source
