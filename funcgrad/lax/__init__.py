@@ -5,6 +5,8 @@ Bodies and branches are traced once into sub-graphs held by one operation; the
 operation has derivative, batching and jit rules of its own (docs/control_flow.md).
 """
 
+from funcgrad.lax._cond import cond, select, switch, while_loop
+from funcgrad.lax._loops import fori_loop, map, scan
 from funcgrad.ops.misc import stop_gradient
 
-__all__ = ["stop_gradient"]
+__all__ = ["cond", "fori_loop", "map", "scan", "select", "stop_gradient", "switch", "while_loop"]

@@ -173,11 +173,18 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
             raise ArgumentError("fori_loop: unroll needs concrete bounds (a static trip count)")
         return _fori_while(lower, upper, body_fun, init_val, dtype)
 
+    val_leaves, val_tree = flatten_operands(init_val, "init_val", "fori_loop")
+    val_avals = [aval(v) for v in val_leaves]
+
     def step(carry, _):
         i, val = carry
-        return (i + np.ones((), dtype), body_fun(i, val)), None
+        new = body_fun(i, val)
+        leaves, new_tree = tree.flatten(new)
+        check_matches("fori_loop", "init_val", val_tree, val_avals, new_tree,
+                      [aval(v) for v in leaves], "body_fun's result")
+        return (i + np.ones((), dtype), new), None
 
-    init = (np.asarray(lo, dtype), init_val)
+    init = (np.asarray(lo, dtype), tree.unflatten(val_tree, val_leaves))
     (_, out), _ = scan(step, init, None, length=builtins.max(hi - lo, 0),
                        unroll=1 if unroll is None else unroll)
     return out
