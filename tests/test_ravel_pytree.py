@@ -143,6 +143,10 @@ def test_grad_wrt_the_flat_vector_and_mixed_dtypes():
     # leaves in sorted key order: n, then w
     np.testing.assert_allclose(g[1:], 3 * t["w"] ** 2, rtol=1e-6)
     assert g[0] == 0.0  # the integer leaf carries no derivative
+    np.testing.assert_array_equal(fg.jit(fg.grad(f))(flat), g)
+    looped = np.stack([fg.grad(f)(v) for v in (flat, 2 * flat)])
+    np.testing.assert_array_equal(fg.vmap(fg.grad(f))(np.stack([flat, 2 * flat])), looped)
+    assert fg.jit(unravel)(flat)["n"].dtype == np.int32
 
 
 def test_ravel_under_jit_and_vmap():

@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
@@ -432,6 +434,44 @@ def test_jit_with_registered_dataclass_static_field():
     np.testing.assert_allclose(jf(Layer(w, None, "tanh")), np.tanh(w))
     np.testing.assert_allclose(jf(Layer(w + 1, None, "relu")), [0.0, 3.0])
     assert traces == ["relu", "tanh"]
+
+
+# -- properties on random trees -------------------------------------------------------------
+
+_trees = st.recursive(
+    st.integers() | st.none(),
+    lambda children: (st.lists(children, max_size=4) | st.lists(children, max_size=4).map(tuple)
+                      | st.dictionaries(st.text(alphabet="abc", max_size=2), children, max_size=4)
+                      | st.builds(Point, children, children)),
+    max_leaves=25,
+)
+
+
+def _follow(node, path):
+    for key in path:
+        node = (node[key.key] if isinstance(key, DictKey) else node[key.idx]
+                if isinstance(key, SequenceKey) else getattr(node, key.name))
+    return node
+
+
+@given(_trees)
+def test_random_trees_paths_agree_with_flatten_and_reach_leaves(value):
+    pairs, treedef = tree.flatten_with_path(value)
+    flat, expected = tree.flatten(value)
+    assert treedef == expected and [leaf for _, leaf in pairs] == flat
+    assert len({path for path, _ in pairs}) == len(pairs)  # paths are distinct
+    for path, leaf in pairs:
+        assert _follow(value, path) == leaf
+    assert tree.map_with_path(lambda p, x: x, value) == value
+
+
+@given(_trees, st.integers(1, 3))
+def test_random_trees_transpose_twice_is_the_identity(value, copies):
+    outer, inner = tree.structure([0] * copies), tree.structure(value)
+    stacked = [tree.map(lambda x, i=i: x + 10**6 * i, value) for i in range(copies)]
+    swapped = tree.transpose(outer, inner, stacked)
+    assert tree.leaves(swapped) == [x + 10**6 * i for x in tree.leaves(value) for i in range(copies)]
+    assert tree.transpose(inner, outer, swapped) == stacked
 
 
 # -- funcgrad.tree_util ---------------------------------------------------------------------
