@@ -293,3 +293,20 @@ def test_the_generated_kernel_can_be_read():
     source = loops.loop_source(node)
     assert source is not None and "for step in range(length):" in source
     assert "np.sin(" in source
+
+
+def test_the_background_warm_up_skips_while_loops():
+    # Run on placeholder inputs (0.5), this loop would never stop.
+    from funcgrad.backends import _warmup
+    from funcgrad.backends.numba_cpu import BACKEND
+
+    def f(x):
+        return lax.while_loop(lambda x: fnp.sum(x) != 0.5, lambda x: x * 2.0, x)
+    graph = fg.jit(f).lower(np.ones(2))
+    assert _warmup.may_not_stop(graph)
+    assert _warmup.warm_up(BACKEND, graph) is False
+    nested = fg.jit(lambda x: lax.scan(lambda c, _: (f(c), None), x, None, length=2)[0])
+    assert _warmup.may_not_stop(nested.lower(np.ones(2)))
+    scan_only = fg.jit(lambda x: euler(x, 3)).lower(np.ones(2))
+    assert not _warmup.may_not_stop(scan_only)
+    assert _warmup.warm_up(BACKEND, scan_only) is True

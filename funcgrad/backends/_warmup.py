@@ -58,10 +58,30 @@ def placeholder(shape: tuple, dtype) -> np.ndarray:
     return np.full(shape, 0.5 if is_inexact(dtype) else 0, dtype)
 
 
+def may_not_stop(graph: Graph) -> bool:
+    """Whether ``graph`` holds, at any depth, a loop whose trip count depends on values.
+
+    A ``while_loop`` node holds a ``cond`` sub-graph (the agreed ``while_p`` layout); run
+    on placeholder inputs, its condition may never turn false.
+    """
+    stack = [graph]
+    while stack:
+        for node in stack.pop().nodes:
+            for name, value in node.params.items():
+                graphs = value if isinstance(value, tuple) else (value,)
+                for g in graphs:
+                    if isinstance(g, Graph):
+                        if name == "cond":
+                            return True
+                        stack.append(g)
+    return False
+
+
 def warm_up(backend, graph: Graph) -> bool:
-    """Run ``graph`` once on ``backend`` with placeholder inputs; ``False`` if it is too large or
-    has effects (``debug.print`` must print the user's values, never placeholders)."""
-    if graph.effects or graph_elements(graph) > WARMUP_MAX_ELEMENTS:
+    """Run ``graph`` once on ``backend`` with placeholder inputs; ``False`` if it is too large,
+    has effects (``debug.print`` must print the user's values, never placeholders) or holds a
+    ``while_loop`` (:func:`may_not_stop`)."""
+    if graph.effects or graph_elements(graph) > WARMUP_MAX_ELEMENTS or may_not_stop(graph):
         return False
     args = [placeholder(n.shape, n.dtype) for n in graph.inputs]
     with np.errstate(all="ignore"):  # placeholders may divide by zero (errstate is per thread)
