@@ -43,10 +43,12 @@ def _matmul(a, b):
 _BINARY = {
     "add": ew.add, "sub": ew.subtract, "mul": ew.multiply, "truediv": ew.divide,
     "pow": ew.power, "matmul": _matmul, "floordiv": ew.floor_divide, "mod": ew.mod,
+    # NumPy's bit operators: on booleans they are the logical ones.
+    "and": ew.bitwise_and, "or": ew.bitwise_or, "xor": ew.bitwise_xor,
+    "lshift": ew.left_shift, "rshift": ew.right_shift,
 }
 _COMPARE = {"eq": ew.equal, "ne": ew.not_equal, "lt": ew.less, "le": ew.less_equal,
-            "gt": ew.greater, "ge": ew.greater_equal,
-            "and": ew.logical_and, "or": ew.logical_or, "xor": ew.logical_xor}
+            "gt": ew.greater, "ge": ew.greater_equal}
 
 
 def _method_reshape(self, *shape, order="C"):
@@ -95,12 +97,10 @@ def install() -> None:
         setattr(Tracer, f"__r{name}__", _swap(fn))
     for name, fn in _COMPARE.items():
         setattr(Tracer, f"__{name}__", _forward(fn))
-    Tracer.__rand__ = _swap(ew.logical_and)
-    Tracer.__ror__ = _swap(ew.logical_or)
     Tracer.__neg__ = lambda self: ew.negative(self)
     Tracer.__pos__ = lambda self: self
     Tracer.__abs__ = lambda self: ew.abs(self)
-    Tracer.__invert__ = lambda self: ew.logical_not(self)
+    Tracer.__invert__ = lambda self: ew.invert(self)
     Tracer.__getitem__ = lambda self, index: indexing.getitem(self, index)
     Tracer.__array_ufunc__ = _array_ufunc
     Tracer.T = property(lambda self: sh.transpose(self))
