@@ -321,7 +321,8 @@ class custom_vjp(_CustomFunction):
                 from funcgrad.transforms.grad import vjp
 
                 _, pullback = vjp(lambda *xs: sum(call.primal(*xs), []), *leaves)
-                full = [_zeros(a) if c is None else c for c, a in zip(g, layout.avals)]
+                full = [_zeros(a) if k < n_out or c is None else c
+                        for k, (c, a) in enumerate(zip(g, layout.avals))]
                 more = pullback(full)
                 cts = [m if c is None else c + m for c, m in zip(cts, more)]
             return cts
