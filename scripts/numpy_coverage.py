@@ -69,8 +69,8 @@ UNSUPPORTED = _by_name({
     "datetime and string types": "busday_count busday_offset busdaycalendar is_busday "
                                  "datetime_as_string datetime_data isnat",
     "bitwise and integer number theory: integer inputs, nothing to differentiate (use NumPy)":
-        "bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_invert bitwise_count invert "
-        "left_shift right_shift bitwise_left_shift bitwise_right_shift gcd lcm packbits unpackbits",
+        "bitwise_invert bitwise_count bitwise_left_shift bitwise_right_shift gcd lcm packbits "
+        "unpackbits",
     "legacy classes (use arrays, `polyval` and `polyfit`)": "matrix asmatrix bmat poly1d recarray",
     "NumPy's dtype and ufunc machinery (use NumPy's; `fnp.vectorize` for Python functions)":
         "dtype iinfo can_cast common_type min_scalar_type isdtype ufunc frompyfunc "
