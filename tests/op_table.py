@@ -13,7 +13,10 @@ Each :class:`OpRecord` is data, in the spirit of JAX's ``lax_autodiff_test.op_re
 * ``diff_argnums`` -- the arguments the gradient tests differentiate; ``()`` marks an op
   that is not differentiable (integer/boolean output): the tests then check that no
   gradient flows through it;
-* ``tol`` / ``grad_tol`` -- ``{dtype: (rtol, atol)}`` for values and for gradients.
+* ``tol`` / ``grad_tol`` -- ``{dtype: (rtol, atol)}`` for values and for gradients;
+* ``reverse`` -- ``False`` for an op differentiable in forward mode only (``lax.while_loop``):
+  it is in :data:`FORWARD_DIFFERENTIABLE` but not in :data:`DIFFERENTIABLE`, so the reverse-mode
+  tests leave it out.
 
 ``record.draw_args(shapes, seed, dtype)`` builds concrete arguments; the strategy
 ``record.args(dtype)`` draws them.  A new op gets every generated test by adding one row.
@@ -141,6 +144,7 @@ class OpRecord:
     distinct: bool = False
     tol: dict = dataclasses.field(default_factory=lambda: DEFAULT_TOL)
     grad_tol: dict = dataclasses.field(default_factory=lambda: DEFAULT_GRAD_TOL)
+    reverse: bool = True
 
     @property
     def nargs(self) -> int:
@@ -175,10 +179,11 @@ RECORDS: list[OpRecord] = []
 
 
 def op(name: str, fun, ref, shapes=None, domains=REAL, *, nargs: int = 1, kind: str = "elementwise",
-       diff=True, distinct: bool = False, tol=None, grad_tol=None) -> OpRecord:
+       diff=True, distinct: bool = False, tol=None, grad_tol=None, reverse: bool = True) -> OpRecord:
     """Add one record to the table. ``domains``: one domain for all arguments, or one each.
 
-    ``diff``: True (all arguments), False (not differentiable), or a tuple of argnums.
+    ``diff``: True (all arguments), False (not differentiable), or a tuple of argnums;
+    ``reverse=False``: differentiable in forward mode only.
     """
     if not isinstance(domains, tuple):
         domains = (domains,) * nargs
@@ -186,7 +191,7 @@ def op(name: str, fun, ref, shapes=None, domains=REAL, *, nargs: int = 1, kind: 
         shapes = same() if len(domains) == 1 else broadcasting(len(domains))
     argnums = tuple(range(len(domains))) if diff is True else () if diff is False else diff
     rec = OpRecord(name, fun, ref, shapes, domains, kind, argnums, distinct,
-                   {**DEFAULT_TOL, **(tol or {})}, {**DEFAULT_GRAD_TOL, **(grad_tol or {})})
+                   {**DEFAULT_TOL, **(tol or {})}, {**DEFAULT_GRAD_TOL, **(grad_tol or {})}, reverse)
     RECORDS.append(rec)
     return rec
 
@@ -585,7 +590,8 @@ for _path in sorted(pathlib.Path(__file__).parent.glob("op_records_*.py")):
 _ids = [r.name for r in RECORDS]
 if len(set(_ids)) != len(_ids):
     raise ValueError(f"op record names must be unique: {sorted(n for n in _ids if _ids.count(n) > 1)}")
-DIFFERENTIABLE = [r for r in RECORDS if r.differentiable]
+DIFFERENTIABLE = [r for r in RECORDS if r.differentiable and r.reverse]  # in both modes
+FORWARD_DIFFERENTIABLE = [r for r in RECORDS if r.differentiable]  # in forward mode at least
 NON_DIFFERENTIABLE = [r for r in RECORDS if not r.differentiable]
 
 

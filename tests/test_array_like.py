@@ -279,7 +279,10 @@ def _rows(a):
 NUMPY_OPERATOR = {"multiply[ndarray * x]", "zeros_like", "ones_like", "full_like"}
 
 
-@pytest.mark.parametrize("rec", [r for r in RECORDS if r.differentiable], ids=lambda r: r.name)
+# lax's operands, carries and branch results are pytrees, as in JAX: a list of rows is a list
+# there, not an array, so the records of kind "control" are left out.
+@pytest.mark.parametrize("rec", [r for r in RECORDS if r.differentiable and r.kind != "control"],
+                         ids=lambda r: r.name)
 @settings(max_examples=4)
 @given(data=st.data())
 def test_op_table_with_a_list_of_rows(rec, data):

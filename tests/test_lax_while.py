@@ -7,6 +7,9 @@ Python ``while`` and evaluated eagerly, and against central finite differences
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from op_table import DIFFERENTIABLE, FORWARD_DIFFERENTIABLE, scalarize
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
@@ -276,3 +279,23 @@ def test_non_callables_and_bad_leaves_are_argument_errors():
         lax.while_loop(lambda c: c < 3, 3, 0)
     with pytest.raises(ArgumentError, match="init_val"):
         lax.while_loop(lambda c: c[0] < 3, lambda c: c, (0, "text"))
+
+
+# -- the op table's forward-only rows ---------------------------------------------------------------
+_FORWARD_ONLY = [r for r in FORWARD_DIFFERENTIABLE if r not in DIFFERENTIABLE]
+
+
+def test_the_op_table_marks_the_while_loop_rows_forward_only():
+    assert {r.name for r in _FORWARD_ONLY} >= {"lax.while_loop[fixed trips]",
+                                               "lax.while_loop[trips from data]"}
+
+
+@pytest.mark.parametrize("rec", _FORWARD_ONLY, ids=lambda r: r.name)
+@settings(max_examples=2)
+@given(data=st.data())
+def test_forward_only_rows_really_refuse_reverse_mode(rec, data):
+    # The rows the reverse-mode table tests leave out must fail there, not silently pass.
+    args = data.draw(rec.args(np.float64), label="args")
+    loss = scalarize(rec.fun, rec.fun(*args))
+    with pytest.raises(ArgumentError, match="lax.scan"):
+        fg.grad(loss, argnums=rec.diff_argnums)(*args)

@@ -23,6 +23,7 @@ from funcgrad.errors import ArgumentError, CarryError, DTypeError, ShapeError
 from funcgrad.lax._common import aval, check_matches, flatten_operands, trace_body
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import misc
+from funcgrad.ops._array_like import asarray
 from funcgrad.ops.control_cond import cond_p, join_consts
 from funcgrad.ops.control_while import while_p
 from funcgrad.ops.results import bind_results
@@ -154,8 +155,7 @@ def select(pred, on_true, on_false):
         >>> select(np.array([True, False]), np.array([1.0, 2.0]), np.array([3.0, 4.0]))
         array([1., 4.])
     """
-    pred, on_true, on_false = (x if isinstance(x, (np.ndarray, Tracer)) else np.asarray(x)
-                               for x in (pred, on_true, on_false))
+    pred, on_true, on_false = (asarray(x) for x in (pred, on_true, on_false))
     if np.shape(on_true) != np.shape(on_false) or on_true.dtype != on_false.dtype:
         raise ShapeError(f"select: on_true is {_describe(on_true)} but on_false is "
                          f"{_describe(on_false)}; they must have the same shape and dtype")
