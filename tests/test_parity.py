@@ -308,6 +308,16 @@ def test_allow_int_in_a_pytree_and_in_value_and_grad():
         == pytest.approx(36.0)
 
 
+def test_allow_int_under_jit_and_vmap():
+    g = fg.grad(lambda x, n: x ** 2 * n, argnums=(0, 1), allow_int=True)
+    gx, gn = fg.jit(g, backend="numpy")(3.0, 4)
+    assert gx == pytest.approx(24.0) and gn.dtype == FLOAT0 and gn.shape == ()
+    # per example: 2 x n, and one float0 zero per example
+    gx, gn = fg.vmap(g)(np.arange(3.0), np.array([1, 2, 3]))
+    np.testing.assert_allclose(gx, 2 * np.arange(3.0) * [1, 2, 3])
+    assert gn.dtype == FLOAT0 and gn.shape == (3,)
+
+
 def test_without_allow_int_an_integer_input_is_a_dtype_error_naming_the_option():
     with pytest.raises(DTypeError, match="int64.*allow_int=True"):
         fg.grad(lambda x, n: x * n, argnums=(0, 1))(2.0, np.int64(3))
