@@ -164,7 +164,9 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
     if not callable(body_fun):
         raise ArgumentError(f"fori_loop: body_fun must be callable, got {type(body_fun).__name__}")
     lo, hi = _concrete_bound(lower), _concrete_bound(upper)
-    dtype = np.result_type(*[getattr(b, "dtype", np.asarray(b).dtype) for b in (lower, upper)])
+    # A Python int is weak (as in JAX): the other bound's dtype wins.
+    typed = [aval(b)[1] for b in (lower, upper) if not isinstance(b, int)]
+    dtype = np.result_type(*typed) if typed else np.dtype(np.int64)
     if dtype.kind not in "iu":
         raise ArgumentError(f"fori_loop: the bounds must be integers, got dtypes "
                             f"{aval(lower)[1]} and {aval(upper)[1]}")
