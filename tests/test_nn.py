@@ -820,3 +820,46 @@ def test_docstring_examples_run(module):
 
     failures, tried = doctest.testmod(importlib.import_module(module), optionflags=FLAGS)
     assert tried > 0 and failures == 0
+
+
+# -- funcgrad.random keys ------------------------------------------------------------------
+def test_init_from_a_key_is_reproducible_and_gives_each_layer_its_own_weights():
+    key = fg.random.key(3)
+    model = nn.MLP([4, 4, 4, 1])
+    params = model.init(key)
+    again = model.init(key)
+    for a, b in zip(fg.tree.leaves(params), fg.tree.leaves(again)):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(params[0]["w"], params[1]["w"])
+    # The draws are funcgrad.random's: he_normal of the subkey split off first.
+    _, sub = fg.random.split(key)
+    np.testing.assert_array_equal(params[0]["w"], fg.random.normal(sub, (4, 4)) * np.sqrt(2.0 / 4))
+    cell = nn.LSTMCell(3, 5).init(fg.random.key(0), np.float32)
+    assert cell["w_ih"].dtype == np.float32 and not np.array_equal(cell["w_ih"][:3], cell["w_hh"][:3])
+    assert nn.Embedding(4, 2).init(key)["table"].shape == (4, 2)
+
+
+def test_dropout_with_a_key_draws_inside_jit_and_vmap():
+    drop = nn.Dropout(0.25)
+    x = np.ones(1000)
+    key = fg.random.key(0)
+    y = drop.apply(None, x, rng=key)
+    np.testing.assert_array_equal(y, np.where(fg.random.bernoulli(key, 0.75, (1000,)), 1 / 0.75, 0.0))
+    f = fg.jit(lambda x, k: drop.apply(None, x, rng=k))
+    np.testing.assert_array_equal(f(x, key), y)
+    assert not np.array_equal(f(x, fg.random.key(1)), y) and f.cache_info().misses == 1
+    keys = fg.random.split(key, 3)
+    batched = fg.vmap(lambda k, x: drop.apply(None, x, rng=k))(keys, np.ones((3, 1000)))
+    np.testing.assert_array_equal(batched, np.stack([drop.apply(None, x, rng=k) for k in keys]))
+    g = fg.grad(lambda x: fnp.sum(drop.apply(None, x, rng=key)))(x)
+    np.testing.assert_array_equal(g, y)  # the gradient is mask / (1 - rate)
+
+
+def test_sequential_gives_each_dropout_its_own_key():
+    model = nn.Sequential([nn.Dropout(0.5), nn.Dropout(0.5)])
+    key = fg.random.key(2)
+    x = np.ones(64)
+    out = model.apply([None, None], x, rng=key)
+    first = nn.Dropout(0.5).apply(None, x, rng=fg.random.fold_in(key, 0))
+    np.testing.assert_array_equal(out, nn.Dropout(0.5).apply(None, first, rng=fg.random.fold_in(key, 1)))
+    assert not np.array_equal(fg.random.fold_in(key, 0), fg.random.fold_in(key, 1))

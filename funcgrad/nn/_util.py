@@ -28,13 +28,25 @@ def shape_of(x: Any) -> tuple[int, ...]:
     return tuple(fnp.shape(x))
 
 
-def check_rng(rng: Any, where: str) -> np.random.Generator:
-    """``rng`` if it is a ``numpy.random.Generator``; otherwise an :class:`ArgumentError`."""
-    if not isinstance(rng, np.random.Generator):
-        raise ArgumentError(
-            f"{where}: rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), "
-            f"got {type(rng).__module__}.{type(rng).__qualname__}")
-    return rng
+def is_key(rng: Any) -> bool:
+    """True for a ``funcgrad.random`` key: a ``uint32[2]`` array or traced value."""
+    return getattr(rng, "dtype", None) == np.uint32 and tuple(getattr(rng, "shape", ())) == (2,)
+
+
+def check_rng(rng: Any, where: str) -> Any:
+    """What draws the random numbers: ``rng`` itself if it is a ``numpy.random.Generator``,
+    a :class:`~funcgrad.nn._initializers.KeyDraws` for a ``funcgrad.random`` key (or the one
+    given); anything else is an :class:`ArgumentError`."""
+    from funcgrad.nn._initializers import KeyDraws
+
+    if isinstance(rng, (np.random.Generator, KeyDraws)):
+        return rng
+    if is_key(rng):
+        return KeyDraws(rng)
+    raise ArgumentError(
+        f"{where}: rng must be a funcgrad.random key (e.g. funcgrad.random.key(0)) or a "
+        f"numpy.random.Generator (e.g. np.random.default_rng(0)), "
+        f"got {type(rng).__module__}.{type(rng).__qualname__}")
 
 
 def check_float_dtype(dtype: Any, where: str) -> np.dtype:

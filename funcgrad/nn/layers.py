@@ -39,6 +39,7 @@ from funcgrad.nn._util import (
     check_rng,
     dtype_of,
     is_concrete,
+    is_key,
     shape_of,
 )
 from funcgrad.nn.activations import relu
@@ -130,7 +131,7 @@ class Linear(Module):
 
     def init(self, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> dict[str, np.ndarray]:
         """``{"w": ..., "b": zeros}`` drawn from ``rng`` (see the class docstring)."""
-        check_rng(rng, f"{self!r}.init")
+        rng = check_rng(rng, f"{self!r}.init")
         dt = check_float_dtype(dtype, f"{self!r}.init")
         draw = _initializers.WEIGHT_INITS[self.weight_init]
         params = {"w": draw(rng, (self.in_features, self.out_features), dt)}
@@ -146,6 +147,13 @@ class Linear(Module):
         if self.bias:
             y = y + _check_param_shape(params, "b", (self.out_features,), self)
         return y
+
+
+def _fold_in(key: Any, i: int) -> Any:
+    """``funcgrad.random.fold_in(key, i)`` (imported on first use)."""
+    from funcgrad import random
+
+    return random.fold_in(key, i)
 
 
 def _is_module(layer: Any) -> bool:
@@ -199,19 +207,24 @@ class Sequential(Module):
 
     def init(self, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> list[PyTree]:
         """``[layer.init(rng, dtype) for each layer]``, ``None`` for plain functions."""
-        check_rng(rng, "Sequential.init")
+        rng = check_rng(rng, "Sequential.init")
         return [layer.init(rng, dtype) if _is_module(layer) else None for layer in self.layers]
 
-    def apply(self, params: Sequence[PyTree], x: Array, *, rng: np.random.Generator | None = None,
+    def apply(self, params: Sequence[PyTree], x: Array, *, rng: Any = None,
               train: bool = True) -> Array:
-        """Run the layers in order; ``rng`` and ``train`` go to the stochastic layers."""
+        """Run the layers in order; ``rng`` and ``train`` go to the stochastic layers (a key as
+        ``fold_in(rng, i)`` to layer ``i``)."""
         if not isinstance(params, (list, tuple)) or len(params) != len(self.layers):
             got = f"a {type(params).__name__} of length {len(params)}" if isinstance(
                 params, (list, tuple)) else f"a {type(params).__name__}"
             raise TreeStructureError(f"Sequential.apply: params must be a list with one entry per "
                                      f"layer ({len(self.layers)}), got {got}")
-        for layer, p in zip(self.layers, params):
-            x = _apply_layer(layer, p, x, rng, train)
+        for i, (layer, p) in enumerate(zip(self.layers, params)):
+            # A key gives each layer its own stream (fold_in of the layer's index); a Generator
+            # is shared and advances.
+            layer_rng = _fold_in(rng, i) if is_key(rng) and _is_module(layer) and \
+                layer.stochastic else rng
+            x = _apply_layer(layer, p, x, layer_rng, train)
         return x
 
 
@@ -264,7 +277,7 @@ class MLP(Module):
 
     def init(self, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> list[dict[str, np.ndarray]]:
         """The list of the ``Linear`` layers' parameters."""
-        check_rng(rng, "MLP.init")
+        rng = check_rng(rng, "MLP.init")
         return [layer.init(rng, dtype) for layer in self.linears]
 
     def apply(self, params: Sequence[dict[str, Array]], x: Array) -> Array:
@@ -311,7 +324,7 @@ class Embedding(Module):
 
     def init(self, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> dict[str, np.ndarray]:
         """``{"table": N(0, 1) of shape (num_embeddings, embedding_dim)}``."""
-        check_rng(rng, f"{self!r}.init")
+        rng = check_rng(rng, f"{self!r}.init")
         dt = check_float_dtype(dtype, f"{self!r}.init")
         return {"table": _initializers.normal(rng, (self.num_embeddings, self.embedding_dim), dt)}
 
@@ -336,14 +349,15 @@ class Embedding(Module):
 class Dropout(Module):
     """Inverted dropout: zero each element with probability ``rate`` and scale the rest by ``1 / (1 - rate)``.
 
-    ``apply(params, x, rng=..., train=True)`` draws the keep-mask from the
-    ``numpy.random.Generator`` ``rng``.  The mask is drawn **outside the traced
-    computation**: it is a constant array, not a function of ``x``, so the
-    gradient is ``mask / (1 - rate)``.  Under ``jit`` the mask would be drawn
-    once, at trace time, and reused by every call: inside a jitted function
-    pass a mask drawn outside it with ``mask=`` (see :meth:`draw_mask`).
-    Under ``vmap`` the mask has the per-example shape and is shared by every
-    example; apply dropout to the whole batch, or pass a batched ``mask=``.
+    ``apply(params, x, rng=..., train=True)`` draws the keep-mask from ``rng``: a
+    ``funcgrad.random`` key (``bernoulli(key, 1 - rate, x.shape)``, as flax) or a
+    ``numpy.random.Generator``.  The mask is not a function of ``x``, so the gradient
+    is ``mask / (1 - rate)``.  A key may be an argument of a jitted or vmapped function:
+    the mask is drawn inside the computation, fresh for every key (per example under
+    ``vmap`` of a batch of keys).  A Generator is drawn from **outside the traced
+    computation**: under ``jit`` its mask would be drawn once, at trace time, and reused
+    by every call (pass a key, or a mask drawn outside with ``mask=``, see
+    :meth:`draw_mask`); under ``vmap`` it has the per-example shape and is shared.
     With ``train=False`` or ``rate == 0`` it is the identity.  It has no
     parameters (``init`` returns ``None``).
 
@@ -373,20 +387,30 @@ class Dropout(Module):
         """No parameters: ``None``."""
         check_rng(rng, f"{self!r}.init")
 
-    def draw_mask(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-        """A boolean keep-mask of ``shape``: each element True with probability ``1 - rate``."""
+    def draw_mask(self, rng: Any, shape: tuple[int, ...]) -> Array:
+        """A boolean keep-mask of ``shape``: each element True with probability ``1 - rate``.
+
+        From a key: ``funcgrad.random.bernoulli(key, 1 - rate, shape)`` (traceable);
+        from a ``numpy.random.Generator``: ``rng.random(shape) >= rate``.
+        """
+        if is_key(rng):
+            from funcgrad import random
+
+            return random.bernoulli(rng, 1.0 - self.rate, shape)
         check_rng(rng, f"{self!r}.draw_mask")
         return rng.random(shape) >= self.rate
 
-    def apply(self, params: None, x: Array, *, rng: np.random.Generator | None = None,
+    def apply(self, params: None, x: Array, *, rng: Any = None,
               train: bool = True, mask: Array | None = None) -> Array:
-        """``x * mask / (1 - rate)`` when training, else ``x``; the mask comes from ``rng`` or ``mask``."""
+        """``x * mask / (1 - rate)`` when training, else ``x``; the mask comes from ``rng`` (a key
+        or a Generator) or ``mask``."""
         if not train or self.rate == 0.0:
             return x
         if mask is None:
             if rng is None:
-                raise ArgumentError(f"{self!r}.apply: training mode needs rng= (a numpy.random."
-                                    "Generator) or mask=; pass train=False for evaluation")
+                raise ArgumentError(f"{self!r}.apply: training mode needs rng= (a funcgrad.random "
+                                    "key or a numpy.random.Generator) or mask=; pass train=False "
+                                    "for evaluation")
             mask = self.draw_mask(rng, shape_of(x))
         elif shape_of(mask) != shape_of(x):
             raise ShapeError(f"{self!r}.apply: mask.shape={shape_of(mask)} must equal "

@@ -40,7 +40,7 @@ DTypeLike = Any
 
 def _init_cell(cell: RNNCell | LSTMCell, rng: np.random.Generator, dtype: DTypeLike,
                gates: int) -> dict[str, np.ndarray]:
-    check_rng(rng, f"{cell!r}.init")
+    rng = check_rng(rng, f"{cell!r}.init")
     dt = check_float_dtype(dtype, f"{cell!r}.init")
     n, h = cell.input_size, cell.hidden_size
     k = 1.0 / math.sqrt(h)
