@@ -186,7 +186,7 @@ def fold_in(key, data) -> Array:
 
     Examples:
         >>> fold_in(key(0), 1)
-        array([2465931498, 3679230171], dtype=uint32)
+        array([ 928981903, 3453687069], dtype=uint32)
     """
     key = check_key("fold_in", key)
     if isinstance(data, bool) or not isinstance(data, (int, np.integer, np.ndarray, Tracer)):
@@ -222,7 +222,7 @@ def bits(key, shape: int | Sequence[int] = (), dtype=np.uint32) -> Array:
 
     Examples:
         >>> bits(key(0), (2,))
-        array([1797259609, 2579123966], dtype=uint32)
+        array([4070199207, 4202968722], dtype=uint32)
     """
     key = check_key("bits", key)
     shape = canonical_shape("bits", shape)
