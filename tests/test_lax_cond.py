@@ -108,7 +108,7 @@ def test_cond_gradients_order_1_and_2_match_finite_differences(x):
     check_grads(via_cond, (x, W), order=2)
 
 
-_GRAD = lambda f: fg.grad(f, argnums=(0, 1))  # noqa: E731
+_GRAD = lambda f: fg.grad(f, argnums=(0, 1))
 _THIRD = np.arange(9.0).reshape(3, 3)
 
 

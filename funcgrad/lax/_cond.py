@@ -28,7 +28,7 @@ from funcgrad.ops.control_cond import cond_p, join_consts
 from funcgrad.ops.control_while import while_p
 from funcgrad.ops.results import bind_results
 
-__all__ = ["cond", "switch", "select", "while_loop"]
+__all__ = ["cond", "select", "switch", "while_loop"]
 
 _BRANCH_HINT = ("every branch must return the same structure, shapes and dtypes (cast with "
                 "x.astype(dtype); a Python float is float64, a Python int int64)")

@@ -52,14 +52,14 @@ def _reference(node):
 
 
 @functools.lru_cache(maxsize=128)
-def _executable(graph: Graph) -> Executable:
+def executable(graph: Graph) -> Executable:
     # Graphs hash by identity: a jitted cond or while runs the same plan on every call.
     return Executable(graph, _reference)
 
 
 def run(graph: Graph, args: Sequence) -> list:
     """``graph``'s outputs on plain arrays, through a plan made once per graph (no tracing)."""
-    return _executable(graph)(args)
+    return executable(graph)(args)
 
 
 def aval_of(x) -> tuple[tuple, np.dtype]:
@@ -131,10 +131,16 @@ def batch_subgraph(graph: Graph, in_batched: Sequence[bool], size: int,
                 outs.append(o)
         return outs
 
-    g, consts = trace_closed(batched, avals, "vmap of a sub-graph")
-    if consts:  # pragma: no cover - a closed graph has nothing to close over
-        raise AssertionError("internal error: a batched sub-graph closed over outer values")
-    return g, list(flags)
+    return closed(batched, avals, "vmap of a sub-graph"), list(flags)
+
+
+def closed(fn: Callable, avals: Sequence[tuple], name: str) -> Graph:
+    """``fn`` traced into a graph that closes over nothing: it reads only its inputs and
+    closed sub-graphs, as every rule here does."""
+    graph, consts = trace_closed(fn, avals, name)
+    if consts:  # pragma: no cover - an internal error
+        raise AssertionError(f"internal error: {name} closed over values of an enclosing trace")
+    return graph
 
 
 def broadcast_batch(x, size: int):
@@ -179,7 +185,7 @@ def _inexact_outputs(graph: Graph) -> list[int]:
     return [k for k, n in enumerate(graph.outputs) if is_inexact(n.dtype)]
 
 
-def _substitute(values: Sequence, positions: Sequence[int], new: Sequence) -> list:
+def substitute(values: Sequence, positions: Sequence[int], new: Sequence) -> list:
     full = list(values)
     for j, v in zip(positions, new):
         full[j] = v
@@ -198,7 +204,7 @@ def _vjp_branch(branch: Graph, diff: list[int], seeded: list[int]) -> Callable:
         operands, given = list(xs[:n]), dict(zip(seeded, xs[n:]))
 
         def f(*d):
-            outs = eval_graph(branch, _substitute(operands, diff, d))
+            outs = eval_graph(branch, substitute(operands, diff, d))
             return [outs[k] for k in outputs]
 
         _, pullback = vjp(f, *[operands[j] for j in diff])
@@ -222,7 +228,7 @@ def _cond_cotangents(g: Results, index, operands: tuple, branches: tuple) -> lis
     graphs, consts = close_branches([_vjp_branch(b, diff, seeded) for b in branches], avals,
                                     "cond vjp")
     cts = bind_results(cond_p, index, *operands, *[g[k] for k in seeded], *consts, branches=graphs)
-    return _substitute(full, diff, cts)
+    return substitute(full, diff, cts)
 
 
 _memo = threading.local()
@@ -248,7 +254,7 @@ def _jvp_branch(branch: Graph, diff: list[int]) -> Callable:
 
     def fn(*xs):
         operands = list(xs[:n])
-        outs, tangents = jvp(lambda *d: eval_graph(branch, _substitute(operands, diff, d)),
+        outs, tangents = jvp(lambda *d: eval_graph(branch, substitute(operands, diff, d)),
                              [operands[j] for j in diff], list(xs[n:]))
         return list(outs) + [tangents[k] for k in outputs]
 

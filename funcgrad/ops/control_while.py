@@ -34,18 +34,18 @@ from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.graph import Graph, source_location
 from funcgrad._core.interpret import eval_graph
 from funcgrad._core.primitive import Primitive
-from funcgrad._core.subgraph import trace_closed
 from funcgrad.errors import ArgumentError
 from funcgrad.ops import reductions as red
 from funcgrad.ops.control_cond import (
-    _executable,
-    _substitute,
     aval_of,
     batch_first,
     batch_size,
     batch_subgraph,
     broadcast_batch,
+    closed,
+    executable,
     select_batched,
+    substitute,
 )
 from funcgrad.ops.results import Results, bind_results, define_results
 
@@ -57,7 +57,7 @@ def _split(args, num_cond_consts: int, num_body_consts: int) -> tuple[list, list
 
 def _while_impl(*args, cond, body, num_cond_consts, num_body_consts):
     cond_consts, body_consts, carry = _split(args, num_cond_consts, num_body_consts)
-    test, step = _executable(cond), _executable(body)
+    test, step = executable(cond), executable(body)
     while test(cond_consts + carry)[0]:
         carry = step(body_consts + carry)
     return Results(carry)
@@ -121,8 +121,8 @@ def _while_jvp(primals, tangents, cond, body, num_cond_consts, num_body_consts):
         carry, carry_t = list(xs[nb + nt:nb + nt + ncarry]), list(xs[nb + nt + ncarry:])
 
         def f(*d):
-            return eval_graph(body, _substitute(consts, diff_consts, d[:nt])
-                              + _substitute(carry, diff_carry, d[nt:]))
+            return eval_graph(body, substitute(consts, diff_consts, d[:nt])
+                              + substitute(carry, diff_carry, d[nt:]))
 
         outs, out_t = jvp(f, [consts[j] for j in diff_consts] + [carry[j] for j in diff_carry],
                           consts_t + carry_t)
@@ -138,15 +138,6 @@ def _while_jvp(primals, tangents, cond, body, num_cond_consts, num_body_consts):
     out_t = iter(outs[ncarry:])
     return Results(outs[:ncarry]), Results([next(out_t) if j in diff_carry else None
                                             for j in range(ncarry)])
-
-
-def closed(fn, avals, name: str) -> Graph:
-    """``fn`` traced into a graph that closes over nothing (it only reads its inputs and
-    closed sub-graphs, as every rule here does)."""
-    graph, consts = trace_closed(fn, avals, name)
-    if consts:  # pragma: no cover - an internal error
-        raise AssertionError(f"internal error: {name} closed over values of an enclosing trace")
-    return graph
 
 
 # -- batching ---------------------------------------------------------------------------------------
