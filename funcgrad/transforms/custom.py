@@ -81,6 +81,30 @@ def _check_no_tracer(name: str, what: str, leaves) -> None:
                 "for its cotangent), or compute it outside the function.")
 
 
+_PY_SCALARS = (bool, int, float, complex)
+
+
+class _ArgLeaves:
+    """The leaves of a call's differentiable arguments: which are operands, which are
+    Python scalars kept as constants (``fixed``: position -> value)."""
+
+    __slots__ = ("fixed", "in_tree")
+
+    def __init__(self, in_tree, fixed: dict):
+        self.in_tree, self.fixed = in_tree, fixed
+
+    def operands(self, leaves) -> list:
+        return [x for k, x in enumerate(leaves) if k not in self.fixed]
+
+    def tree(self, operands, zero: bool = False):
+        """The arguments' pytree from the operands (Python scalars, or their zero tangents)."""
+        it = iter(operands)
+        fixed = self.fixed
+        leaves = [(type(fixed[k])(0) if zero else fixed[k]) if k in fixed else next(it)
+                  for k in range(self.in_tree.num_leaves)]
+        return tree.unflatten(self.in_tree, leaves)
+
+
 class _Layout:
     """The output (and residual) pytree layouts of one call, fixed by its first run."""
 
@@ -199,13 +223,17 @@ class _CustomFunction:
         self._check_rules()
         args, nondiff, diff = self._split(args, kwargs)
         leaves, in_tree = tree.flatten(diff)
+        # Python scalars stay weakly typed constants (as in JAX): not operands, no derivative.
+        args_in = _ArgLeaves(in_tree, {k: x for k, x in enumerate(leaves)
+                                       if type(x) in _PY_SCALARS})
+        leaves = args_in.operands(leaves)
         if not any(isinstance(x, Tracer) for x in leaves):
             # Nothing to differentiate or batch: the function itself, as JAX runs it.
             out = self.fun(*args)
             _check_no_tracer(self.name, "a value the function closes over", tree.leaves(out))
             return out
-        operands, _ = _flat_out(self.name, "an argument", diff)
-        call = self._make_call(args, nondiff, in_tree)
+        operands, _ = _flat_out(self.name, "an argument", leaves)
+        call = self._make_call(args, nondiff, args_in)
         results = bind_results(self.prim, *operands, call=call)
         layout = call.layout
         return tree.unflatten(layout.out_tree, results[:layout.n_out])
@@ -273,14 +301,14 @@ class custom_vjp(_CustomFunction):
         if self.fwd is None:
             raise ArgumentError(f"{self.name}: call defvjp(fwd, bwd) before using it")
 
-    def _make_call(self, args, nondiff, in_tree) -> _Call:
+    def _make_call(self, args, nondiff, args_in: _ArgLeaves) -> _Call:
         name, layout = self.name, _Layout()
         # Zero-stride stand-ins of the differentiable arguments: bwd's cotangents must match them.
         diff_args = tree.map(_stand_in, tuple(a for k, a in enumerate(args)
                                               if k not in self.nondiff_argnums))
 
         def primal(*leaves):
-            result = self.fwd(*self._full(args, tree.unflatten(in_tree, list(leaves))))
+            result = self.fwd(*self._full(args, args_in.tree(leaves)))
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise ArgumentError(f"{name}: fwd must return a pair (output, residuals), got "
                                     f"{type(result).__name__}")
@@ -302,7 +330,7 @@ class custom_vjp(_CustomFunction):
             leaves = []
             for k, (ct, arg) in enumerate(zip(got, diff_args)):
                 leaves += _match_cotangent(name, k, ct, arg)
-            return leaves
+            return args_in.operands(leaves)
 
         return _Call(name, primal, rule, layout)
 
@@ -432,19 +460,19 @@ class custom_jvp(_CustomFunction):
         if self.jvp is None:
             raise ArgumentError(f"{self.name}: call defjvp(rule) before using it")
 
-    def _make_call(self, args, nondiff, in_tree) -> _Call:
+    def _make_call(self, args, nondiff, args_in: _ArgLeaves) -> _Call:
         name, layout = self.name, _Layout()
 
         def primal(*leaves):
-            out = self.fun(*self._full(args, tree.unflatten(in_tree, list(leaves))))
+            out = self.fun(*self._full(args, args_in.tree(leaves)))
             outs, out_tree = _flat_out(name, "the output", out)
             layout.record(name, out_tree, tree.structure(()), outs)
             return outs, []
 
         def rule(primals, tangents):
-            ps = tree.unflatten(in_tree, list(primals))
-            ts = tree.unflatten(in_tree, [np.zeros(np.shape(p), p.dtype) if t is None else t
-                                          for p, t in zip(primals, tangents)])
+            ps = args_in.tree(primals)
+            ts = args_in.tree([np.zeros(np.shape(p), p.dtype) if t is None else t
+                               for p, t in zip(primals, tangents)], zero=True)
             got = self.jvp(*nondiff, ps, ts)
             if not (isinstance(got, tuple) and len(got) == 2):
                 raise ArgumentError(f"{name}: the JVP rule must return a pair (output, "
