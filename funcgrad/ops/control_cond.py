@@ -9,6 +9,9 @@ reference implementation runs only the chosen branch.
   and the nonzero cotangents; outputs: the cotangents of the inexact operands).  The
   chosen branch's forward ops run again inside its VJP graph (no residuals are saved).
 * JVP: a ``cond`` over the branches' JVP graphs (outputs: results, then tangents).
+* Where the index reaching a rule is a plain array (the backward pass of an eager ``grad``,
+  an eager ``jvp``), the rule runs the chosen branch's VJP or JVP directly: the same
+  numbers, without tracing the other branches' derivatives.
 * Batching: an unbatched index keeps one ``cond``, of the batched branches; a batched
   index runs every branch batched and picks per example with a ``where`` chain (JAX's
   ``select``).
@@ -21,6 +24,7 @@ jit compiles each once.  This module also holds the sub-graph helpers that ``whi
 Examples:
     >>> import numpy as np
     >>> from funcgrad._core.subgraph import trace_closed
+from funcgrad._core.trace import Tracer
     >>> avals = [((2,), np.float64)]
     >>> neg, _ = trace_closed(lambda x: [-x], avals)
     >>> dbl, _ = trace_closed(lambda x: [x + x], avals)
@@ -41,6 +45,7 @@ from funcgrad._core.graph import INPUT, Graph, Node
 from funcgrad._core.interpret import Executable, eval_graph
 from funcgrad._core.primitive import Primitive
 from funcgrad._core.subgraph import trace_closed
+from funcgrad._core.trace import Tracer
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import shape as sh
 from funcgrad.ops.results import Results, bind_results, define_results
@@ -223,11 +228,15 @@ def _cond_cotangents(g: Results, index, operands: tuple, branches: tuple) -> lis
     full: list = [None] * len(operands)
     if not seeded or not diff:
         return full
+    given = [g[k] for k in seeded]
+    if not isinstance(index, Tracer):  # a concrete index: only its branch's VJP is needed
+        chosen = branches[clamp_index(index, len(branches))]
+        return substitute(full, diff, _vjp_branch(chosen, diff, seeded)(*operands, *given))
     avals = [aval_of(x) for x in operands] + [(first.outputs[k].shape, first.outputs[k].dtype)
                                               for k in seeded]
     graphs, consts = close_branches([_vjp_branch(b, diff, seeded) for b in branches], avals,
                                     "cond vjp")
-    cts = bind_results(cond_p, index, *operands, *[g[k] for k in seeded], *consts, branches=graphs)
+    cts = bind_results(cond_p, index, *operands, *given, *consts, branches=graphs)
     return substitute(full, diff, cts)
 
 
@@ -266,11 +275,14 @@ def _cond_jvp(primals, tangents, branches):
     diff = [j for j, t in enumerate(tangents[1:]) if t is not None]
     if not diff:
         return Results(bind_results(cond_p, *primals, branches=branches)), None
-    avals = [aval_of(x) for x in operands]
-    graphs, consts = close_branches([_jvp_branch(b, diff) for b in branches],
-                                    avals + [avals[j] for j in diff], "cond jvp")
-    outs = bind_results(cond_p, index, *operands, *[tangents[1 + j] for j in diff], *consts,
-                        branches=graphs)
+    given = [tangents[1 + j] for j in diff]
+    if isinstance(index, Tracer):
+        avals = [aval_of(x) for x in operands]
+        graphs, consts = close_branches([_jvp_branch(b, diff) for b in branches],
+                                        avals + [avals[j] for j in diff], "cond jvp")
+        outs = bind_results(cond_p, index, *operands, *given, *consts, branches=graphs)
+    else:  # a concrete index: only its branch's JVP is needed
+        outs = _jvp_branch(branches[clamp_index(index, len(branches))], diff)(*operands, *given)
     m = len(branches[0].outputs)
     out_tangents = iter(outs[m:])
     return Results(outs[:m]), Results([next(out_tangents) if is_inexact(n.dtype) else None
