@@ -64,6 +64,11 @@ UNIFORM = {  # (seed, shape, dtype, minval, maxval): values (repr of the float32
     (5, (), 'float32', 0.0, 1.0): [0.46637988090515137],
     (5, (), 'float64', 0.0, 1.0): [0.634340617068121],
     (5, (), 'float32', -2.5, 3.1): [0.1117272898554802],
+    (0, (7,), 'float64', -2.5, 3.1): [-0.15664017438823608, -1.2887454542091366, 2.9058001822663857, 0.7172029888740258, 0.4804683342030392, -0.5125309904894322, 2.4448502664903455],
+    (42, (2, 3), 'float64', -2.5, 3.1): [-0.11032562676050935, -2.4159436107142382, 0.7152087402373969, 1.5869858226659326, 1.3516819108911693, 1.1060513547330177],
+    (5, (), 'float64', -2.5, 3.1): [1.052307455581477],
+    (9, (5,), 'float32', 0.1, 1000.0): [40.87396240234375, 967.5653686523438, 419.9097900390625, 102.12317657470703, 223.89556884765625],
+    (9, (5,), 'float64', 0.1, 1000.0): [657.1486280075645, 33.410213111923944, 623.224129235634, 437.18093554109686, 777.6582391474484],
 }
 NORMAL = {  # (seed, shape, dtype): values
     (0, (7,), 'float32'): [1.622642159461975, 2.0252647399902344, -0.4335944354534149, -0.07861734926700592, 0.17609089612960815, -0.9720892310142517, -0.49529874324798584],
@@ -147,6 +152,27 @@ def test_integer_samplers_match_jax():
         np.testing.assert_array_equal(value, INTEGERS[name], err_msg=name)
     assert got["randint(0, 10, (6,))"].dtype == np.int64
     assert got["randint(0, 256, (4,), uint8)"].dtype == np.uint8
+
+
+def test_uniform_is_jaxs_fused_multiply_add_exactly():
+    # JAX's CPU backend computes u * (maxval - minval) + minval as one fused multiply-add; the
+    # float64 emulation must round a * b + c once, as exact rational arithmetic does.
+    from fractions import Fraction
+
+    from funcgrad.random._samplers import _fma64
+
+    rng = np.random.default_rng(0)
+    a = rng.random(3000)
+    b = rng.standard_normal(3000) * 10.0 ** rng.integers(-5, 6, 3000)
+    c = rng.standard_normal(3000) * 10.0 ** rng.integers(-5, 6, 3000)
+    c[:1000] = -(a[:1000] * b[:1000]) * (1 + rng.standard_normal(1000) * 1e-15)  # cancellation
+    exact = [float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in zip(a, b, c)]
+    np.testing.assert_array_equal(_fma64(a, b, c), exact)
+    # ... and the derivative in the bounds is the plain one's
+    k = fr.key(4)
+    u = fr.uniform(k, (3,))
+    g = fg.grad(lambda lo: fnp.sum(fr.uniform(k, (3,), minval=lo, maxval=5.0)))(-1.0)
+    np.testing.assert_allclose(g, np.sum(1 - u), rtol=1e-14)
 
 
 def test_threefry_matches_the_published_known_answer():

@@ -102,14 +102,49 @@ def _uniform(key, shape: tuple, dtype: np.dtype, minval, maxval, name: str) -> A
     mantissa = ew.bitwise_or(ew.right_shift(bits, uint.type(rng_bits - nmant)), one)
     floats = misc.bitcast_convert_type(mantissa, dtype) - np.array(1.0, dtype)
     span = maxval - minval
+    # XLA's CPU backend fuses ``floats * span + minval`` into one fused multiply-add (one
+    # rounding), NumPy has none: float32 computes it in float64 (the product is exact, the sum
+    # rounds once more: the same float32 except in ties rarer than 2**-29), float64 emulates
+    # it exactly.  float16 rounds after each op, in XLA too.  The derivative is the plain one's.
+    plain = floats * span + minval
     if nbits == 32:
-        # XLA's CPU backend fuses ``floats * span + minval`` into one fused multiply-add (one
-        # rounding).  In float64 the product of two float32 is exact and the sum rounds once
-        # more, to the same float32 except in ties rarer than 2**-29.  (float16 rounds after each
-        # op in XLA too; float64 rounds twice here: see docs/random.md.)
         wide = misc.astype(floats, _F64) * misc.astype(span, _F64) + misc.astype(minval, _F64)
-        return ew.maximum(minval, misc.astype(wide, dtype))
-    return ew.maximum(minval, floats * span + minval)
+        plain = plain + misc.stop_gradient(misc.astype(wide, dtype) - plain)
+    elif nbits == 64:
+        fused = _fma64(floats, misc.stop_gradient(span), misc.stop_gradient(minval))
+        plain = plain + misc.stop_gradient(ew.where(ew.isfinite(fused), fused - plain, 0.0))
+    return ew.maximum(minval, plain)
+
+
+# -- an exact fused multiply-add for float64 (Boldo & Melquiond 2008, "Emulation of FMA and
+# correctly rounded sums: proved algorithms using rounding to odd", Algorithm 5) --------------
+def _two_sum(a, b):
+    """``s + e == a + b`` exactly, ``s = fl(a + b)`` (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _two_prod(a, b):
+    """``p + e == a * b`` exactly, ``p = fl(a * b)`` (Dekker, with Veltkamp's splitting)."""
+    def halves(x):
+        t = 134217729.0 * x  # 2**27 + 1
+        hi = t - (t - x)
+        return hi, x - hi
+
+    p = a * b
+    (ah, al), (bh, bl) = halves(a), halves(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _fma64(a, b, c):
+    """``a * b + c`` with one rounding (non-finite where the splitting overflows)."""
+    uh, ul = _two_prod(a, b)
+    th, tl = _two_sum(c, uh)
+    v, w = _two_sum(tl, ul)  # v rounded to odd: the odd neighbour of v + w when inexact
+    even = ew.equal(ew.bitwise_and(misc.bitcast_convert_type(v, np.uint64), np.uint64(1)), 0)
+    toward = ew.nextafter(v, ew.where(ew.greater(w, 0), np.inf, -np.inf))
+    return th + ew.where(ew.logical_and(ew.not_equal(w, 0), even), toward, v)
 
 
 def uniform(key, shape: int | Sequence[int] = (), dtype=None, minval=0.0, maxval=1.0) -> Array:
