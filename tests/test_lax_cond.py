@@ -264,6 +264,17 @@ def test_graph_prints_the_branches_under_the_node():
     assert "cos" in text and "sin" in text
 
 
+def test_the_traced_gradient_is_a_cond_over_the_branch_vjps():
+    # Under tracing the index has no value: the backward pass is one more cond, over the
+    # branches' VJP graphs (each branch's forward ops again, then its VJP rules).
+    text = str(fg.make_graph(fg.grad(via_cond))(X, W))
+    assert text.count(" = cond ") == 2 and text.count("branches[1] = graph(") == 2
+    jf = fg.jit(fg.grad(via_cond), backend="numpy")
+    for x in POINTS:
+        close(jf(x, W), fg.grad(via_python)(x, W))
+    assert jf.cache_info().misses == 1
+
+
 # -- errors ---------------------------------------------------------------------------------
 def test_branches_returning_different_structures_name_both():
     with pytest.raises(CarryError, match=r"false_fun's result has structure .* but "
