@@ -33,13 +33,15 @@ import numpy as np
 
 from funcgrad import tree
 from funcgrad._core.dtypes import INEXACT
-from funcgrad._core.graph import CONSTANT, Graph
+from funcgrad._core.graph import CONSTANT, LIFTED, Graph, Node
 from funcgrad._core.interpret import eval_graph
 from funcgrad._core.primitive import Primitive
 from funcgrad._core.subgraph import trace_closed
+from funcgrad._core.trace import Tracer
 from funcgrad.errors import ArgumentError
 from funcgrad.lax._common import aval, flatten_operands, trace_body
 from funcgrad.ops.results import OBJECT, Results, bind_results, define_results, result_p
+from funcgrad.optimize._rewrite import with_inputs
 
 # -- policies ----------------------------------------------------------------------------
 
@@ -201,9 +203,28 @@ def _with_residuals(graph: Graph, policy) -> Graph:
     return Graph(graph.inputs, graph.outputs + tuple(saved)) if saved else graph
 
 
+def _lifted_as_inputs(graph: Graph) -> Graph:
+    """``graph`` with its lifted inputs (values it closed over) made plain inputs: the
+    pullback's backward pass must carry cotangents into them, as into any operand."""
+    fresh = {id(n): Node.input(n.shape, n.dtype, n.loc) for n in graph.inputs if n.kind == LIFTED}
+    if not fresh:
+        return graph
+    env: dict = {}
+    for node in graph.nodes:
+        if id(node) in fresh:
+            env[id(node)] = fresh[id(node)]
+        elif node.primitive is None:
+            env[id(node)] = node
+        else:
+            inputs = tuple([env[id(i)] for i in node.inputs])
+            env[id(node)] = node if inputs == node.inputs else with_inputs(node, inputs)
+    return Graph([env[id(n)] for n in graph.inputs], [env[id(n)] for n in graph.outputs])
+
+
 def remat_call(graph: Graph, operands: Sequence, policy, prevent_cse: bool = True) -> list:
     """``graph``'s outputs on ``operands``, as one ``checkpoint`` operation (plus residuals)."""
-    body = _derived.get(graph, ("saving", policy), lambda: _with_residuals(graph, policy))
+    body = _derived.get(graph, ("saving", policy),
+                        lambda: _with_residuals(_lifted_as_inputs(graph), policy))
     n_out = len(graph.outputs)
     outs = bind_results(remat_p, *operands, body=body, n_out=n_out, policy=policy,
                         prevent_cse=prevent_cse)
@@ -266,14 +287,20 @@ def _vjp(i, g, ans, *args, body: Graph, n_out: int, policy, prevent_cse: bool):
         count = len(body.outputs)
         residuals = [ans[k] if isinstance(ans, Results) else
                      result_p.bind(ans, index=k, count=count) for k in range(n_out, count)]
-        mask = tuple(c is not None for c in g)
-        graph, which = _derived.get(body, ("pullback", n_out, mask),
-                                    lambda: _pullback_graph(body, n_out, mask))
-        outs = remat_call(graph, [*args, *residuals, *[c for c in g if c is not None]],
-                          policy, prevent_cse)
-        cts = [None] * len(args)
-        for k, ct in zip(which, outs):
-            cts[k] = ct
+        given = [c for c in g if c is not None]
+        if not any(isinstance(v, Tracer) for v in (*args, *residuals, *given)):
+            # Plain arrays: nothing records this pullback, so run it directly (the same ops
+            # on the same values as the unchecked backward pass, without tracing a graph).
+            found = _backprop(body, n_out, args, residuals, list(g))
+            cts = [found.get(n) for n in body.inputs]
+        else:
+            mask = tuple(c is not None for c in g)
+            graph, which = _derived.get(body, ("pullback", n_out, mask),
+                                        lambda: _pullback_graph(body, n_out, mask))
+            outs = remat_call(graph, [*args, *residuals, *given], policy, prevent_cse)
+            cts = [None] * len(args)
+            for k, ct in zip(which, outs):
+                cts[k] = ct
         memo = _memo.last = (g, ans, cts)
     return memo[2][i]
 
