@@ -24,7 +24,6 @@ jit compiles each once.  This module also holds the sub-graph helpers that ``whi
 Examples:
     >>> import numpy as np
     >>> from funcgrad._core.subgraph import trace_closed
-from funcgrad._core.trace import Tracer
     >>> avals = [((2,), np.float64)]
     >>> neg, _ = trace_closed(lambda x: [-x], avals)
     >>> dbl, _ = trace_closed(lambda x: [x + x], avals)
@@ -62,9 +61,20 @@ def executable(graph: Graph) -> Executable:
     return Executable(graph, _reference)
 
 
+@functools.lru_cache(maxsize=128)
+def _uses(graph: Graph) -> list:
+    return [0]
+
+
 def run(graph: Graph, args: Sequence) -> list:
-    """``graph``'s outputs on plain arrays, through a plan made once per graph (no tracing)."""
-    return executable(graph)(args)
+    """``graph``'s outputs on plain arrays (no tracing).
+
+    The first run evaluates the nodes directly (an eager ``cond`` runs its branch once);
+    from the second on (a jitted ``cond`` called again) it runs a plan made once per graph.
+    """
+    uses = _uses(graph)
+    uses[0] += 1
+    return eval_graph(graph, args) if uses[0] == 1 else executable(graph)(args)
 
 
 def aval_of(x) -> tuple[tuple, np.dtype]:
