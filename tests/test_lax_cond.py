@@ -287,6 +287,7 @@ def test_branches_returning_different_shapes_name_the_leaf_and_both_types():
         lax.cond(True, lambda x: {"a": x, "b": x}, lambda x: {"a": x, "b": x[:2]}, X)
     msg = str(info.value)
     assert "['b']" in msg and "f64[2]" in msg and "f64[3]" in msg and "every branch" in msg
+    assert "test_lax_cond.py" in msg  # the line that called cond
 
 
 def test_branches_returning_different_dtypes_are_an_error():

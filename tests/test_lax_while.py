@@ -248,6 +248,7 @@ def test_body_changing_a_carry_shape_names_the_leaf_and_both_types():
                        {"i": 0, "y": X})
     msg = str(info.value)
     assert "body_fun's result at ['y'] is f64[2]" in msg and "f64[3]" in msg
+    assert "test_lax_while.py" in msg  # the line that called while_loop
 
 
 def test_body_changing_a_carry_dtype_is_an_error():

@@ -12,13 +12,13 @@ the chosen branch; the loop without tracing per iteration); under ``grad``, ``jv
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from funcgrad import tree
 from funcgrad._core.graph import Graph, type_string
-from funcgrad._core.trace import Tracer
+from funcgrad._core.trace import Tracer, user_location
 from funcgrad.errors import ArgumentError, CarryError, DTypeError, ShapeError
 from funcgrad.lax._common import aval, check_matches, flatten_operands, trace_body
 from funcgrad.ops import elementwise as ew
@@ -35,6 +35,12 @@ _BRANCH_HINT = ("every branch must return the same structure, shapes and dtypes 
 _INT32 = np.dtype(np.int32)
 
 
+def _fail(cls: type[Exception], message: str) -> NoReturn:
+    """Raise ``cls(message)``, naming the user's line that called the ``lax`` function."""
+    loc = user_location()
+    raise cls(f"{message} (called at {loc[0]}:{loc[1]})" if loc else message) from None
+
+
 def _describe(x) -> str:
     shape, dtype = aval(x)
     return type_string(shape, dtype)
@@ -43,12 +49,12 @@ def _describe(x) -> str:
 def _scalar(x, fname: str, what: str):
     """``x`` as an array or tracer; a clear error unless it is a scalar (shape ``()``)."""
     if x is None or isinstance(x, (list, tuple, dict, str)) or callable(x):
-        raise ArgumentError(f"{fname}: {what} must be a scalar array or number, got "
+        _fail(ArgumentError, f"{fname}: {what} must be a scalar array or number, got "
                             f"{type(x).__name__} {x!r:.60}")
     if not isinstance(x, (np.ndarray, Tracer)):
         x = np.asarray(x)
     if np.shape(x) != ():
-        raise ShapeError(f"{fname}: {what} must be a scalar (shape ()), got {_describe(x)}; "
+        _fail(ShapeError, f"{fname}: {what} must be a scalar (shape ()), got {_describe(x)}; "
                          "reduce it (fnp.any, fnp.all, x[0]) or use lax.select / fnp.where for "
                          "an elementwise choice")
     return x
@@ -61,7 +67,7 @@ def _to_int32(x):
 def _check_callables(fname: str, fns: Sequence, names: Sequence[str]) -> None:
     for f, name in zip(fns, names):
         if not callable(f):
-            raise ArgumentError(f"{fname}: {name} must be callable, got {type(f).__name__} "
+            _fail(ArgumentError, f"{fname}: {name} must be callable, got {type(f).__name__} "
                                 f"{f!r:.60}")
 
 
@@ -76,9 +82,12 @@ def _branches(fname: str, index, fns: Sequence[Callable], names: Sequence[str], 
     bodies = [trace_body(f, operands, f"{fname} {name}") for f, name in zip(fns, names)]
     first = bodies[order[0]]
     for k in order[1:]:
-        check_matches(fname, f"{names[order[0]]}'s result", first.out_tree, first.out_avals,
-                      bodies[k].out_tree, bodies[k].out_avals, f"{names[k]}'s result",
-                      hint=_BRANCH_HINT)
+        try:
+            check_matches(fname, f"{names[order[0]]}'s result", first.out_tree,
+                          first.out_avals, bodies[k].out_tree, bodies[k].out_avals,
+                          f"{names[k]}'s result", hint=_BRANCH_HINT)
+        except CarryError as e:
+            _fail(CarryError, str(e))
     graphs, consts = join_consts([b.graph for b in bodies], [b.consts for b in bodies],
                                  len(leaves))
     outs = bind_results(cond_p, index, *leaves, *consts, branches=graphs)
@@ -103,7 +112,7 @@ def cond(pred, true_fun: Callable, false_fun: Callable, *operands) -> Any:
     pred = _scalar(pred, "cond", "the predicate")
     kind = np.dtype(pred.dtype).kind
     if kind not in "biu":
-        raise DTypeError(f"cond: the predicate must be a boolean or integer scalar, got "
+        _fail(DTypeError, f"cond: the predicate must be a boolean or integer scalar, got "
                          f"{_describe(pred)}; compare it (x > 0) to get a boolean")
     if kind != "b":
         pred = ew.not_equal(pred, 0)
@@ -124,15 +133,15 @@ def switch(index, branches: Sequence[Callable], *operands) -> Any:
         np.float64(3.0)
     """
     if not isinstance(branches, Sequence) or isinstance(branches, str):
-        raise ArgumentError(f"switch: branches must be a sequence (list or tuple) of callables, "
+        _fail(ArgumentError, f"switch: branches must be a sequence (list or tuple) of callables, "
                             f"got {type(branches).__name__}")
     if not branches:
-        raise ArgumentError("switch: branches is empty; it needs at least one callable")
+        _fail(ArgumentError, "switch: branches is empty; it needs at least one callable")
     names = [f"branches[{k}]" for k in range(len(branches))]
     _check_callables("switch", branches, names)
     index = _scalar(index, "switch", "the index")
     if np.dtype(index.dtype).kind not in "iu":
-        raise DTypeError(f"switch: the index must be an integer scalar, got {_describe(index)}; "
+        _fail(DTypeError, f"switch: the index must be an integer scalar, got {_describe(index)}; "
                          "convert it with x.astype(int)")
     if len(branches) == 1:
         return branches[0](*operands)
@@ -157,13 +166,13 @@ def select(pred, on_true, on_false):
     """
     pred, on_true, on_false = (asarray(x) for x in (pred, on_true, on_false))
     if np.shape(on_true) != np.shape(on_false) or on_true.dtype != on_false.dtype:
-        raise ShapeError(f"select: on_true is {_describe(on_true)} but on_false is "
+        _fail(ShapeError, f"select: on_true is {_describe(on_true)} but on_false is "
                          f"{_describe(on_false)}; they must have the same shape and dtype")
     if np.dtype(pred.dtype) != np.dtype(bool):
-        raise DTypeError(f"select: pred must be boolean, got {_describe(pred)}; compare it "
+        _fail(DTypeError, f"select: pred must be boolean, got {_describe(pred)}; compare it "
                          "(x > 0) to get a boolean")
     if np.shape(pred) not in ((), np.shape(on_true)):
-        raise ShapeError(f"select: pred is {_describe(pred)}, but it must be a scalar or have "
+        _fail(ShapeError, f"select: pred is {_describe(pred)}, but it must be a scalar or have "
                          f"the shape of on_true and on_false, {_describe(on_true)}")
     return ew.where(pred, on_true, on_false)
 
@@ -196,12 +205,15 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
             or np.dtype(test.out_avals[0][1]) != np.dtype(bool)):
         got = (", ".join(type_string(s, d) for s, d in test.out_avals)
                if test.out_tree.num_leaves else "nothing")
-        raise CarryError(f"while_loop: cond_fun must return a boolean scalar (bool[]), but it "
+        _fail(CarryError, f"while_loop: cond_fun must return a boolean scalar (bool[]), but it "
                          f"returned {got} (structure {test.out_tree}); reduce it with fnp.all / "
                          "fnp.any, or compare (x < n)")
     body = trace_body(body_fun, (carry,), "while_loop body_fun")
-    check_matches("while_loop", "the carry (init_val)", init_tree, avals, body.out_tree,
-                  body.out_avals, "body_fun's result")
+    try:
+        check_matches("while_loop", "the carry (init_val)", init_tree, avals, body.out_tree,
+                      body.out_avals, "body_fun's result")
+    except CarryError as e:
+        _fail(CarryError, str(e))
     outs = bind_results(while_p, *test.consts, *body.consts, *leaves,
                         cond=_consts_first(test.graph, len(leaves)),
                         body=_consts_first(body.graph, len(leaves)),
