@@ -175,14 +175,18 @@ _memo = threading.local()
 
 
 def _scan_vjp(i, g, ans, *args, body, num_consts, num_carry, length, reverse, unroll):
-    # The backward pass asks once per input: transpose the scan once per (g, args).
+    # The backward pass asks once per input: transpose the scan once per (g, args), and
+    # hand each cotangent out once (the memo lets go of it, and of g once all are out).
     memo = getattr(_memo, "value", None)
     if (memo is None or memo[0] is not g or len(memo[1]) != len(args)
-            or any(a is not b for a, b in zip(memo[1], args))):
+            or any(a is not b for a, b in zip(memo[1], args)) or i not in memo[2]):
         cts = _scan_transpose(g, ans, args, body, num_consts, num_carry, length, reverse,
                               unroll)
-        memo = _memo.value = (g, args, cts)
-    return memo[2][i]
+        memo = _memo.value = (g, args, dict(enumerate(cts)))
+    ct = memo[2].pop(i)
+    if all(c is None for c in memo[2].values()):
+        _memo.value = None
+    return ct
 
 
 def _scan_transpose(g, ans, args, body, C, K, length, reverse, unroll) -> list:
