@@ -50,13 +50,13 @@ def _scalar(x, fname: str, what: str):
     """``x`` as an array or tracer; a clear error unless it is a scalar (shape ``()``)."""
     if x is None or isinstance(x, (list, tuple, dict, str)) or callable(x):
         _fail(ArgumentError, f"{fname}: {what} must be a scalar array or number, got "
-                            f"{type(x).__name__} {x!r:.60}")
+                             f"{type(x).__name__} {x!r:.60}")
     if not isinstance(x, (np.ndarray, Tracer)):
         x = np.asarray(x)
     if np.shape(x) != ():
         _fail(ShapeError, f"{fname}: {what} must be a scalar (shape ()), got {_describe(x)}; "
-                         "reduce it (fnp.any, fnp.all, x[0]) or use lax.select / fnp.where for "
-                         "an elementwise choice")
+                          "reduce it (fnp.any, fnp.all, x[0]) or use lax.select / fnp.where for "
+                          "an elementwise choice")
     return x
 
 
@@ -68,7 +68,7 @@ def _check_callables(fname: str, fns: Sequence, names: Sequence[str]) -> None:
     for f, name in zip(fns, names):
         if not callable(f):
             _fail(ArgumentError, f"{fname}: {name} must be callable, got {type(f).__name__} "
-                                f"{f!r:.60}")
+                                 f"{f!r:.60}")
 
 
 def _branches(fname: str, index, fns: Sequence[Callable], names: Sequence[str], order: Sequence[int],
@@ -113,7 +113,7 @@ def cond(pred, true_fun: Callable, false_fun: Callable, *operands) -> Any:
     kind = np.dtype(pred.dtype).kind
     if kind not in "biu":
         _fail(DTypeError, f"cond: the predicate must be a boolean or integer scalar, got "
-                         f"{_describe(pred)}; compare it (x > 0) to get a boolean")
+                          f"{_describe(pred)}; compare it (x > 0) to get a boolean")
     if kind != "b":
         pred = ew.not_equal(pred, 0)
     return _branches("cond", _to_int32(pred), (false_fun, true_fun), ("false_fun", "true_fun"),
@@ -134,7 +134,7 @@ def switch(index, branches: Sequence[Callable], *operands) -> Any:
     """
     if not isinstance(branches, Sequence) or isinstance(branches, str):
         _fail(ArgumentError, f"switch: branches must be a sequence (list or tuple) of callables, "
-                            f"got {type(branches).__name__}")
+                             f"got {type(branches).__name__}")
     if not branches:
         _fail(ArgumentError, "switch: branches is empty; it needs at least one callable")
     names = [f"branches[{k}]" for k in range(len(branches))]
@@ -142,12 +142,12 @@ def switch(index, branches: Sequence[Callable], *operands) -> Any:
     index = _scalar(index, "switch", "the index")
     if np.dtype(index.dtype).kind not in "iu":
         _fail(DTypeError, f"switch: the index must be an integer scalar, got {_describe(index)}; "
-                         "convert it with x.astype(int)")
+                          "convert it with x.astype(int)")
     if len(branches) == 1:
         return branches[0](*operands)
     n = len(branches)
     if isinstance(index, Tracer):
-        index = ew.clip(_to_int32(index), 0, n - 1)
+        index = ew.clip(index, 0, n - 1)  # before the cast: a huge int64 must not wrap
     else:  # a concrete index: clamp it here, without recording anything
         index = np.int32(min(max(int(index), 0), n - 1))
     return _branches("switch", _to_int32(index), tuple(branches), names, tuple(range(n)), operands)
@@ -167,13 +167,13 @@ def select(pred, on_true, on_false):
     pred, on_true, on_false = (asarray(x) for x in (pred, on_true, on_false))
     if np.shape(on_true) != np.shape(on_false) or on_true.dtype != on_false.dtype:
         _fail(ShapeError, f"select: on_true is {_describe(on_true)} but on_false is "
-                         f"{_describe(on_false)}; they must have the same shape and dtype")
+                          f"{_describe(on_false)}; they must have the same shape and dtype")
     if np.dtype(pred.dtype) != np.dtype(bool):
         _fail(DTypeError, f"select: pred must be boolean, got {_describe(pred)}; compare it "
-                         "(x > 0) to get a boolean")
+                          "(x > 0) to get a boolean")
     if np.shape(pred) not in ((), np.shape(on_true)):
         _fail(ShapeError, f"select: pred is {_describe(pred)}, but it must be a scalar or have "
-                         f"the shape of on_true and on_false, {_describe(on_true)}")
+                          f"the shape of on_true and on_false, {_describe(on_true)}")
     return ew.where(pred, on_true, on_false)
 
 
@@ -206,8 +206,8 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
         got = (", ".join(type_string(s, d) for s, d in test.out_avals)
                if test.out_tree.num_leaves else "nothing")
         _fail(CarryError, f"while_loop: cond_fun must return a boolean scalar (bool[]), but it "
-                         f"returned {got} (structure {test.out_tree}); reduce it with fnp.all / "
-                         "fnp.any, or compare (x < n)")
+                          f"returned {got} (structure {test.out_tree}); reduce it with fnp.all / "
+                          "fnp.any, or compare (x < n)")
     body = trace_body(body_fun, (carry,), "while_loop body_fun")
     try:
         check_matches("while_loop", "the carry (init_val)", init_tree, avals, body.out_tree,
