@@ -76,6 +76,14 @@ def test_switch_clamps_the_index(i):
                                rtol=1e-15)
 
 
+def test_switch_clamps_traced_indices_beyond_int32():
+    # Clamped in their own dtype first: 2**32 + 1 must not wrap around to 1.
+    idx = np.array([2**32 + 1, -2**40, 1])
+    got = fg.vmap(lambda i: lax.switch(i, BRANCHES, X))(idx)
+    close(got, np.stack([BRANCHES[2](X), BRANCHES[0](X), BRANCHES[1](X)]))
+    close(fg.jit(lambda i: lax.switch(i, BRANCHES, X))(idx[0]), BRANCHES[2](X))
+
+
 def test_switch_with_one_branch_calls_it():
     np.testing.assert_array_equal(lax.switch(4, [lambda x: 2 * x], X), 2 * X)
 
