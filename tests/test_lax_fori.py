@@ -38,7 +38,8 @@ def test_euler_rollout_matches_the_python_loop():
 
 
 def test_euler_rollout_graph_does_not_grow_with_the_trip_count():
-    sizes = {n: len(fg.make_graph(fg.grad(lambda x: rollout(x, n)))(X).nodes) for n in (10, 1000)}
+    sizes = {n: len(fg.make_graph(fg.grad(lambda x, n=n: rollout(x, n)))(X).nodes)
+             for n in (10, 1000)}
     assert sizes[10] == sizes[1000]
     optimized = {n: len(fg.jit(fg.grad(rollout), static_argnums=1).lower(X, n).nodes)
                  for n in (10, 1000)}

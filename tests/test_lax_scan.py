@@ -144,7 +144,7 @@ def test_second_order_matches_the_python_loop():
 
 def test_integer_carry_and_xs_get_no_cotangent():
     def f(x):
-        (i, y), ks = lax.scan(lambda c, k: ((c[0] + k, c[1] * fnp.sin(c[1] + k)), c[0]),
+        (_, y), ks = lax.scan(lambda c, k: ((c[0] + k, c[1] * fnp.sin(c[1] + k)), c[0]),
                               (np.int64(0), x), np.arange(4))
         return fnp.sum(y) + fnp.sum(ks)
 
@@ -218,13 +218,13 @@ def stack_loop(f, *batched):
 
 def test_vmap_batched_carry_and_xs():
     h0s, xss = RNG.normal(size=(4, H)), RNG.normal(size=(4, T, 2))
-    f = lambda h0, xs: rnn_scan(PARAMS, h0, xs)  # noqa: E731
+    f = lambda h0, xs: rnn_scan(PARAMS, h0, xs)
     assert_trees_close(fg.vmap(f)(h0s, xss), stack_loop(f, h0s, xss))
 
 
 def test_vmap_xs_batched_along_their_second_axis():
     xss = RNG.normal(size=(T, 4, 2))  # the batch axis after the scan axis
-    f = lambda xs: rnn_scan(PARAMS, H0, xs)  # noqa: E731
+    f = lambda xs: rnn_scan(PARAMS, H0, xs)
     got = fg.vmap(f, in_axes=1)(xss)
     assert_trees_close(got, stack_loop(f, np.moveaxis(xss, 1, 0)))
 
@@ -232,14 +232,14 @@ def test_vmap_xs_batched_along_their_second_axis():
 def test_vmap_batched_closed_over_params_makes_an_unbatched_carry_batched():
     # Only W is batched; the carry starts unbatched and the body makes it batched (fixed point).
     Ws = RNG.normal(size=(3, H, H)) * 0.5
-    f = lambda W: rnn_scan({**PARAMS, "W": W}, H0, XS)  # noqa: E731
+    f = lambda W: rnn_scan({**PARAMS, "W": W}, H0, XS)
     assert_trees_close(fg.vmap(f)(Ws), stack_loop(f, Ws))
 
 
 def test_vmap_of_grad_and_grad_of_vmap():
     h0s = RNG.normal(size=(3, H))
-    f = lambda h0: loss(rnn_scan)(PARAMS, h0, XS)  # noqa: E731
-    f_loop = lambda h0: loss(rnn_loop)(PARAMS, h0, XS)  # noqa: E731
+    f = lambda h0: loss(rnn_scan)(PARAMS, h0, XS)
+    f_loop = lambda h0: loss(rnn_loop)(PARAMS, h0, XS)
     assert_trees_close(fg.vmap(fg.grad(f))(h0s), stack_loop(fg.grad(f_loop), h0s))
     g = fg.grad(lambda hs: fnp.sum(fg.vmap(f)(hs)))(h0s)
     assert_trees_close(g, stack_loop(fg.grad(f_loop), h0s))
@@ -315,7 +315,7 @@ def test_scalar_xs_and_length_mismatch():
 @pytest.mark.parametrize("batch_size", [None, 1, 2, 3, 7])
 def test_map_values_and_gradient(batch_size):
     xs = RNG.normal(size=(7, 3))
-    f = lambda r: {"s": fnp.sum(fnp.sin(r)), "v": r * fnp.cos(r)}  # noqa: E731
+    f = lambda r: {"s": fnp.sum(fnp.sin(r)), "v": r * fnp.cos(r)}
     got = lax.map(f, xs, batch_size=batch_size)
     assert_trees_close(got, stack_loop(f, xs))
     g = fg.grad(lambda xs: fnp.sum(lax.map(f, xs, batch_size=batch_size)["v"] ** 2))(xs)
@@ -325,7 +325,29 @@ def test_map_values_and_gradient(batch_size):
 
 def test_map_under_vmap_and_jit():
     xs = RNG.normal(size=(2, 4, 3))
-    f = lambda xs: lax.map(lambda r: fnp.prod(r) + r, xs)  # noqa: E731
+    f = lambda xs: lax.map(lambda r: fnp.prod(r) + r, xs)
     want = np.stack([np.prod(x, axis=1, keepdims=True) + x for x in xs])
     np.testing.assert_allclose(fg.vmap(f)(xs), want, rtol=1e-14)
     np.testing.assert_allclose(fg.jit(fg.vmap(f))(xs), want, rtol=1e-14)
+
+
+def test_unroll_is_accepted_and_changes_no_result():
+    want = rnn_scan(PARAMS, H0, XS)
+    for unroll in (2, True, 100):
+        got = lax.scan(lambda s, x: rnn_step(PARAMS, s, x), {"h": H0, "total": 0.0}, XS,
+                       unroll=unroll)
+        assert_trees_close(got, want, rtol=0, atol=0)
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ArgumentError, match="unroll"):
+            lax.scan(lambda c, x: (c, None), 0.0, XS, unroll=bad)
+
+
+def test_bad_length_and_f():
+    with pytest.raises(ArgumentError, match=">= 0"):
+        lax.scan(lambda c, x: (c, None), 0.0, length=-1)
+    with pytest.raises(ArgumentError, match="Python int"):
+        lax.scan(lambda c, x: (c, None), 0.0, length=2.0)
+    with pytest.raises(ArgumentError, match="callable"):
+        lax.scan(None, 0.0, XS)
+    with pytest.raises(ArgumentError, match="init leaf"):
+        lax.scan(lambda c, x: (c, None), {"a": "text"}, XS)

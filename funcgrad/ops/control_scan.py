@@ -259,7 +259,7 @@ def _scan_jvp(primals, tangents, body, num_consts, num_carry, length, reverse, u
     C, K = num_consts, num_carry
     n_out, X = len(body.outputs), len(primals) - C - K
     Y = n_out - K
-    params = dict(length=length, reverse=reverse, unroll=unroll)
+    params = {"length": length, "reverse": reverse, "unroll": unroll}
     dc = [j for j in range(C) if tangents[j] is not None and _inexact(primals[j])]
     dk = [k for k in range(K) if _inexact(primals[C + k])]
     dx = [j for j in range(X) if tangents[C + K + j] is not None and _inexact(primals[C + K + j])]
