@@ -76,7 +76,7 @@ def _while_params(cond: Graph, body: Graph, num_cond_consts: int, num_body_const
 
 # -- reverse mode: refused -----------------------------------------------------------------------
 def _where_defined(*graphs: Graph) -> str:
-    """`` (body_fun at file.py:12)``: the user's line of the first traced op of a loop's graphs."""
+    """`` (its body at file.py:12)``: the user's line of the first traced op of a loop's graphs."""
     for g in graphs:
         for node in g.nodes:
             where = source_location(node.loc) if node.primitive is not None else None
