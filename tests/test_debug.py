@@ -409,3 +409,16 @@ def test_op_table_callback_row_runs_under_jit_of_grad():
 def test_print_rejects_a_non_string_format():
     with pytest.raises(ArgumentError, match="format must be a str"):
         fg.debug.print(3, 4)
+
+
+@pytest.mark.parametrize("wrap", [lambda f: f, lambda f: fg.jit(f, backend="numpy"), fg.jit])
+def test_print_inside_a_loop_body_runs_every_iteration(capsys, wrap):
+    from funcgrad import lax
+
+    def f(x):
+        def body(i, c):
+            fg.debug.print("i={} c={}", i, c)
+            return c * 2.0
+        return lax.fori_loop(0, 3, body, x)
+    assert wrap(f)(np.array(1.0)) == 8.0
+    assert capsys.readouterr().out == "i=0 c=1.0\ni=1 c=2.0\ni=2 c=4.0\n"

@@ -38,5 +38,6 @@ def trace_closed(fn: Callable, avals: Sequence[tuple], name: str = "body"
         nodes = [o._node if isinstance(o, Tracer) and o._trace is trace else trace._operand(o)[0]
                  for o in outs]
     lifted = list(trace.lifted.values())
-    graph = Graph([t._node for t in tracers] + [node for _, node in lifted], nodes)
+    graph = Graph([t._node for t in tracers] + [node for _, node in lifted], nodes,
+                  effects=trace.effects)  # debug.print in a body runs when the body runs
     return graph, tuple(outer for outer, _ in lifted)
