@@ -54,8 +54,16 @@ def _executable(body: Graph) -> Executable:
     return Executable(body, lambda node: node.primitive.impl)
 
 
+#: Scans of at least this many steps run their body as generated code (an Executable's
+#: codegen, ~20-40 us a line to compile, ~0.5 us a line faster per step); shorter ones
+#: step through the plan in a loop.  Measured on an 8-unit tanh RNN under eager grad:
+#: 5 steps 1.07 -> 0.65 ms without codegen, 50 steps 1.9 -> 1.7 ms, 500 steps 20 -> 28 ms.
+CODEGEN_MIN_STEPS = 100
+
+
 def _scan_impl(*operands, body, num_consts, num_carry, length, reverse, unroll):
-    run = _executable(body)
+    exe = _executable(body)
+    run = exe if length >= CODEGEN_MIN_STEPS else exe._loop  # the plan, stepped in a loop
     consts = list(operands[:num_consts])
     carry = list(operands[num_consts:num_consts + num_carry])
     xs = operands[num_consts + num_carry:]
