@@ -236,8 +236,10 @@ class Tracer:
                 f"{type_string(self.shape, self.dtype)} (traced by {self._trace.name}){where}. "
                 f"{conversion_hint(what, loc)}"
                 "Python control flow cannot depend on traced values here: use "
-                "funcgrad.numpy.where to select values, mark the argument static "
-                "(static_argnums), or compute the condition outside the function.")
+                "funcgrad.numpy.where to select values, funcgrad.lax.cond / switch for "
+                "branches and funcgrad.lax.while_loop / fori_loop / scan for loops, mark the "
+                "argument static (static_argnums), or compute the condition outside the "
+                "function.")
         return v
 
     def _convert(self, what: str):
