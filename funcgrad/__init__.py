@@ -18,6 +18,7 @@ from funcgrad.ops.misc import stop_gradient  # noqa: F401
 from funcgrad.transforms import (  # noqa: F401
     custom_jvp,
     custom_vjp,
+    float0,
     grad,
     hessian,
     jacfwd,
@@ -44,6 +45,8 @@ _LAZY = {
         "tree_util", "config")},
     "checkpoint": ("funcgrad.transforms.checkpoint", "checkpoint"),
     "remat": ("funcgrad.transforms.checkpoint", "remat"),
+    "checkpoint_policies": ("funcgrad.transforms.checkpoint", "checkpoint_policies"),
+    "checkpoint_name": ("funcgrad.transforms.checkpoint", "checkpoint_name"),
     "debug_nans": ("funcgrad.transforms.debug_nans", "debug_nans"),
     "disable_jit": ("funcgrad.config", "disable_jit"),
     "eval_shape": ("funcgrad.transforms.eval_shape", "eval_shape"),
