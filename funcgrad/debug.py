@@ -112,9 +112,8 @@ def callback(fn: Callable[..., Any], *args, ordered: bool = False, **kwargs) -> 
         if staging is not None:
             out = staging.process(callback_p, tuple(operands), params)
             staging.effects.append(out._node)
-            return None
+            return
     callback_p.bind(*operands, **params)
-    return None
 
 
 class _Format:
@@ -132,7 +131,7 @@ class _Format:
         return f"print {self.fmt!r}"
 
 
-def print(fmt: str, *args, ordered: bool = False, **kwargs) -> None:  # noqa: A001 - JAX's name
+def print(fmt: str, *args, ordered: bool = False, **kwargs) -> None:  # (shadows the builtin in this module: JAX's name)
     """Print ``fmt.format(*args, **kwargs)`` with the arguments' real values (NumPy arrays), under
     any transformation: at once eagerly and under ``grad`` (the forward values), at run time on
     every call under ``jit``, once per batch member under ``vmap``.

@@ -240,9 +240,9 @@ def test_jit_compiled_before_turning_it_on_checks_outputs():
     jf = fg.jit(f, backend="numpy")
     with np.errstate(invalid="ignore"):
         assert np.isnan(jf(np.array(-1.0)))  # off: compiled, unchecked
-        with fg.debug_nans():
-            with pytest.raises(NonFiniteError, match="returned NaN in output leaf 0") as info:
-                jf(np.array(-1.0))
+        with fg.debug_nans(), pytest.raises(NonFiniteError,
+                                            match="returned NaN in output leaf 0") as info:
+            jf(np.array(-1.0))
         assert np.isnan(jf(np.array(-1.0)))  # off again
     _assert_names(info.value, "log", _line_of(f, "<- log"))
     assert jf.cache_info().misses == 1

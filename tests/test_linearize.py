@@ -79,7 +79,7 @@ def test_linearize_inside_grad_gives_hessian_vector_products():
 
 
 def test_linearize_under_jit_and_constant_outputs():
-    out, f_jvp = fg.linearize(lambda x: (x * 2.0, np.ones(2)), X)
+    _, f_jvp = fg.linearize(lambda x: (x * 2.0, np.ones(2)), X)
     t_out = f_jvp(np.ones(3))
     np.testing.assert_array_equal(t_out[0], 2 * np.ones(3))
     np.testing.assert_array_equal(t_out[1], np.zeros(2))

@@ -230,7 +230,7 @@ def checked_backward_pass(tape: list, seeds: list) -> dict:
 
 
 def _backward_error(entry, inp, kind: str, from_sum: bool) -> NonFiniteError:
-    node, args, ans, params = entry
+    node, args, _, params = entry
     prim = node.primitive
     i = next(k for k, n in enumerate(node.inputs) if n is inp)
     fwd_loc = node.where

@@ -26,7 +26,7 @@ class ShapeDtypeStruct:
         (ShapeDtypeStruct(shape=(2, 3), dtype=float32), 2, 6)
     """
 
-    __slots__ = ("shape", "dtype")
+    __slots__ = ("dtype", "shape")
 
     def __init__(self, shape: tuple[int, ...], dtype: Any):
         object.__setattr__(self, "shape", tuple(int(d) for d in shape))
