@@ -169,9 +169,9 @@ def test_under_jit_the_recomputation_stays_in_its_own_operation():
 
 def _saved_and_recomputed(policy):
     """(results of the forward operation, matmuls and tanh in the pullback sub-graph)."""
-    loss = lambda x, w: fnp.sum(checkpoint(layer, policy=policy)(x, w))  # noqa: E731
+    loss = lambda x, w: fnp.sum(checkpoint(layer, policy=policy)(x, w))
     lowered = fg.make_graph(fg.value_and_grad(loss, argnums=(0, 1)))(X, W)
-    fwd = [n for n in lowered.nodes if n.name == "checkpoint"][0]
+    fwd = next(n for n in lowered.nodes if n.name == "checkpoint")
     pullback = _sub_graph_ops(lowered, 1)
     return len(fwd.params["body"].outputs), pullback.count("matmul"), pullback.count("tanh")
 
@@ -204,7 +204,8 @@ def test_dots_with_no_batch_dims_leaves_batched_matmuls_unsaved():
     for name in ("dots_saveable", "dots_with_no_batch_dims_saveable"):
         policy = getattr(checkpoint_policies, name)
         g = fg.make_graph(fg.value_and_grad(checkpoint(f, policy=policy)))(a)
-        graphs[name] = len([n for n in g.nodes if n.name == "checkpoint"][0].params["body"].outputs)
+        fwd = next(n for n in g.nodes if n.name == "checkpoint")
+        graphs[name] = len(fwd.params["body"].outputs)
     assert graphs == {"dots_saveable": 2, "dots_with_no_batch_dims_saveable": 1}
 
 

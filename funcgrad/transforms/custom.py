@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,6 @@ from funcgrad._core.trace import Tracer
 from funcgrad.errors import ArgumentError, ShapeError, TreeStructureError
 from funcgrad.lax._common import as_operand
 from funcgrad.ops.results import Results, bind_results, define_results, result_p
-
 
 # -- arguments --------------------------------------------------------------------------
 
@@ -251,7 +251,7 @@ def _match_cotangent(name: str, k: int, ct, arg) -> list:
     leaves, treedef = tree.flatten(arg)
     if ct is None:
         return [None] * len(leaves)
-    none_leaf = lambda v: v is None  # noqa: E731 - a None subtree is a zero cotangent
+    none_leaf = lambda v: v is None
     ct_leaves, ct_tree = tree.flatten(ct, is_leaf=none_leaf)
     if ct_tree != tree.structure(arg, is_leaf=none_leaf):
         raise TreeStructureError(f"{name}: bwd's cotangent for argument {k} has structure "
@@ -348,7 +348,10 @@ class custom_vjp(_CustomFunction):
                 # fwd's own operations, as in JAX, where the outer level differentiates fwd.
                 from funcgrad.transforms.grad import vjp
 
-                _, pullback = vjp(lambda *xs: sum(call.primal(*xs), []), *leaves)
+                def flat_fwd(*xs):
+                    outs, res = call.primal(*xs)
+                    return outs + res
+                _, pullback = vjp(flat_fwd, *leaves)
                 full = [_zeros(a) if k < n_out or c is None else c
                         for k, (c, a) in enumerate(zip(g, layout.avals))]
                 more = pullback(full)
