@@ -217,14 +217,41 @@ def lstm_params(rng, n_in=3, hidden=5):
             "wh": rng.normal(size=(hidden, 4 * hidden)) * 0.5, "b": rng.normal(size=4 * hidden)}
 
 
-def test_a_mixed_body_runs_step_by_step_with_the_reference_numbers():
+def test_a_short_mixed_scan_runs_step_by_step_with_the_reference_numbers():
     rng = np.random.default_rng(0)
-    params, xs = lstm_params(rng), rng.normal(size=(6, 2, 3))
+    length = loops.WHOLE_BODY_MIN_STEPS - 1
+    params, xs = lstm_params(rng), rng.normal(size=(length, 2, 3))
     for fn in (lstm_like, fg.grad(lstm_like)):
         got, stats = runs(fn, params, xs)
-        assert stats["step_runs"] >= 1 and stats["kernel_runs"] == 0
+        assert stats["step_runs"] >= 1 and stats["kernel_runs"] == stats["body_kernel_runs"] == 0
         assert_same(got, reference(fn, params, xs), rtol=1e-12)
         assert_same(got, fn(params, xs), rtol=1e-12)
+
+
+def test_a_long_mixed_scan_is_one_generated_function(monkeypatch):
+    # matmul, slices, sums and elementwise code in one Numba function with the loop inside;
+    # BLAS (SciPy's, linked by Numba) and in-order sums may round the last bits differently.
+    rng = np.random.default_rng(1)
+    params, xs = lstm_params(rng), rng.normal(size=(loops.WHOLE_BODY_MIN_STEPS + 4, 2, 3))
+    for fn in (lstm_like, fg.grad(lstm_like)):
+        got, stats = runs(fn, params, xs)
+        assert stats["body_kernel_runs"] >= 1 and stats["step_runs"] == 0
+        assert_same(got, reference(fn, params, xs), rtol=1e-11)
+        assert_same(got, step_by_step(fn, params, xs, monkeypatch=monkeypatch), rtol=1e-11)
+
+
+def test_a_while_loop_with_a_matmul_is_one_generated_function():
+    a = np.array([[0.5, 0.2], [-0.1, 0.4]])
+
+    def f(x):
+        def body(s):
+            i, x = s
+            return i + 1, fnp.tanh(a @ x) + 0.1 * fnp.sum(x)
+        return lax.while_loop(lambda s: s[0] < 30, body, (0, x))[1]
+    x = np.array([[1.0, -2.0, 0.5], [0.3, 0.2, -0.7]])
+    got, stats = runs(f, x)
+    assert stats["body_kernel_runs"] == 1 and stats["step_runs"] == 0
+    assert_same(got, reference(f, x), rtol=1e-12)
 
 
 def test_nested_scans():
@@ -254,10 +281,10 @@ def test_while_with_a_counter_is_one_kernel(monkeypatch):
     assert_same(got, step_by_step(f, W, n, monkeypatch=monkeypatch))
     assert_same(got, reference(f, W, n))
     # forward mode: a while loop over (primal, tangent); jacfwd's tangents have a batch
-    # axis the primal lacks (shapes that broadcast): the body runs step by step
+    # axis the primal lacks (shapes that broadcast): one generated function, not a flat loop
     jf = fg.jacfwd(lambda x: f(x, n)[1][0, 0])
     got, stats = runs(jf, W)
-    assert stats["step_runs"] == 1
+    assert stats["body_kernel_runs"] == 1 and stats["step_runs"] == 0
     assert_same(got, reference(jf, W), rtol=1e-14)
     # one tangent (jvp): the same shapes, one kernel
     jv = fg.jit(lambda x, t: fg.jvp(lambda x: f(x, n)[1], (x,), (t,)), backend="numba")

@@ -397,7 +397,9 @@ _HELPERS_STAMP = hashlib.sha1(pathlib.Path(_numba_kernels.__file__).read_bytes()
 
 
 def _load(source: str, parallel: bool, signature):
-    """Compile ``source``'s ``kernel``: from a module file (disk-cached by Numba) when possible."""
+    """Compile ``source``'s ``kernel``: from a module file (disk-cached by Numba) when possible.
+
+    ``signature`` ``None`` compiles lazily, for the types of the first call's arguments."""
     digest = hashlib.sha1(source.encode()).hexdigest()[:24]
     directory = _numba_cache.kernel_source_dir()
     func = None
@@ -427,7 +429,8 @@ def _load(source: str, parallel: bool, signature):
         # Running generated code is the point; the source is built from our own table.
         exec(compile(source, f"<funcgrad fused {digest}>", "exec"), namespace)  # noqa: S102
         func = namespace["kernel"]
-    return njit(func, [signature], parallel=parallel)
+    # No signature: compiled for the argument types of the first call (and cached by them).
+    return njit(func, None if signature is None else [signature], parallel=parallel)
 
 
 def _signature(out_dtype, rank: int, in_dtypes, patterns, contiguous=None):

@@ -49,6 +49,13 @@ from funcgrad.backends._numba_fused import (
     _load,
     type_program,
 )
+from funcgrad.backends._numba_bodies import (
+    WholeLoop,
+    run_scan,
+    run_while,
+    scan_body_source,
+    while_body_source,
+)
 from funcgrad.backends._numba_kernels import array_type
 from funcgrad.ops.results import Results
 from funcgrad.optimize._rewrite import is_python_scalar
@@ -57,9 +64,14 @@ from funcgrad.optimize.fusion import CONST, IN, TMP, Program, fused_p
 #: In this process: how many bodies were compiled (optimised and planned), how many loop
 #: kernels were generated (compiled, or loaded from Numba's disk cache), and how many
 #: loops ran as one kernel or step by step.
-STATS = {"bodies": 0, "loop_kernels": 0, "kernel_runs": 0, "step_runs": 0}
+STATS = {"bodies": 0, "loop_kernels": 0, "kernel_runs": 0, "body_kernel_runs": 0,
+         "step_runs": 0}
 #: Set to ``False`` to run every body step by step (the bodies planned from then on).
 LOOP_KERNELS = True
+#: A scan of a body that is not elementwise runs as one generated function (see
+#: :mod:`funcgrad.backends._numba_bodies`) from this many steps on; shorter scans run step
+#: by step, which costs no compilation.  (A ``while_loop``'s trip count is unknown: always.)
+WHOLE_BODY_MIN_STEPS = 16
 #: Compiled bodies kept per process (the oldest is dropped past this).
 MAX_BODIES = 512
 
@@ -370,6 +382,8 @@ class ScanPlan(NamedTuple):
     extra: tuple       # the body's constant arrays, flat
     out_avals: tuple   # (shape, dtype) per body output
     source: str | None = None
+    whole: WholeLoop | None = None  # the generated function of a body that is not elementwise
+    optimized: Graph | None = None
 
 
 def scan_plan(body: Graph, num_consts: int, num_carry: int) -> ScanPlan:
@@ -380,7 +394,9 @@ def scan_plan(body: Graph, num_consts: int, num_carry: int) -> ScanPlan:
         full = loop_shape([optimized])
         low = _fused_or_none(lambda: lower(optimized, "b_", full))
         if low is None:
-            return ScanPlan(exe, None, 0, (), out_avals)
+            whole = WholeLoop(lambda: scan_body_source(optimized, num_consts, num_carry),
+                              compile_loop, _lock) if LOOP_KERNELS else None
+            return ScanPlan(exe, None, 0, (), out_avals, None, whole, optimized)
         ins = [np.dtype(n.dtype) for n in optimized.inputs]
         carry_dtypes = ins[num_consts:num_consts + num_carry]
         source = scan_source(low, num_consts, num_carry, carry_dtypes)
@@ -404,6 +420,12 @@ def scan_kernel(*operands, body: Graph, num_consts: int, num_carry: int, length:
     init = operands[num_consts:num_consts + num_carry]
     xs = operands[num_consts + num_carry:]
     if plan.kernel is None:
+        whole = (plan.whole.kernel() if plan.whole is not None and length >= WHOLE_BODY_MIN_STEPS
+                 else None)
+        if whole is not None:
+            STATS["body_kernel_runs"] += 1
+            return Results(run_scan(whole, plan.whole.constants, plan.optimized, consts, init, xs,
+                                    num_carry, length, reverse))
         STATS["step_runs"] += 1
         return _scan_steps(plan, consts, init, xs, num_carry, length, reverse)
     STATS["kernel_runs"] += 1
@@ -440,6 +462,8 @@ class WhilePlan(NamedTuple):
     extra: tuple
     carry_avals: tuple
     source: str | None = None
+    whole: WholeLoop | None = None
+    optimized: Graph | None = None  # the body, optimised
 
 
 def while_plan(cond: Graph, body: Graph, num_cond_consts: int, num_body_consts: int) -> WhilePlan:
@@ -462,7 +486,12 @@ def while_plan(cond: Graph, body: Graph, num_cond_consts: int, num_body_consts: 
             extra = tuple(np.ascontiguousarray(v).reshape(-1) for v in low_c.extra + low_b.extra)
             return compile_loop(source, sig), extra, source
         kernel, extra, source = _fused_or_none(fused) or (None, (), None)
-        return WhilePlan(cond_exe, body_exe, kernel, math.prod(full), extra, carry_avals, source)
+        whole = None
+        if kernel is None and LOOP_KERNELS:
+            whole = WholeLoop(lambda: while_body_source(cond_opt, body_opt, num_cond_consts,
+                                                        num_body_consts), compile_loop, _lock)
+        return WhilePlan(cond_exe, body_exe, kernel, math.prod(full), extra, carry_avals, source,
+                         whole, body_opt)
     return _plan(("while", cond, body, num_cond_consts, num_body_consts), make)
 
 
@@ -473,6 +502,11 @@ def while_kernel(*operands, cond: Graph, body: Graph, num_cond_consts: int, num_
     n = num_cond_consts + num_body_consts
     cond_consts, body_consts = list(operands[:num_cond_consts]), list(operands[num_cond_consts:n])
     carry = list(operands[n:])
+    whole = plan.whole.kernel() if plan.kernel is None and plan.whole is not None else None
+    if whole is not None:
+        STATS["body_kernel_runs"] += 1
+        return Results(run_while(whole, plan.whole.constants, plan.optimized, cond_consts,
+                                 body_consts, carry))
     if plan.kernel is None:
         STATS["step_runs"] += 1
         while plan.cond_exe(cond_consts + carry)[0]:
@@ -501,6 +535,9 @@ def loop_source(node) -> str | None:
         plan = while_plan(p["cond"], p["body"], p["num_cond_consts"], p["num_body_consts"])
     else:
         plan = scan_plan(p["body"], p["num_consts"], p["num_carry"])
+    if plan.source is None and plan.whole is not None:
+        plan.whole.kernel()
+        return plan.whole.source
     return plan.source
 
 

@@ -1,0 +1,458 @@
+"""A loop whose body mixes matmuls, slices and elementwise code, as one Numba function.
+
+:mod:`funcgrad.backends._numba_loops` runs an elementwise body as one flat loop kernel.
+A body with a matmul, a slice or a reduction (an LSTM cell and its VJP) would otherwise
+run as its compiled Executable once per step, paying a Python call and a Numba dispatch
+for each of its kernels every step.  Here the whole loop becomes one generated
+``@njit`` function: the step loop, and inside it one statement (or loop nest) per body
+operation, on arrays whose shapes are the body's static shapes:
+
+==================  ==========================================================
+operation           generated code
+==================  ==========================================================
+``fused``, lone     a loop nest over the result writing each element from the
+elementwise ops     scalar code of :mod:`~funcgrad.backends._numba_fused` (NumPy's
+                    loop dtypes, broadcasting by index)
+``broadcast_to``    the same loop nest, copying
+``matmul``          ``np.dot`` (BLAS) for float 1-D/2-D operands
+``getitem``         basic indexing (slices, integers): a view
+``unslice``         zeros, then a slice assignment
+``transpose``,      ``np.transpose`` (a view); ``reshape`` of a contiguous copy
+``reshape``
+``sum``             a loop nest adding in the input's order
+==================  ==========================================================
+
+Anything else (index arrays, other reductions, linear algebra) raises
+:class:`~funcgrad.backends._numba_fused.Unsupported` and the body runs step by step.
+
+Numbers: elementwise code is the fused kernels' own; a matmul is BLAS as in NumPy
+(Numba links SciPy's BLAS, which may round the last bit differently from NumPy's); a
+sum over trailing axes adds in order where NumPy adds pairwise (a few ulp apart).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from funcgrad._core.graph import CONSTANT, Graph
+from funcgrad.backends._numba_fused import (
+    _HELPERS_STAMP,
+    _SUPPORTED,
+    HELPERS,
+    SCALAR_TABLE,
+    Unsupported,
+    _cast,
+    _literal,
+    type_program,
+)
+from funcgrad.ops.indexing import gather_p, unslice_p
+from funcgrad.ops.linalg import matmul_p
+from funcgrad.ops.reductions import sum_p
+from funcgrad.ops.shape import broadcast_to_p, reshape_p, transpose_p
+from funcgrad.optimize._rewrite import is_python_scalar
+from funcgrad.optimize.fusion import CONST, IN, TMP, Program, fused_p
+
+_NAME = re.compile(r"\b([xt])(\d+)\b")
+_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+
+
+class Emitter:
+    """Source lines of one function body; names for the values of the graphs it lowers.
+
+    Loop nests go into small module-level functions (:meth:`function`), one per distinct
+    source, that the loop calls: Numba and LLVM compile a few small functions in a fraction
+    of the time one large function takes (a 50-node body inlined into the loop: ~45 s).
+    """
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.depth = 1
+        self.count = 0
+        self.helpers: set[str] = set()
+        self.functions: dict[tuple, str] = {}  # (params, body lines) -> function name
+
+    def function(self, params: list[str], body: "Emitter") -> str:
+        """The name of a module-level ``@njit`` function ``name(*params)`` running ``body``."""
+        key = (tuple(params), tuple(body.lines))
+        name = self.functions.get(key)
+        if name is None:
+            name = self.functions[key] = f"f{len(self.functions)}"
+        self.helpers |= body.helpers
+        return name
+
+    def function_sources(self) -> list[str]:
+        out = []
+        for (params, lines), name in self.functions.items():
+            out += ['@numba.njit(cache=True, error_model="numpy")',
+                    f"def {name}({', '.join(params)}):", *lines, ""]
+        return out
+
+    def __call__(self, *lines: str) -> None:
+        self.lines += ["    " * self.depth + line for line in lines]
+
+    def fresh(self, prefix: str = "v") -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+
+def _loops(emit: Emitter, array: str, ndim: int) -> list[str]:
+    """Open one ``for`` per axis of ``array`` (close with ``emit.depth -= ndim``); the indices.
+
+    The bounds are read from the array: literal bounds let LLVM unroll and specialise every
+    loop nest, which made a 50-node body take ~45 s to compile instead of a few seconds.
+    """
+    idx = []
+    for d in range(ndim):
+        i = emit.fresh("i")
+        emit(f"for {i} in range({array}.shape[{d}]):")
+        emit.depth += 1
+        idx.append(i)
+    return idx
+
+
+def _read(var: str, shape: tuple, idx: list[str]) -> str:
+    """Element ``idx`` (of a result of ``len(idx)`` axes) of a value of ``shape``, broadcast."""
+    if not shape:
+        return var
+    rank = len(idx)
+    sub = ["0" if s == 1 else idx[rank - len(shape) + d] for d, s in enumerate(shape)]
+    return f"{var}[{', '.join(sub)}]"
+
+
+def _index_source(index: tuple, ndim: int) -> str:
+    """Basic indexing (slices, integers, one Ellipsis) as source; raises Unsupported otherwise."""
+    explicit = sum(k is not Ellipsis for k in index)
+    parts = []
+    for k in index:
+        if k is Ellipsis:
+            parts += [":"] * (ndim - explicit)
+        elif isinstance(k, slice):
+            parts.append(":".join("" if v is None else repr(int(v))
+                                  for v in (k.start, k.stop, k.step)))
+        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+            parts.append(repr(int(k)))
+        else:
+            raise Unsupported(f"index {k!r}")
+    return ", ".join(parts) if parts else "..."
+
+
+class Lowering:
+    """Lower graphs into an :class:`Emitter`: ``env`` maps each node to the source of its value."""
+
+    def __init__(self, emit: Emitter, constants: list):
+        self.emit = emit
+        self.constants = constants  # (name, value) pairs: extra arguments of the function
+
+    def graph(self, graph: Graph, inputs: list[str]) -> list[str]:
+        """Emit ``graph``'s operations on the values named ``inputs``; the names of its outputs."""
+        env = {id(n): v for n, v in zip(graph.inputs, inputs)}
+        for node in graph.nodes:
+            if id(node) in env:
+                continue
+            if node.kind == CONSTANT:
+                env[id(node)] = self.constant(node)
+                continue
+            rule = _RULES.get(node.primitive)
+            if rule is None:
+                if node.primitive in SCALAR_TABLE and node.primitive.elementwise and not node.params:
+                    rule = _elementwise
+                else:
+                    raise Unsupported(f"{node.name} in a loop body")
+            if node.dtype not in _SUPPORTED:
+                raise Unsupported(f"dtype {node.dtype}")
+            env[id(node)] = rule(self, node, [env[id(i)] for i in node.inputs])
+        return [env[id(n)] for n in graph.outputs]
+
+    def constant(self, node) -> str:
+        if is_python_scalar(node):
+            return _literal(node.value, np.dtype(node.dtype))
+        value = np.asarray(node.value)
+        if value.dtype not in _SUPPORTED:
+            raise Unsupported(f"dtype {value.dtype}")
+        name = f"e{len(self.constants)}"
+        self.constants.append((name, value[()] if value.ndim == 0 else value))
+        return name
+
+
+def _elementwise(low: Lowering, node, args: list[str], program: Program | None = None) -> str:
+    """A loop nest over the node's shape computing ``program`` (default: the node's primitive)."""
+    if program is None:
+        program = node.params.get("program") if node.primitive is fused_p else None
+    operands = list(node.inputs)
+    if program is None:
+        ops, ins = [], []
+        for i, a in zip(operands, args):
+            if is_python_scalar(i):
+                ops.append((CONST, i.value))
+            else:
+                ops.append((IN, len(ins)))
+                ins.append((a, i))
+        program = Program(((node.primitive, tuple(ops)),), 0, len(ins))
+    else:
+        ins = list(zip(args, operands))
+    dtypes = tuple(np.dtype(i.dtype) for _, i in ins)
+    typed = type_program(program, dtypes)
+    if typed.out_dtype != np.dtype(node.dtype):
+        raise Unsupported(f"{node.name} computes {typed.out_dtype}, the graph says {node.dtype}")
+    emit = low.emit
+    shape = tuple(node.shape)
+    f = Emitter()
+    f.helpers.update(name for name in HELPERS if any(f"{name}(" in b for b in typed.body))
+    for k, (_, i) in enumerate(ins):
+        if not i.shape:
+            f(f"x{k} = a{k}")
+    idx = _loops(f, "out", len(shape))
+    for k, (_, i) in enumerate(ins):
+        if i.shape:
+            f(f"x{k} = {_read(f'a{k}', tuple(i.shape), idx)}")
+    f(*typed.body)
+    f(f"out[{', '.join(idx)}] = t{program.output}" if shape else f"return t{program.output}")
+    params = [f"a{k}" for k in range(len(ins))]
+    return _call(emit, node, ["out"] + params if shape else params, f, [a for a, _ in ins])
+
+
+def _call(emit: Emitter, node, params: list[str], f: Emitter, args: list[str]) -> str:
+    """Call the function ``f`` computing ``node``: into a new array, or for its scalar value."""
+    name, out, shape = emit.function(params, f), emit.fresh(), tuple(node.shape)
+    if params[:1] == ["out"]:
+        emit(f"{out} = np.{'zeros' if node.primitive is sum_p else 'empty'}("
+             f"{shape!r}, np.{node.dtype.name})", f"{name}({', '.join([out] + args)})")
+    else:
+        emit(f"{out} = {name}({', '.join(args)})")
+    return out
+
+
+def _broadcast(low: Lowering, node, args: list[str]) -> str:
+    (x,), f = node.inputs, Emitter()
+    shape = tuple(node.shape)
+    idx = _loops(f, "out", len(shape))
+    f(f"out[{', '.join(idx)}] = {_read('x', tuple(x.shape), idx)}")
+    return _call(low.emit, node, ["out", "x"], f, args)
+
+
+def _matmul(low: Lowering, node, args: list[str]) -> str:
+    a, b = node.inputs
+    if not (1 <= len(a.shape) <= 2 and 1 <= len(b.shape) <= 2 and a.dtype == b.dtype
+            and np.dtype(a.dtype) in _FLOATS):
+        raise Unsupported(f"matmul of {a.shape} and {b.shape} ({a.dtype}, {b.dtype})")
+    out = low.emit.fresh()
+    # (contiguous operands: np.dot copies a strided view anyway, with a performance warning)
+    low.emit(f"{out} = np.dot(np.ascontiguousarray({args[0]}), np.ascontiguousarray({args[1]}))")
+    return out
+
+
+def _basic_index(node) -> str:
+    if len(node.inputs) != 1:  # index arrays
+        raise Unsupported("indexing with arrays")
+    return _index_source(node.params["index"], len(node.inputs[0].shape
+                                                    if node.primitive is gather_p
+                                                    else node.params["shape"]))
+
+
+def _getitem(low: Lowering, node, args: list[str]) -> str:
+    if not node.inputs[0].shape:
+        raise Unsupported("indexing a 0-d value")
+    out = low.emit.fresh()
+    low.emit(f"{out} = {args[0]}[{_basic_index(node)}]")
+    return out
+
+
+def _unslice(low: Lowering, node, args: list[str]) -> str:
+    out = low.emit.fresh()
+    low.emit(f"{out} = np.zeros({tuple(node.params['shape'])!r}, np.{node.dtype.name})",
+             f"{out}[{_basic_index(node)}] = {args[0]}")
+    return out
+
+
+def _transpose(low: Lowering, node, args: list[str]) -> str:
+    out = low.emit.fresh()
+    low.emit(f"{out} = np.transpose({args[0]}, {tuple(node.params['axes'])!r})")
+    return out
+
+
+def _reshape(low: Lowering, node, args: list[str]) -> str:
+    (x,), shape, out = node.inputs, tuple(node.params["shape"]), low.emit.fresh()
+    if not x.shape:
+        low.emit(f"{out} = np.full({shape!r}, {args[0]})")
+    elif not shape:
+        low.emit(f"{out} = np.ascontiguousarray({args[0]}).ravel()[0]")
+    else:
+        low.emit(f"{out} = np.ascontiguousarray({args[0]}).reshape({shape!r})")
+    return out
+
+
+def _sum(low: Lowering, node, args: list[str]) -> str:
+    (x,), f = node.inputs, Emitter()
+    shape, axis = tuple(x.shape), node.params["axis"]
+    axes = set(range(len(shape)) if axis is None else (a % len(shape) for a in axis))
+    keep, dtype = node.params["keepdims"], np.dtype(node.dtype)
+    if not shape:
+        out = low.emit.fresh()
+        low.emit(f"{out} = {_cast(args[0], None, dtype)}")
+        return out
+    if not node.shape:
+        f(f"out = {_literal(0, dtype)}")
+    idx = _loops(f, "x", len(shape))
+    if node.shape:
+        target = [("0" if d in axes else i) if keep else i
+                  for d, i in enumerate(idx) if keep or d not in axes]
+        f(f"out[{', '.join(target)}] += x[{', '.join(idx)}]")
+    else:
+        f(f"out += x[{', '.join(idx)}]")
+    f.depth -= len(shape)
+    if not node.shape:
+        f("return out")
+    return _call(low.emit, node, ["out", "x"] if node.shape else ["x"], f, args)
+
+
+_RULES = {fused_p: _elementwise, broadcast_to_p: _broadcast, matmul_p: _matmul,
+          gather_p: _getitem, unslice_p: _unslice, transpose_p: _transpose,
+          reshape_p: _reshape, sum_p: _sum}
+
+
+# -- whole loops ----------------------------------------------------------------------------
+def _header(title: str, helpers) -> list[str]:
+    lines = [f"# generated by funcgrad: {title}", f"# helpers: {_HELPERS_STAMP}",
+             "import numpy as np", "import numba",
+             "from funcgrad.backends._numba_kernels import maximum, minimum", ""]
+    return lines + [HELPERS[name] for name in sorted(helpers)]
+
+
+def _carry_update(node) -> str:
+    """How a new carry value is kept: a C-contiguous array, or a scalar of the carry's dtype
+    (so its Numba type is the same every step)."""
+    if node.shape:
+        return "np.ascontiguousarray({})"
+    return _cast("{}", None, np.dtype(node.dtype))
+
+
+def scan_body_source(body: Graph, num_consts: int, num_carry: int) -> tuple[str, list]:
+    """``(source, constants)`` of ``kernel(length, reverse, c..., s..., k..., e..., y...)``.
+
+    It returns the final carries (a tuple); the ys are written into ``y`` arrays of shape
+    ``(length, ...)``.  ``constants`` are the body's constant arrays (the ``e`` arguments).
+    """
+    n_in = len(body.inputs)
+    num_xs = n_in - num_consts - num_carry
+    num_ys = len(body.outputs) - num_carry
+    carries = [f"c{j}" for j in range(num_carry)]
+    xs = [f"s{j}" for j in range(num_xs)]
+    consts = [f"k{j}" for j in range(num_consts)]
+    ys = [f"y{j}" for j in range(num_ys)]
+    emit, constants = Emitter(), []
+    emit("for step in range(length):")
+    emit.depth += 1
+    emit("t = length - 1 - step if reverse else step")
+    x_vars = []
+    for j in range(num_xs):
+        x_vars.append(emit.fresh("x"))
+        emit(f"{x_vars[-1]} = s{j}[t]")
+    outs = Lowering(emit, constants).graph(body, consts + carries + x_vars)
+    for j, o in enumerate(outs[num_carry:]):
+        emit(f"y{j}[t] = {o}")
+    news = [_carry_update(body.outputs[j]).format(o) for j, o in enumerate(outs[:num_carry])]
+    if news:
+        emit(f"{', '.join(carries)} = {', '.join(news)}")
+    emit.depth -= 1
+    emit(f"return ({''.join(c + ', ' for c in carries)})")
+    args = ["length", "reverse"] + carries + xs + consts + [n for n, _ in constants] + ys
+    src = _header(f"scan body of {len(body.nodes)} nodes", emit.helpers) + emit.function_sources()
+    src.append(f"def kernel({', '.join(args)}):")
+    return "\n".join(src + emit.lines) + "\n", constants
+
+
+def while_body_source(cond: Graph, body: Graph, num_cond_consts: int,
+                      num_body_consts: int) -> tuple[str, list]:
+    """``(source, constants)`` of ``kernel(c..., q..., k..., e...)`` returning the final carries."""
+    num_carry = len(body.outputs)
+    carries = [f"c{j}" for j in range(num_carry)]
+    qs = [f"q{j}" for j in range(num_cond_consts)]
+    ks = [f"k{j}" for j in range(num_body_consts)]
+    emit, constants = Emitter(), []
+    emit("while True:")
+    emit.depth += 1
+    low = Lowering(emit, constants)
+    (test,) = low.graph(cond, qs + carries)
+    emit(f"if not {test}:", "    break")
+    outs = low.graph(body, ks + carries)
+    news = [_carry_update(body.outputs[j]).format(o) for j, o in enumerate(outs)]
+    if news:
+        emit(f"{', '.join(carries)} = {', '.join(news)}")
+    emit.depth -= 1
+    emit(f"return ({''.join(c + ', ' for c in carries)})")
+    args = carries + qs + ks + [n for n, _ in constants]
+    src = _header(f"while_loop bodies of {len(cond.nodes)} + {len(body.nodes)} nodes",
+                  emit.helpers) + emit.function_sources()
+    src.append(f"def kernel({', '.join(args)}):")
+    return "\n".join(src + emit.lines) + "\n", constants
+
+
+def as_carry(value, node):
+    """A carry's initial value as the kernel takes it: a fresh C array, or a NumPy scalar."""
+    if node.shape:
+        return np.array(value, dtype=node.dtype, order="C")  # writable, like the new values
+    return np.asarray(value, dtype=node.dtype)[()]
+
+
+def from_carry(value, node):
+    return np.asarray(value, dtype=node.dtype) if not node.shape else value
+
+
+_UNSET = object()
+
+
+class WholeLoop:
+    """A loop's generated function, compiled the first time it is asked for.
+
+    ``make()`` returns ``(source, constants)`` or raises :class:`Unsupported`; then
+    :meth:`kernel` is ``None`` and the loop runs step by step.
+    """
+
+    def __init__(self, make, compile_loop, lock):
+        self._make, self._compile, self._lock = make, compile_loop, lock
+        self._kernel = _UNSET
+        self.constants: tuple = ()
+        self.source: str | None = None
+
+    def kernel(self):
+        if self._kernel is _UNSET:
+            with self._lock:
+                if self._kernel is _UNSET:
+                    try:
+                        source, constants = self._make()
+                    except Unsupported:
+                        self._kernel = None
+                    else:
+                        self.source, self.constants = source, tuple(v for _, v in constants)
+                        self._kernel = self._compile(source, None)
+        return self._kernel
+
+
+def run_scan(kernel, constants, body: Graph, consts, init, xs, num_carry: int, length: int,
+             reverse: bool) -> list:
+    """The results of a scan (final carries, then ys) from its generated function."""
+    n = len(body.inputs) - len(xs) - num_carry
+    ins = body.inputs
+    carries = [as_carry(c, node) for c, node in zip(init, ins[n:n + num_carry])]
+    ys = [np.empty((length,) + tuple(o.shape), o.dtype) for o in body.outputs[num_carry:]]
+    final = kernel(length, reverse, *carries, *[np.ascontiguousarray(x) for x in xs],
+                   *[_operand(k) for k in consts], *constants, *ys)
+    return [from_carry(c, node) for c, node in zip(final, body.outputs)] + ys
+
+
+def run_while(kernel, constants, body: Graph, cond_consts, body_consts, init) -> list:
+    """The final carries of a while loop from its generated function."""
+    carry_nodes = body.inputs[len(body_consts):]
+    carries = [as_carry(c, node) for c, node in zip(init, carry_nodes)]
+    final = kernel(*carries, *[_operand(k) for k in cond_consts],
+                   *[_operand(k) for k in body_consts], *constants)
+    return [from_carry(c, node) for c, node in zip(final, body.outputs)]
+
+
+def _operand(x):
+    """A 0-d operand as a NumPy scalar (the generated code reads 0-d values as scalars)."""
+    x = np.asarray(x)
+    return x[()] if x.ndim == 0 else x
