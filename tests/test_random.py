@@ -444,3 +444,17 @@ def test_docs_random_page_runs():
                               verbose=False, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0, f"{result.failed} example(s) in docs/random.md failed (see stdout)"
+
+
+def test_traced_view_is_a_bitcast():
+    x = np.array([1.0, -2.5], np.float32)
+    np.testing.assert_array_equal(fg.jit(lambda x: x.view(np.uint32))(x), x.view(np.uint32))
+    np.testing.assert_array_equal(fg.vmap(lambda x: x.view(np.int32))(x), x.view(np.int32))
+    with pytest.raises(DTypeError, match="sizes must match"):
+        fg.jit(lambda x: x.view(np.uint64))(x)
+    # and the bit operators are NumPy's bitwise ones on traced integers (logical on booleans)
+    u = np.array([0b1100, 0b1010], np.uint32)
+    got = fg.jit(lambda u: ((u & 6) | (u >> 1) ^ (u << 2), ~u, ~(u > 10)))(u)
+    np.testing.assert_array_equal(got[0], (u & 6) | (u >> 1) ^ (u << 2))
+    np.testing.assert_array_equal(got[1], ~u)
+    np.testing.assert_array_equal(got[2], ~(u > 10))

@@ -114,6 +114,8 @@ def install() -> None:
     Tracer.squeeze = lambda self, axis=None: sh.squeeze(self, axis)
     Tracer.swapaxes = lambda self, a, b: sh.swapaxes(self, a, b)
     Tracer.astype = lambda self, dtype: misc.astype(self, dtype)
+    # ndarray.view(dtype): the same bits as a dtype of the same size (no derivative).
+    Tracer.view = lambda self, dtype=None: self if dtype is None else misc.bitcast_convert_type(self, dtype)
     Tracer.real = property(lambda self: ew.real(self))
     Tracer.imag = property(lambda self: ew.imag(self))
     Tracer.conj = Tracer.conjugate = lambda self: ew.conjugate(self)

@@ -34,6 +34,23 @@ from funcgrad.random._samplers import (
     uniform,
 )
 
-__all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "key_data", "wrap_key_data", "uniform",
-           "normal", "bernoulli", "categorical", "randint", "permutation", "choice",
-           "truncated_normal", "gumbel", "exponential", "multivariate_normal"]
+__all__ = [
+    "PRNGKey",
+    "bernoulli",
+    "bits",
+    "categorical",
+    "choice",
+    "exponential",
+    "fold_in",
+    "gumbel",
+    "key",
+    "key_data",
+    "multivariate_normal",
+    "normal",
+    "permutation",
+    "randint",
+    "split",
+    "truncated_normal",
+    "uniform",
+    "wrap_key_data",
+]

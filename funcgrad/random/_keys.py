@@ -38,7 +38,7 @@ def where() -> str:
 def check_key(name: str, key) -> Array:
     """``key`` as an array (or tracer) if it is one ``uint32[2]`` key; a clear error otherwise."""
     if not isinstance(key, (np.ndarray, Tracer)):
-        if isinstance(key, np.generic) or isinstance(key, (list, tuple)):
+        if isinstance(key, (np.generic, list, tuple)):
             key = np.asarray(key)
         else:
             raise ArgumentError(f"{name}: expected a key (a uint32[2] array from funcgrad.random.key "
@@ -119,7 +119,7 @@ def key(seed) -> Array:
     return _seed_to_key("key", seed)
 
 
-def PRNGKey(seed) -> Array:  # noqa: N802 - JAX's name
+def PRNGKey(seed) -> Array:
     """A key from an integer seed: the same ``uint32[2]`` array as :func:`key` (JAX's legacy name).
 
     Examples:

@@ -22,8 +22,15 @@ from funcgrad.errors import ArgumentError, DTypeError, ShapeError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import misc, special
 from funcgrad.ops._family import dtype_of, shape_of
-from funcgrad.random._keys import UINT_DTYPES, canonical_shape, check_key, random_bits, split, where
-from funcgrad.random._keys import key  # noqa: F401 - the examples below use it
+from funcgrad.random._keys import (
+    UINT_DTYPES,
+    PRNGKey,  # noqa: F401 - the examples below use it
+    canonical_shape,
+    check_key,
+    random_bits,
+    split,
+    where,
+)
 
 Array = Any
 _F64, _I64 = np.dtype(np.float64), np.dtype(np.int64)
@@ -154,7 +161,7 @@ def uniform(key, shape: int | Sequence[int] = (), dtype=None, minval=0.0, maxval
     and may be traced (the result is differentiable in them).
 
     Examples:
-        >>> uniform(key(0), (2,))
+        >>> uniform(PRNGKey(0), (2,))
         array([0.41845711, 0.21629545])
     """
     key = check_key("uniform", key)
@@ -175,7 +182,7 @@ def normal(key, shape: int | Sequence[int] = (), dtype=None) -> Array:
     A complex ``dtype`` gives ``(re + 1j * im) / sqrt(2)`` from two split keys.
 
     Examples:
-        >>> normal(key(0), (2,)).shape
+        >>> normal(PRNGKey(0), (2,)).shape
         (2,)
     """
     key = check_key("normal", key)
@@ -195,7 +202,7 @@ def truncated_normal(key, lower, upper, shape: int | Sequence[int] | None = None
     """Normal samples conditioned on ``lower < x < upper`` (inverse-CDF, as JAX; differentiable in the bounds).
 
     Examples:
-        >>> x = truncated_normal(key(0), -1.0, 1.0, (1000,))
+        >>> x = truncated_normal(PRNGKey(0), -1.0, 1.0, (1000,))
         >>> bool((x > -1).all() and (x < 1).all())
         True
     """
@@ -220,7 +227,7 @@ def multivariate_normal(key, mean, cov, shape: int | Sequence[int] | None = None
     singular ``cov``).  The result has shape ``shape + mean.shape[-1:]``.
 
     Examples:
-        >>> multivariate_normal(key(0), np.zeros(2), np.eye(2), (3,)).shape
+        >>> multivariate_normal(PRNGKey(0), np.zeros(2), np.eye(2), (3,)).shape
         (3, 2)
     """
     from funcgrad.numpy import linalg
@@ -266,7 +273,7 @@ def exponential(key, shape: int | Sequence[int] = (), dtype=None) -> Array:
     """Exponential(1) samples: ``-log1p(-u)``, as JAX.
 
     Examples:
-        >>> bool((exponential(key(0), (100,)) >= 0).all())
+        >>> bool((exponential(PRNGKey(0), (100,)) >= 0).all())
         True
     """
     key = check_key("exponential", key)
@@ -289,7 +296,7 @@ def gumbel(key, shape: int | Sequence[int] = (), dtype=None, mode: str | None = 
     """Standard Gumbel samples ``-log(-log(u))``; ``mode="high"`` uses two uniforms per sample (as JAX).
 
     Examples:
-        >>> gumbel(key(0), (3,)).shape
+        >>> gumbel(PRNGKey(0), (3,)).shape
         (3,)
     """
     key = check_key("gumbel", key)
@@ -301,7 +308,7 @@ def bernoulli(key, p=0.5, shape: int | Sequence[int] | None = None, mode: str = 
     """Booleans that are True with probability ``p`` (``uniform < p``, as JAX); shape defaults to ``p``'s.
 
     Examples:
-        >>> bernoulli(key(0), 0.5, (4,)).dtype
+        >>> bernoulli(PRNGKey(0), 0.5, (4,)).dtype
         dtype('bool')
     """
     key = check_key("bernoulli", key)
@@ -322,10 +329,11 @@ def categorical(key, logits, axis: int = -1, shape: int | Sequence[int] | None =
     """Indices drawn with probabilities ``softmax(logits, axis)`` (Gumbel max; top-k without replacement).
 
     Examples:
-        >>> int(categorical(key(0), np.log(np.array([0.0, 1.0, 0.0]) + 1e-30)))
+        >>> int(categorical(PRNGKey(0), np.log(np.array([0.0, 1.0, 0.0]) + 1e-30)))
         1
     """
-    from funcgrad.ops import reductions, shape as shape_ops
+    from funcgrad.ops import reductions
+    from funcgrad.ops import shape as shape_ops
 
     key = check_key("categorical", key)
     mode = _check_mode("categorical", mode)
@@ -408,7 +416,7 @@ def randint(key, shape: int | Sequence[int], minval, maxval, dtype=None) -> Arra
     ``dtype`` defaults to ``int64``; 8- and 16-bit dtypes are sampled in 32 bits.
 
     Examples:
-        >>> randint(key(0), (3,), 0, 10).dtype
+        >>> randint(PRNGKey(0), (3,), 0, 10).dtype
         dtype('int64')
     """
     key = check_key("randint", key)
@@ -448,7 +456,7 @@ def permutation(key, x, axis: int = 0, independent: bool = False) -> Array:
     or each slice on its own with ``independent=True``).
 
     Examples:
-        >>> sorted(permutation(key(0), 5).tolist())
+        >>> sorted(permutation(PRNGKey(0), 5).tolist())
         [0, 1, 2, 3, 4]
     """
     from funcgrad.ops.indexing import take
@@ -473,7 +481,7 @@ def choice(key, a, shape: int | Sequence[int] = (), replace: bool = True, p=None
     uniformly or with probabilities ``p`` (JAX's algorithms).
 
     Examples:
-        >>> choice(key(0), 5, (3,), replace=False).shape
+        >>> choice(PRNGKey(0), 5, (3,), replace=False).shape
         (3,)
     """
     from funcgrad.ops import reductions
