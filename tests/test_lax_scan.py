@@ -351,3 +351,29 @@ def test_bad_length_and_f():
         lax.scan(None, 0.0, XS)
     with pytest.raises(ArgumentError, match="init leaf"):
         lax.scan(lambda c, x: (c, None), {"a": "text"}, XS)
+
+
+def test_eager_scans_do_not_keep_the_arrays_they_close_over():
+    # Each eager scan traces a new body holding a copy of W (1 MB); none may outlive its call.
+    import gc
+    import tracemalloc
+
+    W = np.full((360, 360), 1e-3)
+
+    def run():
+        f = lambda h: fnp.sum(lax.scan(lambda h, x: (fnp.tanh(h @ W + x), None), h,
+                                       np.ones((3, 360)))[0])
+        return f(np.zeros(360)), fg.grad(f)(np.zeros(360))
+
+    run()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(10):
+            run()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < W.nbytes, f"{grown} bytes retained after 10 eager scans"

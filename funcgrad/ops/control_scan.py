@@ -33,25 +33,57 @@ Examples:
 
 from __future__ import annotations
 
-import functools
+import collections
 import threading
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from funcgrad._core.dtypes import is_inexact
-from funcgrad._core.graph import Graph
+from funcgrad._core.graph import CONSTANT, Graph
 from funcgrad._core.interpret import Executable, eval_graph
 from funcgrad._core.primitive import Primitive
 from funcgrad._core.subgraph import trace_closed
 from funcgrad._core.trace import ConcreteTrace, Tracer
 from funcgrad.ops.results import Results, bind_results, define_results, result_p
 
+#: Planned bodies, most recently used last (a jitted scan runs its body graph on every
+#: call): at most :data:`PLANS_KEPT`, and only bodies whose constants take at most
+#: :data:`PLAN_CONSTANT_BYTES` (an eager scan traces a new body on every call, with the
+#: arrays it closes over copied in as constants: keeping those would keep the copies).
+_plans: collections.OrderedDict = collections.OrderedDict()
+_plans_lock = threading.Lock()
+PLANS_KEPT = 64
+PLAN_CONSTANT_BYTES = 1 << 16
 
-@functools.lru_cache(maxsize=256)
+
 def _executable(body: Graph) -> Executable:
-    """The body planned once, run on arrays by the reference kernels (cached per body graph)."""
-    return Executable(body, lambda node: node.primitive.impl)
+    """The body planned for the reference kernels (kept for small bodies: see :data:`_plans`)."""
+    with _plans_lock:
+        exe = _plans.get(body)
+        if exe is not None:
+            _plans.move_to_end(body)
+            return exe
+    exe = Executable(body, lambda node: node.primitive.impl)
+    if _constant_bytes(body) <= PLAN_CONSTANT_BYTES:
+        with _plans_lock:
+            _plans[body] = exe
+            if len(_plans) > PLANS_KEPT:
+                _plans.popitem(last=False)
+    return exe
+
+
+def _constant_bytes(graph: Graph) -> int:
+    """The bytes of the constants a graph holds, its sub-graphs' (nested loop bodies) included."""
+    total, stack = 0, [graph]
+    while stack:
+        for node in stack.pop().nodes:
+            if node.kind == CONSTANT:
+                total += np.asarray(node.value).nbytes
+            for v in node.params.values():
+                stack.extend(v if isinstance(v, tuple) and all(isinstance(g, Graph) for g in v)
+                             else [v] if isinstance(v, Graph) else [])
+    return total
 
 
 #: Scans of at least this many steps run their body as generated code (an Executable's
