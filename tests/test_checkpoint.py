@@ -299,3 +299,23 @@ def test_scan_of_a_checkpointed_body_keeps_memory_bounded():
     without = _peak_bytes(scanned(step), c0)
     assert with_ckpt < 0.5 * loop and without < 0.5 * loop, (with_ckpt, without, loop)
     np.testing.assert_array_equal(scanned(checkpoint(step))(c0), fg.grad(unrolled)(c0))
+
+
+@pytest.mark.parametrize("transform,batched", [
+    (fg.grad, False), (lambda f: fg.jit(fg.grad(f)), False), (lambda f: fg.grad(fg.jit(f)), False),
+    (fg.hessian, False), (lambda f: fg.vmap(fg.grad(f)), True),
+], ids=["grad", "jit-grad", "grad-jit", "hessian", "vmap-grad"])
+def test_scan_of_a_checkpointed_body_under_transformations(transform, batched):
+    xs = np.linspace(0, 1, 30)[:, None] * np.full((1, 3), 0.1)
+
+    def step(c, x):
+        y = fnp.tanh(fnp.sin(c) + x) * 0.9
+        return y, fnp.sum(y * y)
+
+    def loss(body):
+        return lambda c: fnp.sum(lax.scan(body, c, xs)[1])
+
+    c0 = np.linspace(-1, 1, 3)
+    arg = np.stack([c0, 0.5 * c0]) if batched else c0
+    np.testing.assert_allclose(transform(loss(checkpoint(step)))(arg),
+                               transform(loss(step))(arg), rtol=1e-13, atol=1e-15)
