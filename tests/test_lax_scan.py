@@ -377,3 +377,13 @@ def test_eager_scans_do_not_keep_the_arrays_they_close_over():
     finally:
         tracemalloc.stop()
     assert grown < W.nbytes, f"{grown} bytes retained after 10 eager scans"
+
+
+def test_nested_grads_through_scans_keep_their_perturbations_apart():
+    def inner(x):  # c = (x + y)^2 after two steps from 1, so d/dy = 2 (x + y) at y = 0.5
+        return fg.grad(lambda y: lax.scan(lambda c, _: (c * x + y * c, None), 1.0, None,
+                                          length=2)[0])(0.5)
+
+    # d/dx [x * 2 (x + 0.5)] = 4x + 1
+    for transform in (fg.grad, fg.jacfwd, lambda f: fg.jit(fg.grad(f))):
+        np.testing.assert_allclose(transform(lambda x: x * inner(x))(2.0), 9.0, rtol=1e-14)
