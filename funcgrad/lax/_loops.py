@@ -20,7 +20,13 @@ from funcgrad import tree
 from funcgrad._core.graph import Graph, type_string
 from funcgrad._core.trace import Tracer
 from funcgrad.errors import ArgumentError, CarryError, ShapeError
-from funcgrad.lax._common import _path, aval, check_matches, flatten_operands, trace_body
+from funcgrad.lax._common import (
+    _path,
+    aval,
+    check_matches,
+    flatten_operands,
+    trace_body,
+)
 from funcgrad.ops.control_scan import bind_scan
 
 
@@ -216,7 +222,7 @@ def _as_index(x, dtype):
     return np.asarray(x, dtype)
 
 
-def map(f: Callable, xs: Any, *, batch_size: int | None = None) -> Any:  # noqa: A001 - jax.lax's name
+def map(f: Callable, xs: Any, *, batch_size: int | None = None) -> Any:
     """``f`` applied to each slice of ``xs`` along its leading axis, the results stacked.
 
     As ``jax.lax.map``: a ``scan`` with no carry, so ``f`` is traced once and the loop
