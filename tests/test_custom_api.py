@@ -279,3 +279,17 @@ def test_custom_jvp_runs_the_function_on_values_eagerly():
     relu_ish.defjvp(lambda p, t: (relu_ish(p[0]), t[0]))
     np.testing.assert_array_equal(relu_ish(-X3), X3)
     np.testing.assert_array_equal(grad(lambda x: fnp.sum(relu_ish(x)))(X3), np.ones(3))
+
+
+def test_custom_vjp_with_an_integer_argument_to_second_order():
+    @custom_vjp
+    def f(x, n):
+        return fnp.sin(x) * n
+
+    f.defvjp(lambda x, n: (fnp.sin(x) * n, (fnp.cos(x), n)),
+             lambda res, g: (g * res[0] * res[1], None))     # no cotangent for the integers
+    n = np.array([1, 2, 3])
+    np.testing.assert_allclose(grad(lambda x: fnp.sum(f(x, n)))(X3), np.cos(X3) * n, rtol=1e-15)
+    # second order: the residual cos(x) is differentiated through fwd, n stays fixed
+    hess = jacrev(grad(lambda x: fnp.sum(f(x, n))))(X3)
+    np.testing.assert_allclose(hess, np.diag(-np.sin(X3) * n), rtol=1e-14, atol=1e-300)

@@ -41,11 +41,26 @@ from funcgrad.ops.results import Results, bind_results, define_results, result_p
 
 # -- arguments --------------------------------------------------------------------------
 
-def _resolve_kwargs(fun: Callable, args: tuple, kwargs: dict, name: str) -> tuple:
-    """Keyword arguments moved to their positions (defaults filled in), as JAX does."""
+def _signature(fun: Callable):
+    """``(signature, n)``: ``n`` is the number of parameters when all are plain positional
+    ones (then a call with ``n`` positional arguments needs no binding), else ``-1``;
+    ``(None, -1)`` when the function has no signature."""
     try:
         signature = inspect.signature(fun)
     except (TypeError, ValueError):
+        return None, -1
+    plain = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                for p in signature.parameters.values())
+    return signature, len(signature.parameters) if plain else -1
+
+
+def _resolve_kwargs(fun: Callable, args: tuple, kwargs: dict, name: str,
+                    cached: tuple | None = None) -> tuple:
+    """Keyword arguments moved to their positions (defaults filled in), as JAX does."""
+    signature, n = cached if cached is not None else _signature(fun)
+    if not kwargs and len(args) == n:
+        return args
+    if signature is None:
         if kwargs:
             raise ArgumentError(f"{name}: keyword arguments {sorted(kwargs)} cannot be resolved "
                                 "to positions (the function has no signature); pass them "
@@ -201,10 +216,13 @@ class _CustomFunction:
         self.nondiff_argnums = tuple(sorted(set(nondiff_argnums)))
         self.name = f"{self.kind}[{getattr(fun, '__name__', 'f')}]"
         self._memo: tuple | None = None
+        self._signature: tuple | None = None  # (inspect.Signature, plain arity), made once
 
     def _split(self, args, kwargs):
         """``(all args, nondiff args, diff args)`` of one call, checked."""
-        args = tuple(_resolve_kwargs(self.fun, args, kwargs, self.name))
+        if self._signature is None:
+            self._signature = _signature(self.fun)
+        args = tuple(_resolve_kwargs(self.fun, args, kwargs, self.name, self._signature))
         for n in self.nondiff_argnums:
             if n >= len(args):
                 raise ArgumentError(f"{self.name}: nondiff_argnums has {n}, but the call has "
@@ -348,14 +366,20 @@ class custom_vjp(_CustomFunction):
                 # fwd's own operations, as in JAX, where the outer level differentiates fwd.
                 from funcgrad.transforms.grad import vjp
 
+                active = [j for j, x in enumerate(leaves) if INEXACT[np.dtype(x.dtype)]]
+
                 def flat_fwd(*xs):
-                    outs, res = call.primal(*xs)
+                    full = list(leaves)
+                    for j, x in zip(active, xs):
+                        full[j] = x
+                    outs, res = call.primal(*full)
                     return outs + res
-                _, pullback = vjp(flat_fwd, *leaves)
+                _, pullback = vjp(flat_fwd, *[leaves[j] for j in active])
                 full = [_zeros(a) if k < n_out or c is None else c
                         for k, (c, a) in enumerate(zip(g, layout.avals))]
-                more = pullback(full)
-                cts = [m if c is None else c + m for c, m in zip(cts, more)]
+                cts = list(cts)
+                for j, m in zip(active, pullback(full)):
+                    cts[j] = m if cts[j] is None else cts[j] + m
             return cts
         return self._memoised(g, ans, compute)[i]
 
