@@ -11,7 +11,11 @@ from op_table import POSITIVE, REAL, op, sides
 
 import funcgrad.numpy as fnp
 from funcgrad import custom_jvp
-from funcgrad.transforms.checkpoint import checkpoint, checkpoint_name, checkpoint_policies
+from funcgrad.transforms.checkpoint import (
+    checkpoint,
+    checkpoint_name,
+    checkpoint_policies,
+)
 
 _cp = checkpoint_policies
 

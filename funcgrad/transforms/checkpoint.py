@@ -426,5 +426,11 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy: Callable | No
 
 remat = checkpoint
 
-__all__ = ["checkpoint", "checkpoint_name", "checkpoint_policies", "remat", "remat_call",
-           "Policy"]
+__all__ = [
+    "Policy",
+    "checkpoint",
+    "checkpoint_name",
+    "checkpoint_policies",
+    "remat",
+    "remat_call",
+]
