@@ -856,6 +856,39 @@ def cold_start(quick: bool) -> list[Problem]:
     ]
 
 
+# ---------------------------------------------------------------- structured loops (issue 12)
+
+
+@case("lstm_scan", target="funcgrad jit scan <= 1.0x JAX jit lax.scan at 20 and 1000 steps")
+def lstm_scan(quick: bool) -> list[Problem]:
+    """LSTM (hidden 32, batch 16) SGD step: value_and_grad through lax.scan under jit, JAX's, eager loop."""
+    from benchmarks.control_flow import lstm_problems
+    return lstm_problems(quick, Problem, Contender)
+
+
+@case("loop_first_call", target="first call of jit(grad) of the 1,000-step fori_loop rollout "
+                                "<= 1 s with an empty kernel cache")
+def loop_first_call(quick: bool) -> list[Problem]:
+    """Fresh processes: the first jit(grad) call of the Euler rollout, fori_loop against unrolled."""
+    from benchmarks.control_flow import first_call_problems
+    return first_call_problems(quick, Problem, Contender)
+
+
+@case("rollout_steady", target="jit(grad) of the fori_loop rollout at least as fast as the "
+                               "unrolled jit")
+def rollout_steady(quick: bool) -> list[Problem]:
+    """jit(grad) of the Euler rollout per call on Numba: fori_loop against the unrolled loop."""
+    from benchmarks.control_flow import steady_problems
+    return steady_problems(quick, Problem, Contender)
+
+
+@case("scan_memory", target="checkpointed segments bound the peak memory of a long scan's grad")
+def scan_memory(quick: bool) -> list[Problem]:
+    """grad of a 1,000-step scan with and without checkpoint: time, and tracemalloc peak memory."""
+    from benchmarks.control_flow import memory_problems
+    return memory_problems(quick, Problem, Contender)
+
+
 # ---------------------------------------------------------------- running
 
 
