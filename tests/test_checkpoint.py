@@ -319,3 +319,24 @@ def test_scan_of_a_checkpointed_body_under_transformations(transform, batched):
     arg = np.stack([c0, 0.5 * c0]) if batched else c0
     np.testing.assert_allclose(transform(loss(checkpoint(step)))(arg),
                                transform(loss(step))(arg), rtol=1e-13, atol=1e-15)
+
+
+def test_eager_calls_do_not_keep_the_arrays_their_bodies_closed_over():
+    # Each eager call traces a new body, with a closed-over NumPy array copied in as a
+    # constant; memoising those bodies' derived graphs would keep every copy alive.
+    big = np.linspace(0.0, 1.0, 1 << 17)             # 1 MiB
+
+    def loss(x):
+        return fnp.sum(checkpoint(lambda x: fnp.sin(x * big))(x))
+
+    x = np.ones(1 << 17)
+    fg.grad(loss)(x)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(10):
+            fg.grad(loss)(x)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < big.nbytes, kept

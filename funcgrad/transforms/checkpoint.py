@@ -40,6 +40,7 @@ from funcgrad._core.subgraph import trace_closed
 from funcgrad._core.trace import Tracer
 from funcgrad.errors import ArgumentError
 from funcgrad.lax._common import aval, flatten_operands, trace_body
+from funcgrad.ops.control_scan import _constant_bytes as constant_bytes  # the one walk
 from funcgrad.ops.results import OBJECT, Results, bind_results, define_results, result_p
 from funcgrad.optimize._rewrite import with_inputs
 
@@ -164,14 +165,21 @@ remat_p = define_results(Primitive("checkpoint", _impl),
                          lambda *avals, body, **params: [(n.shape, n.dtype) for n in body.outputs])
 
 
+#: Bodies whose constants take more bytes are not memoised (see :class:`_Derived`).
+DERIVED_CONSTANT_BYTES = 1 << 16
+
+
 class _Derived:
     """Graphs derived from a body (saving, pullback, jvp, batched), memoised per body.
 
     Keyed by the body's identity; the body is kept in the entry, so its id is not reused
-    while the entry lives.  Bounded: a loop body's graphs are asked once per iteration.
+    while the entry lives.  A loop body's (or a jitted graph's) are asked again and again;
+    an eager call traces a new body each time, with the arrays it closes over copied in as
+    constants, so only the 64 most recent bodies with at most
+    :data:`DERIVED_CONSTANT_BYTES` of constants are kept.
     """
 
-    def __init__(self, size: int = 256):
+    def __init__(self, size: int = 64):
         self._entries: OrderedDict = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
@@ -184,6 +192,8 @@ class _Derived:
                 self._entries.move_to_end(k)
                 return entry[1]
         value = make()
+        if constant_bytes(body) > DERIVED_CONSTANT_BYTES:
+            return value  # an eager call's body with large arrays: do not keep their copies
         with self._lock:
             self._entries[k] = (body, value)
             if len(self._entries) > self._size:
@@ -302,6 +312,8 @@ def _vjp(i, g, ans, *args, body: Graph, n_out: int, policy, prevent_cse: bool):
             for k, ct in zip(which, outs):
                 cts[k] = ct
         memo = _memo.last = (g, ans, cts)
+    if i == len(args) - 1:  # the last operand asked: do not keep the arrays alive
+        _memo.last = None
     return memo[2][i]
 
 

@@ -256,12 +256,15 @@ class _CustomFunction:
         layout = call.layout
         return tree.unflatten(layout.out_tree, results[:layout.n_out])
 
-    def _memoised(self, g, ans, compute):
-        # The backward pass asks once per operand: compute all of them once per (g, ans).
+    def _memoised(self, i: int, g, ans, compute):
+        # The backward pass asks once per operand: compute all of them once per (g, ans),
+        # and let go of them when the last operand has been asked.
         memo = self._memo
         if memo is None or memo[0] is not g or memo[1] is not ans:
             memo = self._memo = (g, ans, compute())
-        return memo[2]
+        if i == len(memo[2]) - 1:
+            self._memo = None
+        return memo[2][i]
 
 
 def _match_cotangent(name: str, k: int, ct, arg) -> list:
@@ -381,7 +384,7 @@ class custom_vjp(_CustomFunction):
                 for j, m in zip(active, pullback(full)):
                     cts[j] = m if cts[j] is None else cts[j] + m
             return cts
-        return self._memoised(g, ans, compute)[i]
+        return self._memoised(i, g, ans, compute)
 
     def _no_jvp(self, primals, tangents, call):
         raise ArgumentError(f"{self.name} has a custom VJP but no JVP rule, so it cannot be used "
@@ -547,7 +550,7 @@ class custom_jvp(_CustomFunction):
             for j, ct in zip(active, got):
                 cts[j] = ct
             return cts
-        return self._memoised(g, ans, compute)[i]
+        return self._memoised(i, g, ans, compute)
 
     def _batch(self, values, dims, call: _Call):
         from funcgrad.transforms.vmap import vmap
