@@ -127,11 +127,11 @@ def lstm_contenders(length: int) -> list[tuple[str, object, str | None]]:
         return make
 
     out = [("funcgrad eager (Python loop)", funcgrad_eager, None),
-           ("funcgrad jit scan (numba)", funcgrad_jit(scan_loss, "numba"), "numba"),
+           ("funcgrad jit scan (numba)", funcgrad_jit(scan_loss, "numba"), None),
            ("funcgrad jit scan (numpy)", funcgrad_jit(scan_loss, "numpy"), None),
            ("jax jit lax.scan", jax_jit(False), "jax")]
     if length <= 20:
-        out += [("funcgrad jit unrolled (numba)", funcgrad_jit(loop_loss, "numba"), "numba"),
+        out += [("funcgrad jit unrolled (numba)", funcgrad_jit(loop_loss, "numba"), None),
                 ("jax jit unrolled", jax_jit(True), "jax")]
     return out
 
