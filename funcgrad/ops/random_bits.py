@@ -29,25 +29,31 @@ _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 _PARITY = np.uint32(0x1BD11BDA)
 
 
-def _rounds(x0: np.ndarray, x1: np.ndarray, rotations) -> None:
-    """Four mix rounds in place: ``x0 += x1; x1 = rotl(x1, r) ^ x0``."""
+def _rounds(x0: np.ndarray, x1: np.ndarray, rotations, tmp: np.ndarray) -> None:
+    """Four mix rounds in place: ``x0 += x1; x1 = rotl(x1, r) ^ x0`` (no temporaries but ``tmp``)."""
     for r in rotations:
-        x0 += x1
-        x1[...] = (x1 << np.uint32(r)) | (x1 >> np.uint32(32 - r))
-        x1 ^= x0
+        np.add(x0, x1, out=x0)
+        np.left_shift(x1, np.uint32(r), out=tmp)
+        np.right_shift(x1, np.uint32(32 - r), out=x1)
+        np.bitwise_or(x1, tmp, out=x1)
+        np.bitwise_xor(x1, x0, out=x1)
 
 
 def _threefry2x32_impl(k1, k2, x1, x2) -> np.ndarray:
-    args = [np.asarray(a) for a in (k1, k2, x1, x2)]
-    shape = _threefry2x32_aval(*args)[0][:-1]
-    k1, k2, c1, c2 = (np.broadcast_to(a, shape).ravel() for a in args)
-    ks = (k1, k2, k1 ^ k2 ^ _PARITY)
-    x0, x1 = c1 + ks[0], c2 + ks[1]  # fresh arrays: the rounds work in place
-    for i in range(5):  # five cycles of four rounds, a key injection after each
-        _rounds(x0, x1, _ROTATIONS[i % 2])
-        x0 += ks[(i + 1) % 3]
-        x1 += ks[(i + 2) % 3] + np.uint32(i + 1)
-    return np.stack([x0, x1], axis=-1).reshape(shape + (2,))
+    k1, k2, c1, c2 = (np.asarray(a) for a in (k1, k2, x1, x2))
+    shape = _threefry2x32_aval(k1, k2, c1, c2)[0][:-1]
+    out = np.empty(shape + (2,), _U32)
+    with np.errstate(over="ignore"):  # uint32 arithmetic wraps (NumPy warns only on scalars)
+        ks = (k1, k2, k1 ^ k2 ^ _PARITY)  # unbroadcast: a single key stays a scalar
+        x0 = np.broadcast_to(np.add(c1, ks[0], dtype=_U32), shape).copy()
+        x1 = np.broadcast_to(np.add(c2, ks[1], dtype=_U32), shape).copy()
+        tmp = np.empty(shape, _U32)
+        for i in range(5):  # five cycles of four rounds, a key injection after each
+            _rounds(x0, x1, _ROTATIONS[i % 2], tmp)
+            np.add(x0, ks[(i + 1) % 3], out=x0)
+            np.add(x1, ks[(i + 2) % 3] + np.uint32(i + 1), out=x1)
+    out[..., 0], out[..., 1] = x0, x1
+    return out
 
 
 def _threefry2x32_aval(k1, k2, x1, x2):

@@ -114,13 +114,24 @@ def _uniform(key, shape: tuple, dtype: np.dtype, minval, maxval, name: str) -> A
     # rounds once more: the same float32 except in ties rarer than 2**-29), float64 emulates
     # it exactly.  float16 rounds after each op, in XLA too.  The derivative is the plain one's.
     plain = floats * span + minval
-    if nbits == 32:
+    if _one_rounding(minval, span):
+        pass  # the product is exact or nothing is added: plain is the fused result already
+    elif nbits == 32:
         wide = misc.astype(floats, _F64) * misc.astype(span, _F64) + misc.astype(minval, _F64)
         plain = plain + misc.stop_gradient(misc.astype(wide, dtype) - plain)
     elif nbits == 64:
         fused = _fma64(floats, misc.stop_gradient(span), misc.stop_gradient(minval))
         plain = plain + misc.stop_gradient(ew.where(ew.isfinite(fused), fused - plain, 0.0))
     return ew.maximum(minval, plain)
+
+
+def _one_rounding(minval, span) -> bool:
+    """Whether ``floats * span + minval`` rounds once: concrete bounds with ``minval == 0`` or a
+    power-of-two ``span`` (the defaults, and ``normal``'s ``(-1 + 2**-53, 1)`` whose span is 2)."""
+    concrete = (np.ndarray, np.generic)
+    if not (isinstance(minval, concrete) and isinstance(span, concrete)):
+        return False
+    return not np.any(minval) or bool(np.all((np.frexp(span)[0] == 0.5) | (span == 0)))
 
 
 # -- an exact fused multiply-add for float64 (Boldo & Melquiond 2008, "Emulation of FMA and
