@@ -111,8 +111,8 @@ def lstm_contenders(length: int) -> list[tuple[str, object, str | None]]:
             return lambda: step(p, xs, y)
         return make
 
-    scan_loss = lambda p, xs, y: lstm_loss_scan(fg.lax, fnp, p, xs, y)  # noqa: E731
-    loop_loss = lambda p, xs, y: lstm_loss_loop(fnp, p, xs, y)  # noqa: E731
+    scan_loss = lambda p, xs, y: lstm_loss_scan(fg.lax, fnp, p, xs, y)
+    loop_loss = lambda p, xs, y: lstm_loss_loop(fnp, p, xs, y)
 
     def jax_jit(unrolled):
         def make():

@@ -15,7 +15,7 @@ import funcgrad.numpy as fnp
 from funcgrad import lax
 
 pytest.importorskip("numba")
-from funcgrad.backends import _numba_loops as loops  # noqa: E402
+from funcgrad.backends import _numba_loops as loops
 
 
 def euler(x0, n=1000):
@@ -208,7 +208,7 @@ def lstm_like(params, xs):
         return (h, c), h
     batch, hidden = xs.shape[1], params["wh"].shape[0]
     zero = np.zeros((batch, hidden))
-    (h, c), hs = lax.scan(cell, (zero, zero), xs)
+    (_, c), hs = lax.scan(cell, (zero, zero), xs)
     return fnp.sum(hs * hs) + fnp.sum(c)
 
 
