@@ -73,6 +73,12 @@ def backward_pass(tape: list, seeds: list[tuple[Any, Any]]) -> dict:
     return cts
 
 
+#: The backward pass that ``vjp`` functions run: :func:`backward_pass`, or while ``debug_nans``
+#: is on the checking pass that :mod:`funcgrad.transforms.debug_nans` swaps in (so that with
+#: the option off, the backward pass tests no flag per operation).
+run_backward_pass = backward_pass
+
+
 def _fit(prim, ct, inp):
     """``ct`` brought to ``inp``'s shape and dtype by ``prim.fit_cotangent`` (broadcasting ops)."""
     if prim.fit_cotangent is not None:
@@ -112,7 +118,7 @@ class _VJPFunction:
                     ct = np.asarray(ct, dtype=node.dtype)
                 seeds.append((node, ct))
         with gc_paused():
-            cts = backward_pass(self._trace.tape, seeds)
+            cts = run_backward_pass(self._trace.tape, seeds)
         in_nodes, in_leaves, in_tree = self._in
         grads = []
         for node, x in zip(in_nodes, in_leaves):
