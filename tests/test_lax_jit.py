@@ -337,3 +337,36 @@ def test_the_background_warm_up_skips_while_loops():
     scan_only = fg.jit(lambda x: euler(x, 3)).lower(np.ones(2))
     assert not _warmup.may_not_stop(scan_only)
     assert _warmup.warm_up(BACKEND, scan_only) is True
+
+
+X23 = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+EDGE_BODIES = {
+    # name: (function of x, the way the Numba backend runs it)
+    "swapped carries": (lambda x: lax.scan(lambda c, _: ((c[1], c[0]), c[0]), (x, 2 * x), None,
+                                           length=17), "kernel_runs"),
+    "bool carry": (lambda x: lax.scan(lambda c, _: ((c[0] * 2.0, fnp.logical_not(c[1])), c[1]),
+                                      (x, x > 0), None, length=18), "kernel_runs"),
+    "constant output": (lambda x: lax.scan(lambda c, _: (np.ones((2, 3)), c), x, None, length=20),
+                        "kernel_runs"),
+    "int32 counter cast": (lambda x: lax.fori_loop(np.int32(0), np.int32(20),
+                                                   lambda i, c: c + i.astype(c.dtype), x),
+                           "body_kernel_runs"),
+    "0-d carry and a reduction": (lambda x: lax.scan(lambda c, xi: (c + fnp.sum(xi), c * 2), 0.0,
+                                                     fnp.stack([x.reshape(6)] * 3, axis=1)),
+                                  "step_runs"),  # 6 steps: short
+    "integer index and transposes": (lambda x: lax.scan(
+        lambda c, _: (fnp.tanh(c @ c.T @ c) * 0.5 + c[:, 0:1] * c[0, 1], c.T), x * 0.3, None,
+        length=40), "body_kernel_runs"),
+    "complex carry": (lambda x: lax.scan(lambda c, _: (c * (1 + 0.1j), c.real), x.astype(complex),
+                                         None, length=20), "step_runs"),
+    "float16 carry": (lambda x: lax.scan(lambda c, _: (c * np.float16(0.5) + 1, c),
+                                         x.astype(np.float16), None, length=20), "step_runs"),
+}
+
+
+@pytest.mark.parametrize("name", list(EDGE_BODIES))
+def test_loop_bodies_the_generators_meet(name):
+    fn, how = EDGE_BODIES[name]
+    got, stats = runs(fn, X23)
+    assert stats[how] == 1
+    assert_same(got, reference(fn, X23), rtol=1e-12)

@@ -13,7 +13,8 @@ operation           generated code
 ``fused``, lone     a loop nest over the result writing each element from the
 elementwise ops     scalar code of :mod:`~funcgrad.backends._numba_fused` (NumPy's
                     loop dtypes, broadcasting by index)
-``broadcast_to``    the same loop nest, copying
+``broadcast_to``,   the same loop nest, copying (casting)
+``convert``
 ``matmul``          ``np.dot`` (BLAS) for float 1-D/2-D operands
 ``getitem``         basic indexing (slices, integers): a view
 ``unslice``         zeros, then a slice assignment
@@ -49,6 +50,7 @@ from funcgrad.backends._numba_fused import (
 )
 from funcgrad.ops.indexing import gather_p, unslice_p
 from funcgrad.ops.linalg import matmul_p
+from funcgrad.ops.misc import convert_p
 from funcgrad.ops.reductions import sum_p
 from funcgrad.ops.shape import broadcast_to_p, reshape_p, transpose_p
 from funcgrad.optimize._rewrite import is_python_scalar
@@ -167,6 +169,8 @@ class Lowering:
 
     def constant(self, node) -> str:
         if is_python_scalar(node):
+            if np.dtype(node.dtype) not in _SUPPORTED:
+                raise Unsupported(f"a constant of dtype {node.dtype}")
             return _literal(node.value, np.dtype(node.dtype))
         value = np.asarray(node.value)
         if value.dtype not in _SUPPORTED:
@@ -229,6 +233,21 @@ def _broadcast(low: Lowering, node, args: list[str]) -> str:
     shape = tuple(node.shape)
     idx = _loops(f, "out", len(shape))
     f(f"out[{', '.join(idx)}] = {_read('x', tuple(x.shape), idx)}")
+    return _call(low.emit, node, ["out", "x"], f, args)
+
+
+def _convert(low: Lowering, node, args: list[str]) -> str:
+    """``x.astype(dtype)``: a cast per element (as NumPy's: float to int truncates)."""
+    (x,), want = node.inputs, np.dtype(node.dtype)
+    if np.dtype(x.dtype) not in _SUPPORTED:
+        raise Unsupported(f"convert from {x.dtype}")
+    if not node.shape:
+        out = low.emit.fresh()
+        low.emit(f"{out} = {_cast(args[0], None, want)}")
+        return out
+    f = Emitter()
+    idx = _loops(f, "out", len(node.shape))
+    f(f"out[{', '.join(idx)}] = {_cast(_read('x', tuple(x.shape), idx), None, want)}")
     return _call(low.emit, node, ["out", "x"], f, args)
 
 
@@ -307,7 +326,7 @@ def _sum(low: Lowering, node, args: list[str]) -> str:
     return _call(low.emit, node, ["out", "x"] if node.shape else ["x"], f, args)
 
 
-_RULES = {fused_p: _elementwise, broadcast_to_p: _broadcast, matmul_p: _matmul,
+_RULES = {fused_p: _elementwise, broadcast_to_p: _broadcast, convert_p: _convert, matmul_p: _matmul,
           gather_p: _getitem, unslice_p: _unslice, transpose_p: _transpose,
           reshape_p: _reshape, sum_p: _sum}
 
