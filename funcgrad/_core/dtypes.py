@@ -62,6 +62,11 @@ class _Table(dict):
 
 #: ``INEXACT[dtype]``: :func:`is_inexact` as one dict lookup, for the hottest loops.
 INEXACT: dict = _Table(bool)
+#: ``CARRIES_DERIVATIVE[dtype]``: whether values of ``dtype`` carry tangents and cotangents:
+#: the inexact dtypes, and ``object``, the dtype of an operation's several results (one
+#: ``Results`` value that carries its results' derivatives: :mod:`funcgrad.ops.results`).
+CARRIES_DERIVATIVE: dict = _Table(bool)
+CARRIES_DERIVATIVE[np.dtype(object)] = True
 _FLOATING: dict = _Table(lambda c: c == "f")
 _COMPLEX: dict = _Table(lambda c: c == "c")
 

@@ -32,13 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad._core.dtypes import INEXACT
 from funcgrad._core.primitive import Primitive
 
 OBJECT = np.dtype(object)
-# The backward pass only carries cotangents into inexact nodes; a Results node carries
-# the cotangents of its (inexact or not) results, so it counts as one.
-INEXACT[OBJECT] = True
 
 
 class Results(tuple):

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from funcgrad import tree
-from funcgrad._core.dtypes import INEXACT, is_floating, is_inexact
+from funcgrad._core.dtypes import CARRIES_DERIVATIVE, is_floating, is_inexact
 from funcgrad._core.graph import CONSTANT, LIFTED
 from funcgrad._core.trace import ConcreteTrace, Tracer, gc_paused
 from funcgrad.errors import (
@@ -55,7 +55,7 @@ def backward_pass(tape: list, seeds: list[tuple[Any, Any]]) -> dict:
         for inp in node.inputs:
             i += 1
             kind = inp.kind
-            if kind is CONSTANT or kind is LIFTED or not INEXACT[inp.dtype]:
+            if kind is CONSTANT or kind is LIFTED or not CARRIES_DERIVATIVE[inp.dtype]:
                 continue
             if rules is not None:  # the common case, inlined
                 rule = rules[i] if i < nrules else None

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from funcgrad import tree
-from funcgrad._core.dtypes import INEXACT
+from funcgrad._core.dtypes import CARRIES_DERIVATIVE
 from funcgrad._core.trace import Trace, Tracer
 from funcgrad.errors import DTypeError, ShapeError, TreeStructureError
 from funcgrad.transforms._args import as_array_leaf, describe, flatten_differentiable
@@ -45,7 +45,7 @@ class JVPTrace(Trace):
     def process(self, prim, args, params):
         primals, tangents = self.unpack(args, JVPTracer, "_tangent")
         ans, tangent = prim.jvp(primals, tangents, params)
-        if tangent is None or not INEXACT[ans.dtype]:
+        if tangent is None or not CARRIES_DERIVATIVE[ans.dtype]:
             return ans
         if tangent.dtype != ans.dtype:
             tangent = tangent.astype(ans.dtype)
