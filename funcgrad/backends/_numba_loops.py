@@ -3,7 +3,7 @@
 A ``scan``/``while_loop`` node holds its body as an immutable sub-graph.  The NumPy
 reference runs it with the body's own kernels, one step at a time.  Here each body
 is optimised (:func:`funcgrad.optimize.optimize`) and compiled **once per body
-graph** (Graphs hash by identity), then run in one of two ways:
+graph** (Graphs hash by identity), then run in one of three ways:
 
 * **one Numba kernel with the loop inside**, when every operation of the body is
   elementwise (after fusion: ``fused`` nodes and lone elementwise primitives) on
@@ -18,13 +18,18 @@ graph** (Graphs hash by identity), then run in one of two ways:
   dtypes and ranks, never sizes or the trip count, so its machine code (cached on
   disk, like every fused kernel) serves every length and every element count;
   bodies with the same operations share one kernel.
-* **the compiled body, called per step**, for everything else (a matmul in an
-  LSTM cell, a reduction in a ``while`` condition): the body's Executable on this
+* **one generated function with the loop inside** for other bodies made of the
+  operations :mod:`funcgrad.backends._numba_bodies` knows (matmul, slicing, sums,
+  elementwise code on values of different shapes: an LSTM cell and its VJP), for
+  a ``scan`` of at least :data:`WHOLE_BODY_MIN_STEPS` steps and any ``while_loop``.
+* **the compiled body, called per step**, for everything else (index arrays, a
+  reduction other than ``sum``, a short scan): the body's Executable on this
   backend, with the stacked outputs preallocated, and no tracing per step.
 
-Both give the numbers of the body's own kernels: the loop kernel evaluates the
-same scalar expressions in the same order as the fused kernels of the body.
-:data:`STATS` counts body compilations and loop kernels made, for tests.
+The loop kernel evaluates the same scalar expressions in the same order as the
+fused kernels of the body, so it gives their numbers to the last bit; the generated
+functions' matmuls and sums may round differently (see ``_numba_bodies``).
+:data:`STATS` counts body compilations, generated kernels and runs, for tests.
 """
 
 from __future__ import annotations
