@@ -370,3 +370,20 @@ def test_loop_bodies_the_generators_meet(name):
     got, stats = runs(fn, X23)
     assert stats[how] == 1
     assert_same(got, reference(fn, X23), rtol=1e-12)
+
+
+def test_a_generated_function_numba_cannot_compile_falls_back_to_steps(monkeypatch):
+    # A generated function that fails to type (here: a made-up rule emitting bad code) is
+    # not an error for the user: the loop runs step by step, with the reference numbers.
+    from funcgrad.backends import _numba_bodies as bodies
+
+    def broken(low, node, args):
+        out = low.emit.fresh()
+        low.emit(f"{out} = no_such_function({args[0]})")
+        return out
+    monkeypatch.setitem(bodies._RULES, bodies.transpose_p, broken)
+    f = lambda x: lax.scan(lambda c, _: (fnp.tanh(c.T @ c) @ c.T * 0.1, c), x, None,
+                           length=20)[0]
+    got, stats = runs(f, np.full((3, 3), 0.5))
+    assert stats["step_runs"] == 1 and stats["body_kernel_runs"] == 0
+    assert_same(got, reference(f, np.full((3, 3), 0.5)), rtol=1e-13)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from numba.core.errors import NumbaError
 
 from funcgrad._core.graph import CONSTANT, Graph
 from funcgrad.backends._numba_fused import (
@@ -450,25 +451,40 @@ class WholeLoop:
                         self._kernel = self._compile(source, None)
         return self._kernel
 
+    def __call__(self, *args):
+        """The kernel's result; ``None`` when Numba cannot compile it for these arguments'
+        types (the loop then runs step by step, now and from now on)."""
+        try:
+            return self._kernel(*args)
+        except NumbaError:
+            self._kernel = None
+            return None
 
-def run_scan(kernel, constants, body: Graph, consts, init, xs, num_carry: int, length: int,
-             reverse: bool) -> list:
-    """The results of a scan (final carries, then ys) from its generated function."""
+
+def run_scan(whole: WholeLoop, body: Graph, consts, init, xs, num_carry: int, length: int,
+             reverse: bool) -> list | None:
+    """The results of a scan (final carries, then ys) from its generated function (``None``:
+    it could not be compiled)."""
     n = len(body.inputs) - len(xs) - num_carry
     ins = body.inputs
     carries = [as_carry(c, node) for c, node in zip(init, ins[n:n + num_carry])]
     ys = [np.empty((length,) + tuple(o.shape), o.dtype) for o in body.outputs[num_carry:]]
-    final = kernel(length, reverse, *carries, *[np.ascontiguousarray(x) for x in xs],
-                   *[_operand(k) for k in consts], *constants, *ys)
+    final = whole(length, reverse, *carries, *[np.ascontiguousarray(x) for x in xs],
+                  *[_operand(k) for k in consts], *whole.constants, *ys)
+    if final is None:
+        return None
     return [from_carry(c, node) for c, node in zip(final, body.outputs)] + ys
 
 
-def run_while(kernel, constants, body: Graph, cond_consts, body_consts, init) -> list:
-    """The final carries of a while loop from its generated function."""
+def run_while(whole: WholeLoop, body: Graph, cond_consts, body_consts, init) -> list | None:
+    """The final carries of a while loop from its generated function (``None``: it could not
+    be compiled)."""
     carry_nodes = body.inputs[len(body_consts):]
     carries = [as_carry(c, node) for c, node in zip(init, carry_nodes)]
-    final = kernel(*carries, *[_operand(k) for k in cond_consts],
-                   *[_operand(k) for k in body_consts], *constants)
+    final = whole(*carries, *[_operand(k) for k in cond_consts],
+                  *[_operand(k) for k in body_consts], *whole.constants)
+    if final is None:
+        return None
     return [from_carry(c, node) for c, node in zip(final, body.outputs)]
 
 

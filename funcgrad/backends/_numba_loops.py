@@ -420,10 +420,11 @@ def scan_kernel(*operands, body: Graph, num_consts: int, num_carry: int, length:
     if plan.kernel is None:
         whole = (plan.whole.kernel() if plan.whole is not None and length >= WHOLE_BODY_MIN_STEPS
                  else None)
-        if whole is not None:
+        out = None if whole is None else run_scan(plan.whole, plan.optimized, consts, init, xs,
+                                                  num_carry, length, reverse)
+        if out is not None:
             STATS["body_kernel_runs"] += 1
-            return Results(run_scan(whole, plan.whole.constants, plan.optimized, consts, init, xs,
-                                    num_carry, length, reverse))
+            return Results(out)
         STATS["step_runs"] += 1
         return _scan_steps(plan, consts, init, xs, num_carry, length, reverse)
     STATS["kernel_runs"] += 1
@@ -501,10 +502,11 @@ def while_kernel(*operands, cond: Graph, body: Graph, num_cond_consts: int, num_
     cond_consts, body_consts = list(operands[:num_cond_consts]), list(operands[num_cond_consts:n])
     carry = list(operands[n:])
     whole = plan.whole.kernel() if plan.kernel is None and plan.whole is not None else None
-    if whole is not None:
+    out = None if whole is None else run_while(plan.whole, plan.optimized, cond_consts,
+                                               body_consts, carry)
+    if out is not None:
         STATS["body_kernel_runs"] += 1
-        return Results(run_while(whole, plan.whole.constants, plan.optimized, cond_consts,
-                                 body_consts, carry))
+        return Results(out)
     if plan.kernel is None:
         STATS["step_runs"] += 1
         while plan.cond_exe(cond_consts + carry)[0]:
