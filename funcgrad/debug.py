@@ -110,8 +110,7 @@ def callback(fn: Callable[..., Any], *args, ordered: bool = False, **kwargs) -> 
         # Nothing traced to print, but under jit it must still run when the graph runs.
         staging = next((t for t in reversed(_trace._stack()) if t.kind == "abstract"), None)
         if staging is not None:
-            out = staging.process(callback_p, tuple(operands), params)
-            staging.effects.append(out._node)
+            staging.process(callback_p, tuple(operands), params)  # recorded among its effects
             return
     callback_p.bind(*operands, **params)
 

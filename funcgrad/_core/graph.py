@@ -266,6 +266,14 @@ class Graph:
         return "\n".join(out)
 
 
+def has_effects(node: Node) -> bool:
+    """Whether running ``node`` has a side effect (``debug.print``): its primitive is
+    ``effectful``, or a sub-graph it holds (a loop body, a branch) has effects."""
+    if getattr(node.primitive, "effectful", False):
+        return True
+    return any(g.effects for v in node.params.values() for g in _graphs_in(v))
+
+
 def _graphs_in(v) -> list:
     """The sub-graphs a param holds: a Graph, or a tuple of them (``switch``'s branches)."""
     if isinstance(v, Graph):

@@ -16,15 +16,19 @@ import keyword
 import threading
 from collections.abc import Callable, Sequence
 
-from funcgrad._core.graph import CONSTANT, Graph
+from funcgrad._core.graph import CONSTANT, Graph, toposort
 
 
-def eval_graph(graph: Graph, args: Sequence) -> list:
-    """The graph's outputs for these inputs, binding each primitive (traced or concrete)."""
+def eval_graph(graph: Graph, args: Sequence, effects: bool = True) -> list:
+    """The graph's outputs for these inputs, binding each primitive (traced or concrete).
+
+    With ``effects=False`` the graph's side effects (``debug.print``) are left out: for a
+    derivative rule that re-runs a body only to recompute its values.
+    """
     if len(args) != len(graph.inputs):
         raise ValueError(f"graph has {len(graph.inputs)} inputs, got {len(args)} arguments")
     env = {id(n): a for n, a in zip(graph.inputs, args)}
-    for node in graph.nodes:
+    for node in graph.nodes if effects or not graph.effects else toposort(graph.outputs):
         if id(node) in env:
             continue
         if node.kind == CONSTANT:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from funcgrad._core.dtypes import is_inexact
-from funcgrad._core.graph import CONSTANT, EMPTY_PARAMS, LIFTED, Node, type_string
+from funcgrad._core.graph import CONSTANT, EMPTY_PARAMS, LIFTED, Node, has_effects, type_string
 from funcgrad.errors import (
     ConcretizationError,
     ImmutableError,
@@ -517,4 +517,6 @@ class AbstractTrace(Trace):
                     tuple(shape), np.dtype(dtype),
                     user_location(3))
         self.tape.append(node)
+        if params and has_effects(node):  # a loop or branch whose body prints: keep it
+            self.effects.append(node)
         return Tracer(self, node, None)

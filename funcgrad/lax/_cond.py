@@ -179,7 +179,8 @@ def select(pred, on_true, on_false):
 
 def _consts_first(graph: Graph, num_leaves: int) -> Graph:
     """A traced body's graph (leaves, then consts) with its consts moved first, as ``while_p`` takes them."""
-    return Graph(graph.inputs[num_leaves:] + graph.inputs[:num_leaves], graph.outputs)
+    return Graph(graph.inputs[num_leaves:] + graph.inputs[:num_leaves], graph.outputs,
+                 effects=graph.effects)
 
 
 def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:

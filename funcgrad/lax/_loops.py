@@ -133,7 +133,8 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
     graph = body.graph
     nl = len(body.consts)
     if nl:  # values f closes over from enclosing traces: the first inputs (the consts)
-        graph = Graph(graph.inputs[-nl:] + graph.inputs[:-nl], graph.outputs)
+        graph = Graph(graph.inputs[-nl:] + graph.inputs[:-nl], graph.outputs,
+                      effects=graph.effects)
     out = bind_scan(list(body.consts) + carry + x_leaves, body=graph, num_consts=nl,
                     num_carry=k, length=n, reverse=bool(reverse), unroll=unroll)
     return tree.unflatten(carry_tree, out[:k]), tree.unflatten(y_tree, out[k:])

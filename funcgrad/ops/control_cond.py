@@ -105,7 +105,7 @@ def join_consts(graphs: Sequence[Graph], consts_lists: Sequence[tuple], num_oper
         own = {id(c): node for c, node in zip(consts, g.inputs[num_operands:])}
         extra = [own[id(c)] if id(c) in own else Node.input(c.shape, c.dtype, None, INPUT)
                  for c in all_consts]
-        out.append(Graph(list(g.inputs[:num_operands]) + extra, g.outputs))
+        out.append(Graph(list(g.inputs[:num_operands]) + extra, g.outputs, effects=g.effects))
     return tuple(out), tuple(all_consts)
 
 
@@ -219,7 +219,7 @@ def _vjp_branch(branch: Graph, diff: list[int], seeded: list[int]) -> Callable:
         operands, given = list(xs[:n]), dict(zip(seeded, xs[n:]))
 
         def f(*d):
-            outs = eval_graph(branch, substitute(operands, diff, d))
+            outs = eval_graph(branch, substitute(operands, diff, d), effects=False)
             return [outs[k] for k in outputs]
 
         _, pullback = vjp(f, *[operands[j] for j in diff])

@@ -128,9 +128,11 @@ def has_residuals(body: Graph, num_consts: int, num_carry: int) -> bool:
         outs[len(outs) - k + i] is body.inputs[num_consts + i] for i in range(k))
 
 
-def with_residuals(body: Graph, num_consts: int, num_carry: int) -> Graph:
-    """``body`` whose ys also include the carry each step received (see :func:`has_residuals`)."""
-    return Graph(body.inputs, body.outputs + body.inputs[num_consts:num_consts + num_carry])
+def with_residuals(body: Graph, num_consts: int, num_carry: int, effects: bool = True) -> Graph:
+    """``body`` whose ys also include the carry each step received (see :func:`has_residuals`);
+    without its side effects (``debug.print``) if not ``effects``."""
+    return Graph(body.inputs, body.outputs + body.inputs[num_consts:num_consts + num_carry],
+                 effects=body.effects if effects else ())
 
 
 def _recorded_for_reverse_mode(operands) -> bool:
@@ -183,7 +185,7 @@ def trace_scan_body(fn: Callable, const_avals: Sequence, carry_avals: Sequence,
     graph, lifted = trace_closed(fn, avals, name=name)
     if lifted:
         n = len(avals)
-        graph = Graph(graph.inputs[n:] + graph.inputs[:n], graph.outputs)
+        graph = Graph(graph.inputs[n:] + graph.inputs[:n], graph.outputs, effects=graph.effects)
     return graph, lifted
 
 
@@ -247,7 +249,7 @@ def _scan_transpose(g, ans, args, body, C, K, length, reverse, unroll) -> list:
     elif has_residuals(body, C, K):
         carries = [_result(ans, n_out - K + k, n_out) for k in range(K)]
     else:  # recompute the carry of each step: one more forward scan
-        carries = bind_scan(args, body=with_residuals(body, C, K), num_consts=C, num_carry=K,
+        carries = bind_scan(args, body=with_residuals(body, C, K, effects=False), num_consts=C, num_carry=K,
                             length=length, reverse=reverse, unroll=unroll)[n_out:]
     positions = dc + [C + k for k in dk] + [C + K + j for j in dx]
     nc, nk = len(dc), len(dk)
@@ -263,7 +265,7 @@ def _scan_transpose(g, ans, args, body, C, K, length, reverse, unroll) -> list:
             full = list(point)
             for pos, v in zip(positions, diff):
                 full[pos] = v
-            outs = eval_graph(body, full)
+            outs = eval_graph(body, full, effects=False)  # recomputing: print once, forward
             return [outs[k] for k in dk] + [outs[K + j] for j in dy]
 
         _, pullback = vjp(forward, *[point[pos] for pos in positions])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad._core.graph import CONSTANT, Graph, Node
+from funcgrad._core.graph import CONSTANT, Graph, Node, has_effects
 from funcgrad.optimize._rewrite import PY_SCALARS, rewrite, scalar_key
 
 #: Array constants up to this many bytes are merged by content (hashing reads every byte).
@@ -48,7 +48,7 @@ def cse(graph: Graph) -> Graph:
         try:
             if node.kind == CONSTANT:
                 key = constant_key(node)
-            elif getattr(node.primitive, "effectful", False):
+            elif has_effects(node):
                 return node  # two prints of one value are two prints
             elif node.params:
                 key = node.structural_key()

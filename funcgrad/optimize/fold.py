@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad._core.graph import CONSTANT, Graph, Node
+from funcgrad._core.graph import CONSTANT, Graph, Node, has_effects
 from funcgrad.optimize._rewrite import rewrite, size_of
 
 #: Results with more elements than this stay in the graph (a constant costs memory forever).
@@ -18,7 +18,7 @@ def fold_node(node: Node) -> Node:
     done: the error then happens when the graph runs, as it would have.
     """
     if (node.primitive is None or not node.inputs or node.dtype.hasobject
-            or getattr(node.primitive, "effectful", False)):  # debug.print runs at run time
+            or has_effects(node)):  # debug.print runs at run time
         return node  # (an operation with several results stays: see funcgrad.ops.results)
     for i in node.inputs:
         if i.kind != CONSTANT:

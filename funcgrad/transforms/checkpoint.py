@@ -210,7 +210,8 @@ def _with_residuals(graph: Graph, policy) -> Graph:
     saved = [n for n in graph.nodes
              if n.primitive is not None and id(n) not in outputs and n.dtype != OBJECT
              and policy(n.primitive, *n.inputs, **n.params)]
-    return Graph(graph.inputs, graph.outputs + tuple(saved)) if saved else graph
+    return (Graph(graph.inputs, graph.outputs + tuple(saved), effects=graph.effects) if saved
+            else graph)
 
 
 def _lifted_as_inputs(graph: Graph) -> Graph:
@@ -228,7 +229,8 @@ def _lifted_as_inputs(graph: Graph) -> Graph:
         else:
             inputs = tuple([env[id(i)] for i in node.inputs])
             env[id(node)] = node if inputs == node.inputs else with_inputs(node, inputs)
-    return Graph([env[id(n)] for n in graph.inputs], [env[id(n)] for n in graph.outputs])
+    return Graph([env[id(n)] for n in graph.inputs], [env[id(n)] for n in graph.outputs],
+                 effects=[env[id(n)] for n in graph.effects])
 
 
 def remat_call(graph: Graph, operands: Sequence, policy, prevent_cse: bool = True) -> list:
