@@ -130,25 +130,32 @@ def test_uniform_matches_jax_bit_for_bit(seed, shape, dtype, lo, hi):
 
 @pytest.mark.parametrize("seed, shape, dtype", list(NORMAL))
 def test_normal_matches_jax_within_a_few_ulp(seed, shape, dtype):
-    # These values are within 4 ulp; over many draws float32 stays within ~5 ulp of JAX's for
-    # |x| < 2.5 and float64 within ~31 (JAX's erf_inv approximation; ours is SciPy's).
+    # XLA's erf_inv, operation for operation: float32 bit for bit, float64 within 3 ulp (many
+    # more draws in tests/test_random_normal.py).
     out = fr.normal(fr.PRNGKey(seed), shape, dtype)
     assert out.shape == shape and out.dtype == np.dtype(dtype)
-    np.testing.assert_array_max_ulp(out.ravel(), np.array(NORMAL[seed, shape, dtype], dtype), maxulp=4)
+    maxulp = 0 if dtype == 'float32' else 3
+    np.testing.assert_array_max_ulp(out.ravel(), np.array(NORMAL[seed, shape, dtype], dtype), maxulp=maxulp)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_normal_is_the_normal_quantile_of_its_uniform(dtype):
-    # normal = sqrt(2) erfinv(u), u uniform in (-1, 1).  An independent oracle: SciPy's ndtri of
-    # the exact probabilities (1 + u) / 2 or, above 0, -(ndtri((1 - u) / 2)).  (JAX's own erf_inv
-    # is a cheaper approximation, up to ~30 ulp off in float64: see docs/random.md.)
+    # normal = sqrt(2) erf_inv(u), u uniform in (-1, 1).  An independent oracle: SciPy's ndtri of
+    # the exact probabilities (1 + u) / 2 or, above 0, -(ndtri((1 - u) / 2)).  The bounds are
+    # those of JAX's erf_inv approximation (funcgrad computes XLA's, see docs/random.md): within
+    # 4 ulp (float32) and 30 (float64) for |u| < 0.99; relative 5.5e-6 and 1e-14 in the tails,
+    # where 1 - u * u loses the last bits of u.
     import scipy.special
 
     k = fr.key(0)
     lo = np.nextafter(np.array(-1.0, dtype), np.array(0.0, dtype))
     u = fr.uniform(k, (50_000,), dtype, lo, 1.0).astype(np.float64)
     oracle = np.where(u < 0, scipy.special.ndtri((1 + u) / 2), -scipy.special.ndtri((1 - u) / 2))
-    np.testing.assert_array_max_ulp(fr.normal(k, (50_000,), dtype), oracle.astype(dtype), maxulp=6)
+    got = fr.normal(k, (50_000,), dtype)
+    body = np.abs(u) < 0.99
+    maxulp, rtol = (6, 1e-5) if dtype == np.float32 else (40, 2e-14)
+    np.testing.assert_array_max_ulp(got[body], oracle[body].astype(dtype), maxulp=maxulp)
+    np.testing.assert_allclose(got, oracle, rtol=rtol)
 
 
 def test_integer_samplers_match_jax():
