@@ -101,10 +101,24 @@ def _mul_add(a, b, c):
 
 def _horner(z, coeffs, dtype: np.dtype, fma):
     """``coeffs[0] * z**n + ... + coeffs[n]``, Horner's rule from the highest degree (as XLA)."""
+    if fma is _fma32:
+        z = misc.astype(z, _F64)  # widened once, not at every step
     p = np.array(coeffs[0], dtype)
     for c in coeffs[1:]:
         p = fma(p, z, np.array(c, dtype))
     return p
+
+
+def _pick(cond, x, if_true, if_false):
+    """``where(cond, if_true(x), if_false(x))``, the same numbers (elementwise functions); on
+    concrete arrays each branch is evaluated only where it is chosen, saving most of the work."""
+    if isinstance(x, Tracer) or isinstance(cond, Tracer):
+        return ew.where(cond, if_true(x), if_false(x))
+    x, cond = np.asarray(x), np.asarray(cond)
+    out = np.empty(x.shape, x.dtype)
+    out[cond] = if_true(x[cond])
+    out[~cond] = if_false(x[~cond])
+    return out
 
 
 # -- log and log1p as XLA's CPU backend computes them -------------------------------------
@@ -135,29 +149,34 @@ def _log_f32(v):
 
 def _log1p(x, dtype: np.dtype, fma, log):
     """XLA's CPU ``log1p``: Cephes' rational function near 0, ``log(1 + x)`` elsewhere."""
-    num = _horner(x, _LOG1P_P, dtype, fma)
-    den = _horner(x, _LOG1P_Q, dtype, fma)
-    x2 = x * x
-    near = x + fma(x2, np.array(-0.5, dtype), (x * x2) * (num / den))
-    far = log(x + np.array(1.0, dtype))
-    return ew.where(ew.less(ew.abs(x), np.array(_SQRT2_MINUS_1, dtype)), near, far)
+    def near(x):
+        num = _horner(x, _LOG1P_P, dtype, fma)
+        den = _horner(x, _LOG1P_Q, dtype, fma)
+        x2 = x * x
+        return x + fma(x2, np.array(-0.5, dtype), (x * x2) * (num / den))
+
+    return _pick(ew.less(ew.abs(x), np.array(_SQRT2_MINUS_1, dtype)), x, near,
+                 lambda x: log(x + np.array(1.0, dtype)))
 
 
 # -- erf_inv ---------------------------------------------------------------------------
 def _erf_inv32(x):
     w = -_log1p(x * -x, _F32, _fma32, _log_f32)
-    low = _horner(w + np.float32(-2.5), _F32_LOW, _F32, _fma32)
-    high = _horner(ew.sqrt(w) + np.float32(-3.0), _F32_HIGH, _F32, _fma32)
-    return ew.where(ew.less(w, np.float32(5.0)), low, high) * x
+    return _pick(ew.less(w, np.float32(5.0)), w,
+                 lambda w: _horner(w + np.float32(-2.5), _F32_LOW, _F32, _fma32),
+                 lambda w: _horner(ew.sqrt(w) + np.float32(-3.0), _F32_HIGH, _F32, _fma32)) * x
 
 
 def _erf_inv64(x):
     w = -_log1p(x * -x, _F64, _mul_add, ew.log)
-    s = ew.sqrt(w)
-    low = _horner(w - 3.125, _F64_LOW, _F64, _mul_add)
-    mid = _horner(s - 3.25, _F64_MID, _F64, _mul_add)
-    high = _horner(s - 5.0, _F64_HIGH, _F64, _mul_add)
-    return ew.where(ew.less(w, 6.25), low, ew.where(ew.less(w, 16.0), mid, high)) * x
+
+    def tail(w):
+        return _pick(ew.less(w, 16.0), w,
+                     lambda w: _horner(ew.sqrt(w) - 3.25, _F64_MID, _F64, _mul_add),
+                     lambda w: _horner(ew.sqrt(w) - 5.0, _F64_HIGH, _F64, _mul_add))
+
+    return _pick(ew.less(w, 6.25), w,
+                 lambda w: _horner(w - 3.125, _F64_LOW, _F64, _mul_add), tail) * x
 
 
 def erf_inv(u) -> Array:
