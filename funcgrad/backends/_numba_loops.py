@@ -77,8 +77,9 @@ LOOP_KERNELS = True
 #: :mod:`funcgrad.backends._numba_bodies`) from this many steps on; shorter scans run step
 #: by step, which costs no compilation.  (A ``while_loop``'s trip count is unknown: always.)
 WHOLE_BODY_MIN_STEPS = 16
-#: Compiled bodies kept per process (the oldest is dropped past this).
-MAX_BODIES = 512
+#: Compiled bodies (and plans) kept per process, the oldest dropped past this: a body holds
+#: the arrays it closed over, so the caches must not keep every jitted loop's body alive.
+MAX_BODIES = 64
 
 _lock = threading.RLock()
 
