@@ -142,7 +142,8 @@ def _index_source(index: tuple, ndim: int) -> str:
 
 
 class Lowering:
-    """Lower graphs into an :class:`Emitter`: ``env`` maps each node to the source of its value."""
+    """Lower graphs into an :class:`Emitter`, one rule (:data:`_RULES`) per operation; the
+    graph's constant arrays become extra arguments of the generated function."""
 
     def __init__(self, emit: Emitter, constants: list):
         self.emit = emit
@@ -181,10 +182,10 @@ class Lowering:
         return name
 
 
-def _elementwise(low: Lowering, node, args: list[str], program: Program | None = None) -> str:
-    """A loop nest over the node's shape computing ``program`` (default: the node's primitive)."""
-    if program is None:
-        program = node.params.get("program") if node.primitive is fused_p else None
+def _elementwise(low: Lowering, node, args: list[str]) -> str:
+    """A loop nest over the node's shape computing its Program (a fused node's, or the one
+    instruction of a lone elementwise primitive, its Python-scalar inputs as constants)."""
+    program = node.params["program"] if node.primitive is fused_p else None
     operands = list(node.inputs)
     if program is None:
         ops, ins = [], []
