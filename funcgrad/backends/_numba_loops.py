@@ -414,7 +414,8 @@ def scan_kernel(*operands, body: Graph, num_consts: int, num_carry: int, length:
                 reverse: bool, unroll: int = 1):
     """The Numba backend's kernel of ``scan_p``: the reference's results, without Python per step
     when the body is elementwise (``unroll`` changes nothing here: the loop is compiled)."""
-    plan = scan_plan(body, num_consts, num_carry)
+    plan = (_plans.get(("scan", body, num_consts, num_carry))  # (no closure made per call)
+            or scan_plan(body, num_consts, num_carry))
     consts = operands[:num_consts]
     init = operands[num_consts:num_consts + num_carry]
     xs = operands[num_consts + num_carry:]
