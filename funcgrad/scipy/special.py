@@ -8,20 +8,17 @@ primitives (``funcgrad.ops.special``), so every function here works under ``grad
 ``logsumexp``, ``softmax`` and ``log_softmax`` shift by the maximum before
 exponentiating, so logits of size 1e3 (or 1e300) neither overflow nor produce NaN:
 
-* ``logsumexp`` is a :class:`~funcgrad.custom_jvp` function whose tangent is
-  ``sum(softmax(a) * t)``; reverse mode transposes that rule, so it works
-  under every transformation (``grad``, ``jvp``, ``vmap``, ``hessian``, ...).
+* ``logsumexp`` is one primitive (and one more with weights ``b``) whose rules are
+  ``softmax(a)`` along the axes: reverse ``g * softmax(a)``, forward ``sum(softmax(a) * t)``,
+  so it works under every transformation (``grad``, ``jvp``, ``vmap``, ``hessian``, ...).
   With weights ``b`` it is ``log|sum(b * exp(a))|`` (and its sign with ``return_sign``).
-* ``log_softmax`` is ``x - logsumexp(x, keepdims=True)``: it inherits that rule.
+* ``log_softmax`` is ``x - logsumexp(x, keepdims=True)``: it inherits those rules.
 * ``softmax`` is one primitive whose rules act on its output ``s``: backward
   ``s * (g - sum(g * s))``, forward ``s * (t - sum(s * t))`` (the Jacobian is never
   formed), so it works in both modes and to any order (``hessian``, ``jvp(grad(f))``).
 
-Static arguments (``axis``, ``keepdims``) are not arrays, so each distinct
-setting gets its own custom-derivative function, built once and cached.
+Static arguments (``axis``, ``keepdims``) are the primitives' params.
 """
-
-import functools as _functools
 
 import numpy as _np
 
@@ -31,8 +28,9 @@ from funcgrad._core.primitive import Primitive as _Primitive
 from funcgrad._core.trace import Tracer as _Tracer
 from funcgrad.errors import ArgumentError as _ArgumentError
 from funcgrad.ops import special as _sp
+from funcgrad.ops._family import safe_mul as _safe_mul
+from funcgrad.ops._family import unbroadcast as _unbroadcast
 from funcgrad.ops.reductions import normalize_axis as _normalize_axis
-from funcgrad.transforms.custom import custom_jvp as _custom_jvp
 
 __all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "expit", "gamma",
            "gammaln", "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri",
@@ -241,78 +239,169 @@ def _axes(x, axis) -> tuple[int, ...]:
     return _normalize_axis(axis, _fnp.ndim(x))
 
 
-def _shift(x, axes):
-    """The maximum over ``axes`` (kept), with non-finite maxima replaced by 0; no derivative.
+def _max_shift(x, axes) -> _np.ndarray:
+    """NumPy: the maximum of ``x`` over ``axes`` (kept), 0 where it is not finite or the slice is empty.
 
-    The shift cancels mathematically, so it is a constant for differentiation.
-    Replacing ``-inf`` (an all ``-inf`` slice) and ``inf`` by 0 keeps ``x - shift``
-    free of ``inf - inf``.
+    Shifting by it keeps ``exp`` from overflowing; replacing ``-inf`` (an all ``-inf``
+    slice), ``inf`` and NaN by 0 keeps ``x - shift`` free of ``inf - inf``.
     """
+    if x.size == 0:  # NumPy's max has no identity: nothing to shift (SciPy gives -inf)
+        return _np.zeros([1 if k in axes else n for k, n in enumerate(x.shape)], x.dtype)
+    m = _np.max(x, axis=axes, keepdims=True)
+    return _np.where(_np.isfinite(m), m, 0)
+
+
+def _shift(x, axes):
+    """:func:`_max_shift` in funcgrad ops, as a constant (the shift cancels: no derivative)."""
+    shape = _fnp.shape(x)
+    if 0 in shape:
+        return _fnp.zeros([1 if k in axes else n for k, n in enumerate(shape)], _fnp.result_type(x))
     m = _fnp.max(_fnp.stop_gradient(x), axis=axes, keepdims=True)
     return _fnp.where(_fnp.isfinite(m), m, 0.0)
 
 
-def _drop(y, axes, keepdims: bool):
-    return y if keepdims or not axes else _fnp.squeeze(y, axis=axes)
+def _reduced_shape(shape, axes, keepdims: bool) -> tuple[int, ...]:
+    if keepdims:
+        return tuple(1 if k in axes else n for k, n in enumerate(shape))
+    return tuple(n for k, n in enumerate(shape) if k not in axes)
 
 
-def _exp_shifted(x, axes):
-    """``(exp(x - shift), shift)`` with the shift of :func:`_shift`."""
-    m = _shift(x, axes)
-    return _fnp.exp(x - m), m
+def _expand(g, axes, keepdims: bool):
+    """A reduced cotangent with its reduced axes back (size 1), to broadcast against the input."""
+    return g if keepdims or not axes else _fnp.expand_dims(g, axes)
 
 
-@_functools.cache
-def _logsumexp_fn(axes: tuple[int, ...], keepdims: bool) -> _custom_jvp:
-    def value(e, m):
-        return _fnp.log(_fnp.sum(e, axis=axes, keepdims=keepdims)) + _drop(m, axes, keepdims)
-
-    def fun(a):
-        return value(*_exp_shifted(a, axes))
-
-    def rule(primals, tangents):
-        (a,), (t,) = primals, tangents
-        e, m = _exp_shifted(a, axes)
-        weights = e / _fnp.sum(e, axis=axes, keepdims=True)        # softmax(a) over axes
-        return value(e, m), _fnp.sum(weights * t, axis=axes, keepdims=keepdims)
-
-    fun.__name__ = "logsumexp"      # the primitive prints as custom_jvp[logsumexp]
-    f = _custom_jvp(fun)
-    f.defjvp(rule)
-    return f
+def _times(g, d):
+    """``g * d`` as the multiply rule forms a cotangent: a zero ``g`` stays zero where ``d`` is
+    inf or NaN (:func:`~funcgrad.ops._family.safe_mul`), checked only when ``d`` is not finite."""
+    if type(d) is _np.ndarray and _np.isfinite(_np.add.reduce(d, axis=None)):
+        return g * d
+    return _safe_mul(g, d)
 
 
-@_functools.cache
-def _weighted_logsumexp_fn(axes: tuple[int, ...], keepdims: bool) -> _custom_jvp:
-    """``log|sum(b * exp(a))|`` over ``axes``, shifted by the maximum of ``a`` where ``b != 0``.
+def _quotient(g, s):
+    """``g / s`` as the divide rule forms a cotangent: 0 where ``g == 0`` and ``s == 0``."""
+    if type(s) is _np.ndarray and _np.all(s):
+        return g / s
+    return g / _fnp.where(_fnp.logical_and(_fnp.equal(g, 0), _fnp.equal(s, 0)), _np.inf, s)
 
-    Its tangent is ``sum((b * ta + tb) * exp(a)) / sum(b * exp(a))``: in ``b`` it is
-    ``exp(a - r)`` also where ``b == 0`` (those terms drop out of the value, not of the slope).
-    """
-    def parts(a, b):
-        nonzero = _fnp.not_equal(b, 0)
-        m = _shift(_fnp.where(nonzero, a, -_np.inf), axes)
-        e = _fnp.exp(a - m)
-        s = _fnp.sum(_fnp.where(nonzero, b * e, 0.0), axis=axes, keepdims=keepdims)
-        return nonzero, e, m, s
 
-    def value(m, s):
-        return _fnp.log(_fnp.abs(s)) + _drop(m, axes, keepdims)
+def _batched_axes(axes, d):
+    """``axes`` of an example as axes of the batch stacked on axis ``d``."""
+    return tuple(a + (a >= d) for a in axes)
 
-    def fun(a, b):
-        _, _, m, s = parts(a, b)
-        return value(m, s)
 
-    def rule(primals, tangents):
-        (a, b), (ta, tb) = primals, tangents
-        nonzero, e, m, s = parts(a, b)
-        ds = _fnp.sum(_fnp.where(nonzero, b * ta * e, 0.0) + tb * e, axis=axes, keepdims=keepdims)
-        return value(m, s), ds / s
+def _out_dim(axes, d, keepdims: bool) -> int:
+    """Where the batch axis ``d`` ends up after reducing the (batched) ``axes``."""
+    return d if keepdims else d - sum(a < d for a in axes)
 
-    fun.__name__ = "logsumexp"
-    f = _custom_jvp(fun)
-    f.defjvp(rule)
-    return f
+
+# -- logsumexp: one primitive ----------------------------------------------------------
+def _logsumexp_impl(a, axes, keepdims):
+    """NumPy's max-shifted ``log(sum(exp(a)))`` over ``axes`` (the reference of ``_logsumexp_p``)."""
+    a = _np.asarray(a)
+    m = _max_shift(a, axes)
+    r = _np.log(_np.sum(_np.exp(a - m), axis=axes, keepdims=keepdims))
+    return r + (m if keepdims or not axes else _np.squeeze(m, axis=axes))
+
+
+def _logsumexp_aval(a, axes, keepdims):
+    return (_reduced_shape(a.shape, axes, keepdims),
+            _np.result_type(_np.exp(_np.zeros((), a.dtype))))
+
+
+def _logsumexp_batch(values, dims, axes, keepdims):
+    (a,), (d,) = values, dims
+    axes = _batched_axes(axes, d)
+    return _logsumexp_p.bind(a, axes=axes, keepdims=keepdims), _out_dim(axes, d, keepdims)
+
+
+# Both rules are softmax(a) along the axes (the same max-shifted e / sum(e) as before, so the
+# gradients keep their bits): reverse g * softmax(a), forward sum(softmax(a) * t).  softmax is
+# a primitive with its own rules, so these differentiate again (hessian, jvp of grad).
+_logsumexp_p = _Primitive("logsumexp", _logsumexp_impl, _logsumexp_aval)
+_logsumexp_p.defvjp(lambda g, r, a, axes, keepdims:
+                    _times(_expand(g, axes, keepdims), _softmax_p.bind(a, axes=axes)))
+_logsumexp_p.defjvp(lambda t, r, a, axes, keepdims:
+                    _fnp.sum(_softmax_p.bind(a, axes=axes) * t, axis=axes, keepdims=keepdims))
+_logsumexp_p.defbatch(_logsumexp_batch)
+
+
+# -- logsumexp with weights b: one primitive -------------------------------------------
+# log|s| + m for s = sum(b * exp(a - m)) over axes, where m is the maximum of a where b != 0.
+def _weighted_impl(a, b, axes, keepdims):
+    a, b = _np.asarray(a), _np.asarray(b)
+    nonzero = b != 0
+    m = _max_shift(_np.where(nonzero, a, -_np.inf), axes)
+    s = _np.sum(_np.where(nonzero, b * _np.exp(a - m), 0.0), axis=axes, keepdims=keepdims)
+    return _np.log(_np.abs(s)) + (m if keepdims or not axes else _np.squeeze(m, axis=axes))
+
+
+def _weighted_aval(a, b, axes, keepdims):
+    shape = _np.broadcast_shapes(a.shape, b.shape)
+    one = _weighted_impl(_np.zeros((), a.dtype), _np.ones((), b.dtype), (), False)
+    return _reduced_shape(shape, axes, keepdims), _np.result_type(one)
+
+
+def _weighted_parts(a, b, axes, keepdims):
+    """``(b != 0, exp(a - m), s)`` as funcgrad values (``m`` a constant), for the rules."""
+    nonzero = _fnp.not_equal(b, 0)
+    m = _shift(_fnp.where(nonzero, a, -_np.inf), axes)
+    e = _fnp.exp(a - m)
+    s = _fnp.sum(_fnp.where(nonzero, b * e, 0.0), axis=axes, keepdims=keepdims)
+    return nonzero, e, s
+
+
+def _weighted_cotangent(g, a, b, axes, keepdims):
+    """``(b != 0, exp(a - m), g / s)``, the last broadcast to the shape of ``b * exp(a)``."""
+    nonzero, e, s = _weighted_parts(a, b, axes, keepdims)
+    full = _np.broadcast_shapes(_fnp.shape(a), _fnp.shape(b))
+    return nonzero, e, _fnp.broadcast_to(_expand(_quotient(g, s), axes, keepdims), full)
+
+
+def _weighted_vjp_a(g, r, a, b, axes, keepdims):
+    nonzero, e, ct = _weighted_cotangent(g, a, b, axes, keepdims)
+    return _times(_times(_fnp.where(nonzero, ct, 0), e), b)
+
+
+def _weighted_vjp_b(g, r, a, b, axes, keepdims):
+    _, e, ct = _weighted_cotangent(g, a, b, axes, keepdims)
+    return _times(ct, e)
+
+
+def _weighted_jvp(primals, tangents, axes, keepdims):
+    """``sum((b * ta + tb) * exp(a)) / s``; in ``b`` it is ``exp(a - r)`` also where ``b == 0``."""
+    (a, b), (ta, tb) = primals, tangents
+    r = _weighted_p.bind(a, b, axes=axes, keepdims=keepdims)
+    if ta is None and tb is None:
+        return r, None
+    nonzero, e, s = _weighted_parts(a, b, axes, keepdims)
+    terms = None if ta is None else _fnp.where(nonzero, b * ta * e, 0.0)
+    if tb is not None:
+        terms = tb * e if terms is None else terms + tb * e
+    return r, _fnp.sum(terms, axis=axes, keepdims=keepdims) / s
+
+
+def _weighted_batch(values, dims, axes, keepdims):
+    """Both batch axes moved to the front; a batched operand with fewer axes than the other
+    gets size-1 axes after its batch axis, so broadcasting lines the examples' axes up."""
+    n = max(_fnp.ndim(v) - (d is not None) for v, d in zip(values, dims))
+    moved = []
+    for v, d in zip(values, dims):
+        if d is not None:
+            v = _fnp.moveaxis(v, d, 0)
+            shape = _fnp.shape(v)
+            if len(shape) < n + 1:
+                v = _fnp.reshape(v, shape[:1] + (1,) * (n + 1 - len(shape)) + shape[1:])
+        moved.append(v)
+    return _weighted_p.bind(*moved, axes=tuple(a + 1 for a in axes), keepdims=keepdims), 0
+
+
+_weighted_p = _Primitive("logsumexp_weighted", _weighted_impl, _weighted_aval)
+_weighted_p.defvjp(_weighted_vjp_a, _weighted_vjp_b)
+_weighted_p.defjvp_full(_weighted_jvp)
+_weighted_p.fit_cotangent = _unbroadcast
+_weighted_p.defbatch(_weighted_batch)
 
 
 def _weighted_sign(a, b, axes, keepdims: bool):
@@ -331,9 +420,9 @@ def logsumexp(a, axis: int | tuple[int, ...] | None = None, b=None, keepdims: bo
     the reduced axes with size 1.  ``b`` (optional) weights each term and broadcasts with
     ``a``; weights may be negative or zero.  With ``return_sign=True`` the result is the pair
     ``(log|s|, sign(s))`` for ``s = sum(b * exp(a))`` (sign 0 and ``-inf`` where ``s == 0``);
-    without it a negative sum is NaN, as in SciPy.  The derivative is ``softmax(a)`` along
-    ``axis`` (``b * exp(a) / s`` with weights; a custom JVP rule, used by forward and
-    reverse mode alike), and ``exp(a) / s`` in ``b``.
+    without it a negative sum is NaN, as in SciPy.  An empty sum is ``-inf``.  The
+    derivative is ``softmax(a)`` along ``axis`` (``b * exp(a) / s`` with weights), and
+    ``exp(a) / s`` in ``b``; one primitive (one with weights) with forward and reverse rules.
 
     Examples:
         >>> import numpy as np
@@ -349,11 +438,11 @@ def logsumexp(a, axis: int | tuple[int, ...] | None = None, b=None, keepdims: bo
         (np.float64(0.6931471805599453), np.float64(-1.0))
     """
     if b is None and not return_sign:
-        return _logsumexp_fn(_axes(a, axis), bool(keepdims))(a)
+        return _logsumexp_p.bind(a, axes=_axes(a, axis), keepdims=bool(keepdims))
     a = _fnp.asarray(a)
     b = _fnp.ones((), a.dtype) if b is None else _fnp.asarray(b)
     axes = _normalize_axis(axis, max(_fnp.ndim(a), _fnp.ndim(b)))
-    r = _weighted_logsumexp_fn(axes, bool(keepdims))(a, b)
+    r = _weighted_p.bind(a, b, axes=axes, keepdims=bool(keepdims))
     sign = _weighted_sign(a, b, axes, bool(keepdims))
     if return_sign:
         return r, sign
@@ -363,8 +452,7 @@ def logsumexp(a, axis: int | tuple[int, ...] | None = None, b=None, keepdims: bo
 def _softmax_impl(x, axes):
     """NumPy's max-shifted softmax over ``axes`` (the reference of ``_softmax_p``)."""
     x = _np.asarray(x)
-    m = _np.max(x, axis=axes, keepdims=True)
-    e = _np.exp(x - _np.where(_np.isfinite(m), m, 0))
+    e = _np.exp(x - _max_shift(x, axes))
     return e / _np.sum(e, axis=axes, keepdims=True)
 
 
@@ -374,7 +462,7 @@ def _softmax_aval(x, axes):
 
 def _softmax_batch(values, dims, axes):
     (x,), (d,) = values, dims
-    return _softmax_p.bind(x, axes=tuple(a + (a >= d) for a in axes)), d
+    return _softmax_p.bind(x, axes=_batched_axes(axes, d)), d
 
 
 # One primitive with both derivative rules on its output s (J = diag(s) - s s^T, never formed):
