@@ -387,3 +387,11 @@ def test_a_generated_function_numba_cannot_compile_falls_back_to_steps(monkeypat
     got, stats = runs(f, np.full((3, 3), 0.5))
     assert stats["step_runs"] == 1 and stats["body_kernel_runs"] == 0
     assert_same(got, reference(f, np.full((3, 3), 0.5)), rtol=1e-13)
+
+
+def test_fori_loop_with_a_traced_trip_count_is_a_while_kernel():
+    def f(x, n):
+        return lax.fori_loop(0, n, lambda i, x: x + fnp.sin(x) * i, x)
+    got, stats = runs(f, W, np.int64(9))
+    assert stats["kernel_runs"] == 1 and stats["step_runs"] == 0
+    assert_same(got, reference(f, W, np.int64(9)))
