@@ -12,7 +12,8 @@ exponentiating, so logits of size 1e3 (or 1e300) neither overflow nor produce Na
   ``softmax(a)`` along the axes: reverse ``g * softmax(a)``, forward ``sum(softmax(a) * t)``,
   so it works under every transformation (``grad``, ``jvp``, ``vmap``, ``hessian``, ...).
   With weights ``b`` it is ``log|sum(b * exp(a))|`` (and its sign with ``return_sign``).
-* ``log_softmax`` is ``x - logsumexp(x, keepdims=True)``: it inherits those rules.
+* ``log_softmax`` is one primitive for ``x - logsumexp(x, keepdims=True)``, with the
+  same rules through ``softmax(x)``.
 * ``softmax`` is one primitive whose rules act on its output ``s``: backward
   ``s * (g - sum(g * s))``, forward ``s * (t - sum(s * t))`` (the Jacobian is never
   formed), so it works in both modes and to any order (``hessian``, ``jvp(grad(f))``).
@@ -495,15 +496,37 @@ def softmax(x, axis: int | tuple[int, ...] | None = -1):
     return _softmax_p.bind(x, axes=_axes(x, axis))
 
 
+def _log_softmax_impl(x, axes):
+    """NumPy's ``x - logsumexp(x, axes, keepdims=True)`` (the reference of ``_log_softmax_p``)."""
+    x = _np.asarray(x)
+    return x - _logsumexp_impl(x, axes, True)
+
+
+def _log_softmax_batch(values, dims, axes):
+    (x,), (d,) = values, dims
+    return _log_softmax_p.bind(x, axes=_batched_axes(axes, d)), d
+
+
+# One primitive for x - logsumexp(x): reverse g - sum(g) * softmax(x), forward
+# t - sum(softmax(x) * t), computed as the two operations it replaces computed them.
+_log_softmax_p = _Primitive("log_softmax", _log_softmax_impl, _softmax_aval)
+_log_softmax_p.defvjp(lambda g, y, x, axes: g + _times(_fnp.sum(-g, axis=axes, keepdims=True),
+                                                       _softmax_p.bind(x, axes=axes)))
+_log_softmax_p.defjvp(lambda t, y, x, axes:
+                      t - _fnp.sum(_softmax_p.bind(x, axes=axes) * t, axis=axes, keepdims=True))
+_log_softmax_p.defbatch(_log_softmax_batch)
+
+
 def log_softmax(x, axis: int | tuple[int, ...] | None = -1):
     """``x - logsumexp(x, axis, keepdims=True)``: log-probabilities, stable for large logits.
 
-    Its derivative comes from ``logsumexp``'s custom rule, so it works under every
-    transformation, including forward mode and ``hessian``.
+    One primitive with a reverse rule ``g - sum(g, axis) * softmax(x)`` and a forward rule
+    ``t - sum(softmax(x) * t, axis)``, so it works under every transformation, including
+    forward mode and ``hessian``.
 
     Examples:
         >>> import numpy as np
         >>> log_softmax(np.array([1000.0, 1000.0 + np.log(3.0)]))
         array([-1.38629436, -0.28768207])
     """
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    return _log_softmax_p.bind(x, axes=_axes(x, axis))
