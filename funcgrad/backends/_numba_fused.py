@@ -241,6 +241,12 @@ SCALAR_TABLE: dict = {
     ew.logical_and_p: Scalar("(({0} != 0) and ({1} != 0))", np.logical_and, boolean=True),
     ew.logical_or_p: Scalar("(({0} != 0) or ({1} != 0))", np.logical_or, boolean=True),
     ew.logical_xor_p: Scalar("(({0} != 0) != ({1} != 0))", np.logical_xor, boolean=True),
+    ew.bitwise_and_p: Scalar("({0} & {1})", np.bitwise_and, "biu"),
+    ew.bitwise_or_p: Scalar("({0} | {1})", np.bitwise_or, "biu"),
+    ew.bitwise_xor_p: Scalar("({0} ^ {1})", np.bitwise_xor, "biu"),
+    # ~ of a bool is "not" in NumPy (Python's ~True is -2). Shifts are left to NumPy:
+    # a shift by the width or more is defined there and not in the compiled code.
+    ew.invert_p: Scalar("(~{0})", np.invert, "biu", by_dtype=(("bool", "(not {0})"),)),
     ew.floor_divide_p: Scalar("({0} // {1})", np.floor_divide, "iuf"),
     ew.mod_p: Scalar("({0} % {1})", np.remainder, "iuf"),
     ew.select_p: Scalar("({1} if {0} else {2})", np.where),  # typed in _loop_dtypes
