@@ -69,6 +69,24 @@ op("logsumexp[b<0,return_sign,axis=0,keepdims]",
    _in_dtype(lambda a, b: sc.logsumexp(a, axis=0, b=b, keepdims=True, return_sign=True)),
    same(2, min_dims=1), (REAL, interval(-2.0, -0.5)), kind="reduce")
 
+# One primitive each (logsumexp, log_softmax): every axis variant, and weights broadcast over
+# the leading axis (b of shape (n,) against a of shape (k, n), reduced over both axes).
+for _label, _kw, _ndim in [("axis=0", {"axis": 0}, 1), ("axis=-1,keepdims", {"axis": -1, "keepdims": True}, 1),
+                           ("axis=(0,-1)", {"axis": (0, -1)}, 2),
+                           ("axis=(-1,0),keepdims", {"axis": (-1, 0), "keepdims": True}, 2),
+                           # SciPy makes a 0-d input 1-d here; NumPy and funcgrad keep it 0-d
+                           ("axis=None,keepdims", {"axis": None, "keepdims": True}, 1)]:
+    op(f"logsumexp[{_label}]", lambda a, kw=_kw: special.logsumexp(a, **kw),
+       _in_dtype(lambda a, kw=_kw: sc.logsumexp(a, **kw)), same(min_dims=_ndim), kind="reduce")
+for _label, _axis, _ndim in [("axis=-1", -1, 1), ("axis=0", 0, 1), ("axis=(0,-1)", (0, -1), 2),
+                             ("axis=None", None, 0)]:
+    op(f"log_softmax[{_label}]", lambda x, axis=_axis: special.log_softmax(x, axis=axis),
+       _in_dtype(lambda x, axis=_axis: sc.log_softmax(x, axis=axis)), same(min_dims=_ndim),
+       kind="reduce")
+op("logsumexp[b broadcast,axis=None]", lambda a, b: special.logsumexp(a, b=b),
+   _in_dtype(lambda a, b: sc.logsumexp(a, b=b)),
+   sides(2, lambda k, n: ((k, n), (n,))), (REAL, POSITIVE), kind="reduce")
+
 # == scipy.stats ========================================================================
 STATS_TOL = {F32: (1e-4, 1e-5)}  # float32 arithmetic against SciPy's float64, rounded
 SHAPE = interval(0.5, 3.0)
