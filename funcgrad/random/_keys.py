@@ -83,13 +83,18 @@ def _seed_array(name: str, seed) -> Array:
         return np.int64(seed)
     if not isinstance(seed, Tracer):
         seed = np.asarray(seed)
-    dtype, shape = np.dtype(dtype_of(seed)), tuple(shape_of(seed))
+    return _integer_scalar(name, "the seed", seed, "for a batch of keys")
+
+
+def _integer_scalar(name: str, what: str, x, batch: str) -> Array:
+    """``x`` (an array or tracer) if it is an integer scalar, else a clear error."""
+    dtype, shape = np.dtype(dtype_of(x)), tuple(shape_of(x))
     if shape != ():
-        raise ShapeError(f"{name}: the seed must be a scalar, got an array of shape {shape} "
-                         f"(use funcgrad.vmap for a batch of keys){where()}")
+        raise ShapeError(f"{name}: {what} must be a scalar, got an array of shape {shape} "
+                         f"(use funcgrad.vmap {batch}){where()}")
     if dtype.kind not in "iu":
-        raise DTypeError(f"{name}: the seed must be an integer, got {dtype}{where()}")
-    return seed
+        raise DTypeError(f"{name}: {what} must be an integer, got {dtype}{where()}")
+    return x
 
 
 def _seed_to_key(name: str, seed) -> Array:
@@ -195,12 +200,7 @@ def fold_in(key, data) -> Array:
         if not 0 <= data < 2**32:  # as JAX; an integer array is taken modulo 2**32
             raise ArgumentError(f"fold_in: data {data} is not in [0, 2**32){where()}")
         data = np.uint32(data)
-    dtype, shape = np.dtype(dtype_of(data)), tuple(shape_of(data))
-    if shape != ():
-        raise ShapeError(f"fold_in: data must be a scalar, got shape {shape} "
-                         f"(use funcgrad.vmap to fold in a batch){where()}")
-    if dtype.kind not in "iu":
-        raise DTypeError(f"fold_in: data must be an integer, got {dtype}{where()}")
+    data = _integer_scalar("fold_in", "data", data, "to fold in a batch")
     return threefry2x32(key[0], key[1], np.uint32(0), misc.astype(data, _U32))
 
 
