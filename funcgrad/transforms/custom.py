@@ -99,14 +99,28 @@ def _check_no_tracer(name: str, what: str, leaves) -> None:
 _PY_SCALARS = (bool, int, float, complex)
 
 
+class _Shape:
+    """A stand-in for a leaf of a differentiable argument: its shape, which bwd's cotangent
+    must have (no tracer is kept alive in a graph, and nothing is allocated)."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: tuple):
+        self.shape = shape
+
+
 class _ArgLeaves:
     """The leaves of a call's differentiable arguments: which are operands, which are
-    Python scalars kept as constants (``fixed``: position -> value)."""
+    Python scalars kept as constants (``fixed``: position -> value), and their shapes."""
 
-    __slots__ = ("fixed", "in_tree")
+    __slots__ = ("fixed", "in_tree", "shapes")
 
-    def __init__(self, in_tree, fixed: dict):
-        self.in_tree, self.fixed = in_tree, fixed
+    def __init__(self, in_tree, fixed: dict, shapes: list):
+        self.in_tree, self.fixed, self.shapes = in_tree, fixed, shapes
+
+    def stand_ins(self) -> tuple:
+        """The differentiable arguments with :class:`_Shape` leaves."""
+        return tree.unflatten(self.in_tree, [_Shape(s) for s in self.shapes])
 
     def operands(self, leaves) -> list:
         return [x for k, x in enumerate(leaves) if k not in self.fixed]
@@ -241,20 +255,33 @@ class _CustomFunction:
         self._check_rules()
         args, nondiff, diff = self._split(args, kwargs)
         leaves, in_tree = tree.flatten(diff)
-        # Python scalars stay weakly typed constants (as in JAX): not operands, no derivative.
-        args_in = _ArgLeaves(in_tree, {k: x for k, x in enumerate(leaves)
-                                       if type(x) in _PY_SCALARS})
-        leaves = args_in.operands(leaves)
         if not any(isinstance(x, Tracer) for x in leaves):
             # Nothing to differentiate or batch: the function itself, as JAX runs it.
             out = self.fun(*args)
             _check_no_tracer(self.name, "a value the function closes over", tree.leaves(out))
             return out
-        operands, _ = _flat_out(self.name, "an argument", leaves)
-        call = self._make_call(args, nondiff, args_in)
-        results = bind_results(self.prim, *operands, call=call)
+        # Python scalars stay weakly typed constants (as in JAX): not operands, no derivative.
+        fixed, operands, shapes = {}, [], []
+        for k, x in enumerate(leaves):
+            if type(x) in _PY_SCALARS:
+                fixed[k] = x
+                shapes.append(())
+                continue
+            if isinstance(x, (str, bytes)) or callable(x):
+                raise ArgumentError(f"{self.name}: an argument leaf{_path(in_tree, k)} is "
+                                    f"{type(x).__name__}, not an array or a number")
+            x = as_operand(x)
+            operands.append(x)
+            shapes.append(tuple(x.shape))
+        call = self._make_call(args, nondiff, _ArgLeaves(in_tree, fixed, shapes))
+        r = self.prim.bind(*operands, call=call)
         layout = call.layout
-        return tree.unflatten(layout.out_tree, results[:layout.n_out])
+        if isinstance(r, Results):
+            outs = r[:layout.n_out]
+        else:  # traced: project the outputs (the residuals are read from r by the rules)
+            count = len(self.prim.results_eval(*operands, call=call))
+            outs = [result_p.bind(r, index=i, count=count) for i in range(layout.n_out)]
+        return tree.unflatten(layout.out_tree, list(outs))
 
     def _memoised(self, i: int, g, ans, compute):
         # The backward pass asks once per operand: compute all of them once per (g, ans),
@@ -267,8 +294,16 @@ class _CustomFunction:
         return memo[2][i]
 
 
+_ARRAY_LEAVES = (np.ndarray, np.generic, Tracer, *_PY_SCALARS)
+
+
 def _match_cotangent(name: str, k: int, ct, arg) -> list:
     """Argument ``k``'s cotangent leaves (``None`` for zero) from bwd's pytree ``ct``."""
+    if type(arg) is _Shape and isinstance(ct, _ARRAY_LEAVES):  # one array for one array
+        if np.shape(ct) != arg.shape:
+            raise ShapeError(f"{name}: bwd's cotangent {k} has shape {np.shape(ct)}, but it "
+                             f"must have the shape of the argument, {arg.shape}")
+        return [ct]
     leaves, treedef = tree.flatten(arg)
     if ct is None:
         return [None] * len(leaves)
@@ -324,9 +359,6 @@ class custom_vjp(_CustomFunction):
 
     def _make_call(self, args, nondiff, args_in: _ArgLeaves) -> _Call:
         name, layout = self.name, _Layout()
-        # Zero-stride stand-ins of the differentiable arguments: bwd's cotangents must match them.
-        diff_args = tree.map(_stand_in, tuple(a for k, a in enumerate(args)
-                                              if k not in self.nondiff_argnums))
 
         def primal(*leaves):
             result = self.fwd(*self._full(args, args_in.tree(leaves)))
@@ -342,6 +374,7 @@ class custom_vjp(_CustomFunction):
             res = tree.unflatten(layout.res_tree, list(residuals))
             g = tree.unflatten(layout.out_tree, list(cts))
             got = self.bwd(*nondiff, res, g)
+            diff_args = args_in.stand_ins()  # bwd's cotangents must match their shapes
             n = len(diff_args)
             if not isinstance(got, (tuple, list)) or len(got) != n:
                 what = (f"a {type(got).__name__} of {len(got)}" if isinstance(got, (tuple, list))
@@ -414,12 +447,6 @@ class custom_vjp(_CustomFunction):
         batched = _Call(call.name, primal, rule, layout)
         results = bind_results(self.prim, *values, call=batched)
         return Results(results), (0,) * len(results)
-
-
-def _stand_in(x):
-    """A zero-stride array with ``x``'s shape and dtype (no tracer kept alive in a graph)."""
-    dtype = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
-    return np.broadcast_to(np.zeros((), dtype), np.shape(x))
 
 
 # -- custom_jvp -----------------------------------------------------------------------------
