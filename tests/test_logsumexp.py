@@ -232,6 +232,14 @@ def test_low_precision_keeps_its_dtype(dtype):
     assert special.logsumexp(np.array([1, 2])).dtype == np.float64  # integers: float64, as SciPy
 
 
+@pytest.mark.parametrize("x", [np.array([True, False]), np.array([1, 2])])
+def test_integer_and_bool_input_give_float64_in_the_graph_too(x):
+    for f in (special.logsumexp, special.log_softmax, special.softmax):
+        assert f(x).dtype == np.float64 == fg.jit(f)(x).dtype
+        assert "f64[" in str(fg.make_graph(f)(x)).splitlines()[1]  # the node's declared type
+    np.testing.assert_allclose(special.logsumexp(x), sc.logsumexp(x), rtol=1e-15)
+
+
 def test_complex_input_matches_scipy_and_its_tangent_is_the_softmax():
     z = np.array([1.0 + 1.0j, 2.0 - 0.5j, -0.3 + 2.0j])
     assert special.logsumexp(z) == pytest.approx(sc.logsumexp(z), rel=1e-15)

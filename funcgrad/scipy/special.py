@@ -21,6 +21,8 @@ exponentiating, so logits of size 1e3 (or 1e300) neither overflow nor produce Na
 Static arguments (``axis``, ``keepdims``) are the primitives' params.
 """
 
+import functools as _functools
+
 import numpy as _np
 
 import funcgrad.numpy as _fnp
@@ -306,9 +308,15 @@ def _logsumexp_impl(a, axes, keepdims):
     return r + (m if keepdims or not axes else _np.squeeze(m, axis=axes))
 
 
+@_functools.lru_cache(maxsize=64)
+def _result_dtype(dtype: _np.dtype) -> _np.dtype:
+    """The dtype of ``logsumexp``/``softmax`` of ``dtype`` input (float64 for ints and bools)."""
+    return _np.result_type(_logsumexp_impl(_np.zeros(1, dtype), (0,), False))
+
+
 def _logsumexp_aval(a, axes, keepdims):
     return (_reduced_shape(a.shape, axes, keepdims),
-            _np.result_type(_np.exp(_np.zeros((), a.dtype))))
+            _result_dtype(_np.dtype(a.dtype)))
 
 
 def _logsumexp_batch(values, dims, axes, keepdims):
@@ -458,7 +466,7 @@ def _softmax_impl(x, axes):
 
 
 def _softmax_aval(x, axes):
-    return x.shape, _np.result_type(_np.exp(_np.zeros((), x.dtype)))
+    return x.shape, _result_dtype(_np.dtype(x.dtype))
 
 
 def _softmax_batch(values, dims, axes):
