@@ -7,14 +7,13 @@ results: the final carry, then each ``y`` stacked along a new leading axis of ``
 
 * Reference: the body is planned once (an :class:`Executable`) and run per step on
   arrays: no tracing per iteration.
-* VJP: a reverse ``scan`` whose body is the body's VJP (traced once), over the per-step
-  carries saved by the forward pass (the *residuals*: the carry that entered each step),
-  the xs and the ys' cotangents; the consts' cotangents are summed in its carry.  The
-  body's intermediates are recomputed per step from the saved carry, so reverse mode
-  stores ``length`` copies of the carry, not of every intermediate (docs/control_flow.md).
-  A forward scan recorded for reverse mode saves those carries as extra ``ys``
-  (:func:`bind_scan`); one that did not (a scan inlined from a jitted graph) has them
-  recomputed by one more forward scan.
+* VJP (:mod:`funcgrad.ops.control_scan_vjp`): as JAX, a scan recorded for reverse mode
+  runs a *saving body* whose stacked ys also hold the values the body's VJP rules read
+  (its *residuals*) and the carry that entered each step; the VJP is a reverse ``scan``
+  whose body applies the body's VJP rules to those saved values, recomputing nothing
+  (``scan(checkpoint(body))`` saves only the carries and recomputes: docs/control_flow.md).
+  A scan that did not save them (one inlined from a jitted graph) has them recomputed by
+  one more forward scan.
 * JVP: a scan over (primal, tangent) carries whose body is the body's JVP.
 * Batching: a scan of the batched body; a carry that the body makes batched is batched
   from the start (a fixed point, as JAX).
@@ -128,13 +127,6 @@ def has_residuals(body: Graph, num_consts: int, num_carry: int) -> bool:
         outs[len(outs) - k + i] is body.inputs[num_consts + i] for i in range(k))
 
 
-def with_residuals(body: Graph, num_consts: int, num_carry: int, effects: bool = True) -> Graph:
-    """``body`` whose ys also include the carry each step received (see :func:`has_residuals`);
-    without its side effects (``debug.print``) if not ``effects``."""
-    return Graph(body.inputs, body.outputs + body.inputs[num_consts:num_consts + num_carry],
-                 effects=body.effects if effects else ())
-
-
 def _recorded_for_reverse_mode(operands) -> bool:
     """Whether the innermost trace among the operands is a reverse-mode (concrete) trace."""
     top = None
@@ -148,14 +140,15 @@ def bind_scan(operands: Sequence, *, body: Graph, num_consts: int, num_carry: in
               length: int, reverse: bool = False, unroll: int = 1) -> list:
     """Apply ``scan_p``: the final carry, then the stacked ys (a list).
 
-    Recorded by a reverse-mode trace, the scan also saves the carry of each step as
-    residuals for its VJP (results past the body's own outputs, not returned here).
+    Recorded by a reverse-mode trace, the scan runs the body's saving body instead
+    (:func:`funcgrad.ops.control_scan_vjp.saving_body`): it also saves the residuals its
+    VJP reads (results past the body's own outputs, not returned here).
     """
     _check_operands(operands, body, num_consts, num_carry, length)
     n_out = len(body.outputs)
-    if (num_carry and _recorded_for_reverse_mode(operands)
-            and not has_residuals(body, num_consts, num_carry)):
-        body = with_residuals(body, num_consts, num_carry)
+    if (_recorded_for_reverse_mode(operands)
+            and not (num_carry and has_residuals(body, num_consts, num_carry))):
+        body = control_scan_vjp.saving_body(body, num_consts, num_carry)
     return bind_results(scan_p, *operands, body=body, num_consts=num_consts,
                         num_carry=num_carry, length=length, reverse=bool(reverse),
                         unroll=unroll)[:n_out]
@@ -210,88 +203,6 @@ def _zeros(x) -> np.ndarray:
 
 def _inexact(x) -> bool:
     return is_inexact(x.dtype)
-
-
-# -- reverse mode -----------------------------------------------------------------------
-_memo = threading.local()
-
-
-def _scan_vjp(i, g, ans, *args, body, num_consts, num_carry, length, reverse, unroll):
-    # The backward pass asks once per input: transpose the scan once per (g, args), and
-    # hand each cotangent out once (the memo lets go of it, and of g once all are out).
-    memo = getattr(_memo, "value", None)
-    if (memo is None or memo[0] is not g or len(memo[1]) != len(args)
-            or any(a is not b for a, b in zip(memo[1], args)) or i not in memo[2]):
-        cts = _scan_transpose(g, ans, args, body, num_consts, num_carry, length, reverse,
-                              unroll)
-        memo = _memo.value = (g, args, dict(enumerate(cts)))
-    ct = memo[2].pop(i)
-    if all(c is None for c in memo[2].values()):
-        _memo.value = None
-    return ct
-
-
-def _scan_transpose(g, ans, args, body, C, K, length, reverse, unroll) -> list:
-    """The cotangents of every operand: one reverse scan over the body's VJP."""
-    from funcgrad.transforms.grad import vjp
-
-    n_out, X = len(body.outputs), len(args) - C - K
-    Y = n_out - K
-    consts, init, xs = args[:C], args[C:C + K], args[C + K:]
-    dc = [j for j in range(C) if _inexact(consts[j])]
-    dk = [k for k in range(K) if _inexact(init[k])]
-    dx = [j for j in range(X) if _inexact(xs[j])]
-    dy = [j for j in range(Y) if g[K + j] is not None and is_inexact(body.outputs[K + j].dtype)]
-    if all(g[k] is None for k in dk) and not dy:
-        return [None] * len(args)
-    if not K:
-        carries = []
-    elif has_residuals(body, C, K):
-        carries = [_result(ans, n_out - K + k, n_out) for k in range(K)]
-    else:  # recompute the carry of each step: one more forward scan
-        carries = bind_scan(args, body=with_residuals(body, C, K, effects=False), num_consts=C, num_carry=K,
-                            length=length, reverse=reverse, unroll=unroll)[n_out:]
-    positions = dc + [C + k for k in dk] + [C + K + j for j in dx]
-    nc, nk = len(dc), len(dk)
-
-    def backward_step(*flat):
-        cs, p = flat[:C], C
-        ct_k, acc = flat[p:p + nk], flat[p + nk:p + nk + nc]
-        p += nk + nc
-        point = list(cs) + list(flat[p:p + K + X])
-        ct_y = flat[p + K + X:]
-
-        def forward(*diff):
-            full = list(point)
-            for pos, v in zip(positions, diff):
-                full[pos] = v
-            outs = eval_graph(body, full, effects=False)  # recomputing: print once, forward
-            return [outs[k] for k in dk] + [outs[K + j] for j in dy]
-
-        _, pullback = vjp(forward, *[point[pos] for pos in positions])
-        cts = pullback(list(ct_k) + list(ct_y))
-        return (list(cts[nc:nc + nk]) + [a + c for a, c in zip(acc, cts[:nc])]
-                + list(cts[nc + nk:]))
-
-    bwd, lifted = trace_scan_body(
-        backward_step, [_aval(c) for c in consts],
-        [_aval(init[k]) for k in dk] + [_aval(consts[j]) for j in dc],
-        [_aval(c) for c in init] + [_slice_aval(x) for x in xs]
-        + [_slice_aval(g[K + j]) for j in dy], name="scan transpose")
-    operands = (list(lifted) + list(consts)
-                + [_zeros(init[k]) if g[k] is None else g[k] for k in dk]
-                + [_zeros(consts[j]) for j in dc]
-                + list(carries) + list(xs) + [g[K + j] for j in dy])
-    outs = bind_scan(operands, body=bwd, num_consts=len(lifted) + C, num_carry=nk + nc,
-                     length=length, reverse=not reverse, unroll=unroll)
-    cts: list = [None] * len(args)
-    for k, ct in zip(dk, outs[:nk]):
-        cts[C + k] = ct
-    for j, ct in zip(dc, outs[nk:nk + nc]):
-        cts[j] = ct
-    for j, ct in zip(dx, outs[nk + nc:]):
-        cts[C + K + j] = ct
-    return cts
 
 
 # -- forward mode -----------------------------------------------------------------------
@@ -422,6 +333,8 @@ def _batched_body(body, C, K, const_b, carry_b, x_b, size):
     return graph, lifted, out_b
 
 
-scan_p.defvjp_argnum(_scan_vjp)
+from funcgrad.ops import control_scan_vjp
+
+scan_p.defvjp_argnum(control_scan_vjp.scan_vjp)
 scan_p.defjvp_full(_scan_jvp)
 scan_p.defbatch(_scan_batch)

@@ -33,7 +33,7 @@ import numpy as np
 
 from funcgrad import tree
 from funcgrad._core.dtypes import INEXACT
-from funcgrad._core.graph import CONSTANT, LIFTED, Graph, Node
+from funcgrad._core.graph import CONSTANT, Graph
 from funcgrad._core.interpret import eval_graph
 from funcgrad._core.primitive import Primitive
 from funcgrad._core.subgraph import trace_closed
@@ -41,8 +41,8 @@ from funcgrad._core.trace import Tracer
 from funcgrad.errors import ArgumentError
 from funcgrad.lax._common import aval, flatten_operands, trace_body
 from funcgrad.ops.control_scan import _constant_bytes as constant_bytes  # the one walk
+from funcgrad.ops.control_scan_vjp import lifted_as_inputs as _lifted_as_inputs
 from funcgrad.ops.results import OBJECT, Results, bind_results, define_results, result_p
-from funcgrad.optimize._rewrite import with_inputs
 
 # -- policies ----------------------------------------------------------------------------
 
@@ -212,25 +212,6 @@ def _with_residuals(graph: Graph, policy) -> Graph:
              and policy(n.primitive, *n.inputs, **n.params)]
     return (Graph(graph.inputs, graph.outputs + tuple(saved), effects=graph.effects) if saved
             else graph)
-
-
-def _lifted_as_inputs(graph: Graph) -> Graph:
-    """``graph`` with its lifted inputs (values it closed over) made plain inputs: the
-    pullback's backward pass must carry cotangents into them, as into any operand."""
-    fresh = {id(n): Node.input(n.shape, n.dtype, n.loc) for n in graph.inputs if n.kind == LIFTED}
-    if not fresh:
-        return graph
-    env: dict = {}
-    for node in graph.nodes:
-        if id(node) in fresh:
-            env[id(node)] = fresh[id(node)]
-        elif node.primitive is None:
-            env[id(node)] = node
-        else:
-            inputs = tuple([env[id(i)] for i in node.inputs])
-            env[id(node)] = node if inputs == node.inputs else with_inputs(node, inputs)
-    return Graph([env[id(n)] for n in graph.inputs], [env[id(n)] for n in graph.outputs],
-                 effects=[env[id(n)] for n in graph.effects])
 
 
 def remat_call(graph: Graph, operands: Sequence, policy, prevent_cse: bool = True) -> list:

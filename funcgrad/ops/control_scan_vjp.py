@@ -1,0 +1,323 @@
+"""Reverse mode of ``scan_p``: the forward scan saves the body's residuals, a reverse scan reads them.
+
+As in JAX, a ``scan`` recorded for reverse mode runs a *saving body*
+(:func:`saving_body`): the user's body whose stacked ys also hold, per step, the values
+that the body's VJP rules read (the *residuals*: an ``exp``'s output, a ``tanh``'s
+output, a matmul's operands...) and the carry that entered the step.  The VJP is one
+reverse ``scan`` whose body (:func:`backward_body`) builds a tape over the body's
+operations from those saved values and runs the eager backward pass
+(:func:`funcgrad.transforms.grad.backward_pass`) on it: the same VJP rules, with
+nothing of the forward body recomputed.  Which values to save is found once per body by
+tracing that backward body with every intermediate available and keeping the ones it
+reads (a linear op's output, read by no rule, is not stored).
+
+Operations with several results (a nested ``scan``/``cond``/``checkpoint``: a
+``Results`` value) are not saved: their projections are, and the operation itself is
+re-run inside the backward body when its rule reads its value, without its
+``debug.print`` effects (:func:`quiet`).  So ``scan(checkpoint(body))`` stores only the
+carries, and its backward pass recomputes each step's intermediates: the memory
+trade-off is the user's choice, as in JAX.  A scan that was not recorded with a saving
+body (one inlined from a jitted graph under ``grad``) gets its residuals from one more
+forward scan of the saving body.
+
+Examples:
+    >>> import numpy as np, funcgrad.numpy as fnp
+    >>> from funcgrad._core.subgraph import trace_closed
+    >>> body, _ = trace_closed(lambda c, x: [fnp.tanh(c * x)], [((), np.float64)] * 2)
+    >>> saved = saving_body(body, 0, 1)
+    >>> [n.name for n in saved.outputs]
+    ['tanh', 'input']
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from types import MappingProxyType
+
+import numpy as np
+
+from funcgrad._core.dtypes import is_inexact
+from funcgrad._core.graph import (
+    CONSTANT,
+    LIFTED,
+    Graph,
+    Node,
+    _graphs_in,
+    has_effects,
+    toposort,
+)
+from funcgrad.ops.control_scan import (
+    _aval,
+    _constant_bytes,
+    _result,
+    _zeros,
+    bind_scan,
+    has_residuals,
+    trace_scan_body,
+)
+from funcgrad.ops.results import OBJECT
+
+# -- graphs derived from a body, memoised --------------------------------------------------
+#: Bodies whose constants take more bytes are not memoised (an eager scan traces a new body
+#: per call, with the arrays it closes over copied in: keeping them would keep the copies).
+DERIVED_CONSTANT_BYTES = 1 << 16
+_derived: OrderedDict = OrderedDict()
+_derived_lock = threading.Lock()
+
+
+def _memo(body: Graph, key, make: Callable):
+    """``make()``, memoised per ``(body, key)`` (64 entries; small bodies only)."""
+    k = (id(body), key)
+    with _derived_lock:
+        entry = _derived.get(k)
+        if entry is not None:
+            _derived.move_to_end(k)
+            return entry[1]
+    value = make()
+    _remember(body, key, value)
+    return value
+
+
+def _remember(body: Graph, key, value) -> None:
+    if _constant_bytes(body) > DERIVED_CONSTANT_BYTES:
+        return
+    with _derived_lock:
+        _derived[(id(body), key)] = (body, value)  # the body kept: its id is not reused
+        if len(_derived) > 64:
+            _derived.popitem(last=False)
+
+
+# -- graph rewrites -------------------------------------------------------------------------
+def lifted_as_inputs(graph: Graph) -> Graph:
+    """``graph`` with its lifted inputs (values it closed over) made plain inputs: a backward
+    pass over its nodes must carry cotangents into them, as into any operand (the eager
+    backward pass skips lifted inputs).
+
+    Examples:
+        >>> lifted_as_inputs(Graph([], [])).inputs
+        ()
+    """
+    fresh = {id(n): Node.input(n.shape, n.dtype, n.loc) for n in graph.inputs if n.kind == LIFTED}
+    if not fresh:
+        return graph
+    return _rebuild(graph, fresh, lambda node: node.params, graph.effects)
+
+
+def _rebuild(graph: Graph, env: dict, params_of: Callable, effects) -> Graph:
+    """``graph`` with the nodes in ``env`` (by id) replaced and each op node given
+    ``params_of(node)``: nodes whose inputs or params changed are new nodes."""
+    for node in graph.nodes:
+        if id(node) in env or node.primitive is None:
+            env.setdefault(id(node), node)
+            continue
+        inputs = tuple([env[id(i)] for i in node.inputs])
+        params = params_of(node)
+        env[id(node)] = (node if inputs == node.inputs and params is node.params
+                         else node._replace(inputs=inputs, params=params))
+    return Graph([env[id(n)] for n in graph.inputs], [env[id(n)] for n in graph.outputs],
+                 effects=[env[id(n)] for n in effects])
+
+
+def quiet(graph: Graph) -> Graph:
+    """``graph`` without its side effects (``debug.print``), in nested bodies too: for
+    re-running a body only to recompute values (each step prints once, forward)."""
+    if not graph.effects and not any(has_effects(n) for n in graph.nodes):
+        return graph
+    return _rebuild(graph, {}, lambda node: _quiet_params(node.params), ())
+
+
+def _quiet_params(params):
+    """``params`` with every sub-graph made :func:`quiet` (the same mapping if none changes)."""
+    new = {}
+    for k, v in params.items():
+        graphs = _graphs_in(v)
+        if graphs:
+            q = tuple(quiet(g) for g in graphs)
+            new[k] = q if isinstance(v, tuple) else q[0]
+        else:
+            new[k] = v
+    changed = any(new[k] is not params[k] for k in params)
+    return MappingProxyType(new) if changed else params
+
+
+# -- what the forward scan saves ------------------------------------------------------------
+def saving_body(body: Graph, num_consts: int, num_carry: int) -> Graph:
+    """The body a scan recorded for reverse mode runs: ``body`` (lifted inputs made plain)
+    whose ys also hold the residuals its VJP rules read, then the carry each step received.
+
+    ``body`` itself when it saves all it needs already (or nothing is differentiable).
+    """
+    C, K = num_consts, num_carry
+    if not any(is_inexact(n.dtype) for n in body.inputs):
+        return body
+    return _memo(body, "saving", lambda: _make_saving(body, C, K))
+
+
+def _make_saving(body: Graph, C: int, K: int) -> Graph:
+    plain = lifted_as_inputs(body)
+    outs, carries = plain.outputs, plain.inputs[C:C + K]
+    stored = set(map(id, outs[K:]))
+    candidates = [n for n in toposort(outs) if n.primitive is not None
+                  and n.dtype != OBJECT and id(n) not in stored]
+    tail = () if has_residuals(plain, C, K) else carries
+    probe = Graph(plain.inputs, outs + tuple(candidates) + tail, effects=plain.effects)
+    Y = len(outs) - K
+    dy = tuple(j for j in range(Y) if is_inexact(outs[K + j].dtype))
+    graph, read = _make_backward(probe, C, K, dy)
+    needed = set(map(id, read))
+    keep = tuple(n for n in candidates if id(n) in needed)
+    if keep or tail or plain is not body:
+        saving = Graph(plain.inputs, outs + keep + tail, effects=plain.effects)
+        _remember(saving, "saving", saving)
+    else:
+        saving = body
+    _remember(saving, ("backward", dy), (graph, read))  # read: nodes among saving's ys
+    return saving
+
+
+# -- the backward body ----------------------------------------------------------------------
+def _differentiable(body: Graph, C: int, K: int) -> tuple[list, list, list]:
+    """``(dc, dk, dx)``: the consts, carries and xs of inexact dtype (which get cotangents)."""
+    ins = body.inputs
+    X = len(ins) - C - K
+    return ([j for j in range(C) if is_inexact(ins[j].dtype)],
+            [k for k in range(K) if is_inexact(ins[C + k].dtype)],
+            [j for j in range(X) if is_inexact(ins[C + K + j].dtype)])
+
+
+def backward_body(body: Graph, num_consts: int, num_carry: int, dy: tuple) -> tuple[Graph, list]:
+    """``(graph, read)``: one step of the reverse scan of ``body`` (a saving body), memoised.
+
+    Inputs: the consts; carries: the cotangents of the differentiable carries, then the
+    sums of the differentiable consts' cotangents; per step: the xs, the saved values of
+    the nodes in ``read`` (nodes among ``body``'s ys), the cotangents of the ys in ``dy``.
+    Outputs: the carries' cotangents for the step before, the sums, the xs' cotangents.
+    """
+    return _memo(body, ("backward", dy), lambda: _make_backward(body, num_consts, num_carry, dy))
+
+
+def _make_backward(body: Graph, C: int, K: int, dy: tuple) -> tuple[Graph, list]:
+    from funcgrad.ops._family import real_part_for
+    from funcgrad.transforms.grad import backward_pass
+
+    ins, outs = body.inputs, body.outputs
+    X = len(ins) - C - K
+    dc, dk, dx = _differentiable(body, C, K)
+    nc, nk = len(dc), len(dk)
+    fixed = set(map(id, ins[:C])) | set(map(id, ins[C + K:]))
+    values = list({id(n): n for n in outs[K:] if n.dtype != OBJECT and n.kind != CONSTANT
+                   and id(n) not in fixed}.values())
+    V = len(values)
+    order = toposort(outs)
+
+    def step(*flat):
+        ct_k, acc = flat[C:C + nk], flat[C + nk:C + nk + nc]
+        p = C + nk + nc
+        env = {id(n): v for n, v in zip(ins[:C], flat[:C])}
+        env.update((id(n), v) for n, v in zip(ins[C + K:], flat[p:p + X]))
+        env.update((id(n), v) for n, v in zip(values, flat[p + X:p + X + V]))
+        ct_y = flat[p + X + V:]
+        tape = []
+        for node in order:
+            if node.primitive is None:
+                if node.kind == CONSTANT:
+                    env[id(node)] = node.value
+                elif id(node) not in env:  # pragma: no cover - a saving body saves its carries
+                    raise AssertionError("internal error: a scan's backward body has no saved "
+                                         "value for a carry")
+                continue
+            args = [env[id(i)] for i in node.inputs]
+            params = _quiet_params(node.params)
+            ans = env.get(id(node))
+            if ans is None:  # not saved: recomputed here (unused recomputations are dropped)
+                ans = env[id(node)] = node.primitive.bind(*args, **params)
+            tape.append((node, args, ans, dict(params)))
+        seeds = ([(outs[k], c) for k, c in zip(dk, ct_k)]
+                 + [(outs[K + j], c) for j, c in zip(dy, ct_y)])
+        cts = backward_pass(tape, seeds)
+
+        def ct_of(node):
+            ct = cts.get(node)
+            if ct is None:
+                return np.zeros(node.shape, node.dtype)
+            if ct.dtype != node.dtype:
+                ct = real_part_for(ct, node.dtype).astype(node.dtype)
+            return ct
+
+        return ([ct_of(ins[C + k]) for k in dk] + [a + ct_of(ins[j]) for a, j in zip(acc, dc)]
+                + [ct_of(ins[C + K + j]) for j in dx])
+
+    graph, lifted = trace_scan_body(
+        step, [_aval(n) for n in ins[:C]],
+        [_aval(ins[C + k]) for k in dk] + [_aval(ins[j]) for j in dc],
+        [_aval(n) for n in ins[C + K:]] + [_aval(n) for n in values]
+        + [_aval(outs[K + j]) for j in dy], name="scan transpose")
+    if lifted:  # pragma: no cover - the step reads nothing but its inputs and constants
+        raise AssertionError("internal error: a scan's backward body closed over traced values")
+    used = set(map(id, toposort(graph.outputs + graph.effects)))
+    first = C + nk + nc + X
+    read = [n for n, i in zip(values, graph.inputs[first:first + V]) if id(i) in used]
+    inputs = (graph.inputs[:first] + tuple(i for i in graph.inputs[first:first + V] if id(i) in used)
+              + graph.inputs[first + V:])
+    return Graph(inputs, graph.outputs, effects=graph.effects), read
+
+
+# -- the VJP rule ---------------------------------------------------------------------------
+_last = threading.local()
+
+
+def scan_vjp(i, g, ans, *args, body, num_consts, num_carry, length, reverse, unroll):
+    """``scan_p``'s VJP rule (``defvjp_argnum``): the cotangent of operand ``i``."""
+    # The backward pass asks once per input: transpose the scan once per (g, args), and
+    # hand each cotangent out once (the memo lets go of it, and of g once all are out).
+    memo = getattr(_last, "value", None)
+    if (memo is None or memo[0] is not g or len(memo[1]) != len(args)
+            or any(a is not b for a, b in zip(memo[1], args)) or i not in memo[2]):
+        cts = _transpose(g, ans, args, body, num_consts, num_carry, length, reverse, unroll)
+        memo = _last.value = (g, args, dict(enumerate(cts)))
+    ct = memo[2].pop(i)
+    if all(c is None for c in memo[2].values()):
+        _last.value = None
+    return ct
+
+
+def _transpose(g, ans, args, body, C, K, length, reverse, unroll) -> list:
+    """The cotangents of every operand: one reverse scan over the saved residuals."""
+    n_out = len(body.outputs)
+    Y = n_out - K
+    dc, dk, dx = _differentiable(body, C, K)
+    dy = tuple(j for j in range(Y) if g[K + j] is not None
+               and is_inexact(body.outputs[K + j].dtype))
+    if all(g[k] is None for k in dk) and not dy:
+        return [None] * len(args)
+    saving = (body if K and has_residuals(body, C, K)
+              and not any(n.kind == LIFTED for n in body.inputs) else saving_body(body, C, K))
+    if saving is body:
+        stacked = [_result(ans, k, n_out) for k in range(K, n_out)]
+    else:  # not recorded with its residuals (inlined from a jitted graph): one more forward scan
+        stacked = bind_scan(args, body=quiet(saving), num_consts=C, num_carry=K, length=length,
+                            reverse=reverse, unroll=unroll)[K:]
+    graph, read = backward_body(saving, C, K, dy)
+    where = {}
+    for j, n in enumerate(saving.outputs[K:]):
+        where.setdefault(id(n), j)
+    consts, init, xs = args[:C], args[C:C + K], args[C + K:]
+    operands = (list(consts) + [_zeros(init[k]) if g[k] is None else g[k] for k in dk]
+                + [_zeros(consts[j]) for j in dc] + list(xs)
+                + [stacked[where[id(n)]] for n in read] + [g[K + j] for j in dy])
+    nk, nc = len(dk), len(dc)
+    outs = bind_scan(operands, body=graph, num_consts=C, num_carry=nk + nc, length=length,
+                     reverse=not reverse, unroll=unroll)
+    cts: list = [None] * len(args)
+    for k, ct in zip(dk, outs[:nk]):
+        cts[C + k] = ct
+    for j, ct in zip(dc, outs[nk:nk + nc]):
+        cts[j] = ct
+    for j, ct in zip(dx, outs[nk + nc:]):
+        cts[C + K + j] = ct
+    return cts
+
+
+__all__ = ["backward_body", "lifted_as_inputs", "quiet", "saving_body", "scan_vjp"]
