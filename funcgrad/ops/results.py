@@ -21,7 +21,7 @@ on plain arrays no projection node is made.
 
 Examples:
     >>> import numpy as np
-from funcgrad._core.primitive import Primitive
+    >>> from funcgrad._core.primitive import Primitive
     >>> divmod_p = Primitive("divmod", lambda a, b: Results(np.divmod(a, b)))
     >>> _ = define_results(divmod_p, lambda a, b: [(a.shape, a.dtype)] * 2)
     >>> bind_results(divmod_p, np.array([7.0]), np.array([2.0]))
