@@ -74,12 +74,17 @@ def _primitives(f, *args):
 
 
 def _reverse_mode_primitives(program):
-    """The primitives of the program's forward and backward pass (as ``make_graph`` traces them)."""
-    def pulled_back(*xs):
-        out, pullback = fg.vjp(program.fn, *xs)
-        return pullback(out)  # any cotangent of the output's structure
+    """The primitives of the program's backward passes (as ``make_graph`` traces them): reverse
+    mode over itself and over forward mode, as the order-2 ``grad`` check runs them."""
+    def pulled_back(fn):
+        def f(*xs):
+            out, pullback = fg.vjp(fn, *xs)
+            return pullback(out)  # any cotangent of the output's structure
+        return f
 
-    return _primitives(pulled_back, *program.inputs)
+    tangent = lambda *xs: fg.jvp(program.fn, xs, xs)[1]  # noqa: E731
+    return (_primitives(pulled_back(program.fn), *program.inputs)
+            | _primitives(pulled_back(tangent), *program.inputs))
 
 
 def _forward_mode_primitives(program):
