@@ -52,7 +52,9 @@ def flatten_operands(value, what: str, fname: str) -> tuple[list, Any]:
     out = []
     for i, leaf in enumerate(leaves):
         if leaf is None or isinstance(leaf, (str, bytes)) or callable(leaf):
-            raise ArgumentError(f"{fname}: {what} leaf {_path(treedef, i)} is "
+            where = _path(treedef, i)
+            where = "" if where == "(the whole value)" else f" at {where}"
+            raise ArgumentError(f"{fname}: {what} leaf{where} is "
                                 f"{type(leaf).__name__} {leaf!r}, not an array or a number")
         out.append(as_operand(leaf))
     return out, treedef

@@ -36,7 +36,7 @@ from funcgrad._core.primitive import Primitive
 from funcgrad._core.subgraph import trace_closed
 from funcgrad._core.trace import Tracer
 from funcgrad.errors import ArgumentError, ShapeError, TreeStructureError
-from funcgrad.lax._common import as_operand
+from funcgrad.lax._common import as_operand, flatten_operands
 from funcgrad.ops.results import Results, bind_results, define_results, result_p
 
 # -- arguments --------------------------------------------------------------------------
@@ -156,14 +156,7 @@ class _Layout:
 
 
 def _flat_out(name: str, what: str, value) -> tuple[list, Any]:
-    leaves, treedef = tree.flatten(value)
-    out = []
-    for k, leaf in enumerate(leaves):
-        if leaf is None or isinstance(leaf, (str, bytes)) or callable(leaf):
-            raise ArgumentError(f"{name}: {what} leaf{_path(treedef, k)} is "
-                                f"{type(leaf).__name__}, not an array or a number")
-        out.append(as_operand(leaf))
-    return out, treedef
+    return flatten_operands(value, what, name)
 
 
 class _Call:
