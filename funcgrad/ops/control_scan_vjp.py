@@ -24,9 +24,9 @@ Examples:
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> from funcgrad._core.subgraph import trace_closed
     >>> body, _ = trace_closed(lambda c, x: [fnp.tanh(c * x)], [((), np.float64)] * 2)
-    >>> saved = saving_body(body, 0, 1)
+    >>> saved = saving_body(body, 0, 1)  # the new carry; then tanh's output and the old carry
     >>> [n.name for n in saved.outputs]
-    ['tanh', 'input']
+    ['tanh', 'tanh', 'input']
 """
 
 from __future__ import annotations
