@@ -45,7 +45,7 @@ import numba
 import numpy as np
 from numba import types
 
-from funcgrad.backends import _numba_cache, _numba_kernels
+from funcgrad.backends import _numba_cache, _numba_kernels, _numba_math
 from funcgrad.backends._numba_kernels import array_type, njit
 from funcgrad.ops import elementwise as ew
 from funcgrad.optimize.fusion import CONST, IN, TMP, Program, fused_p
@@ -77,8 +77,10 @@ PARALLEL_MIN_THREADS = 2
 LOOP_PENALTY_NS = {
     (ew.sin_p, "float32"): 5.0, (ew.cos_p, "float32"): 5.0,
     (ew.exp_p, "float32"): 1.7, (ew.log_p, "float32"): 1.9, (ew.log1p_p, "float32"): 2.0,
-    (ew.power_p, "float32"): 1.5, (ew.tanh_p, "float64"): 3.0,
+    (ew.power_p, "float32"): 1.5, (ew.tanh_p, "float64"): 0.6,
 }
+# (float64 tanh was 3.0 as libm's call; :func:`~funcgrad.backends._numba_math.tanh_float64_source`
+# takes 2.3 ns to NumPy's 1.7 on an AVX-512 machine, 2026-12-08; float64 exp: 1.7 ns to 0.9.)
 #: ... against what fusion saves for each instruction after the first: one NumPy
 #: call (its overhead) and one pass over a temporary (per element, for an 8-byte
 #: element; a float32 temporary saves half as much).  A Program whose penalty
@@ -200,7 +202,9 @@ def tanh_float32_source(fma: bool) -> str:
 #: Scalar functions that templates call: name -> source.  A generated module holds
 #: the source of each one its kernel calls, so its file (and Numba's disk cache of
 #: it) changes when the function does.
-HELPERS = {"tanh_float32": tanh_float32_source(cpu_has_fma())}
+HELPERS = {"tanh_float32": tanh_float32_source(cpu_has_fma()),
+           "exp_float64": _numba_math.exp_float64_source(cpu_has_fma()),
+           "tanh_float64": _numba_math.tanh_float64_source(cpu_has_fma())}
 
 
 def _compare(op: str, ufunc) -> Scalar:
@@ -214,10 +218,11 @@ SCALAR_TABLE: dict = {
     ew.abs_p: Scalar("abs({0})", np.absolute, "iuf"),
     ew.sign_p: Scalar("np.sign({0})", np.sign, "f"),
     **{getattr(ew, f"{name}_p"): _float(name) for name in (
-        "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "sin", "cos", "tan",
+        "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "sin", "cos", "tan",
         "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
         "floor", "ceil")},
-    ew.tanh_p: _float("tanh", float32="tanh_float32({0})"),
+    ew.exp_p: _float("exp", float64="exp_float64({0})"),  # <= 0.51 ulp: see _numba_math
+    ew.tanh_p: _float("tanh", float32="tanh_float32({0})", float64="tanh_float64({0})"),
     ew.round_p: Scalar("np.rint({0})", np.rint, "f"),  # round(x) with 0 decimals: half to even
     ew.isnan_p: Scalar("np.isnan({0})", np.isnan, "f", boolean=True),
     ew.isfinite_p: Scalar("np.isfinite({0})", np.isfinite, "f", boolean=True),
