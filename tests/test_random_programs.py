@@ -127,3 +127,13 @@ def test_search_finds_a_multiply_jvp_missing_a_product_rule_term(monkeypatch):
 def test_random_programs_numba_backend_matches_numpy_backend(program):
     # Fewer examples: every new program compiles its fused kernels (cached on disk after).
     check_program(program, ("numba",))
+
+
+def test_printed_arrays_keep_their_shape_when_empty():
+    # A program bridging to a zero-size value holds constants such as zeros((0, 2));
+    # printed as np.array([]) they would run with shape (0,) (found by the search above).
+    from funcgrad.testing.programs import _array_source
+
+    for x in (np.zeros((0, 2)), np.zeros((3, 0, 1)), np.array([[1.5, -2.0]]), np.array(3.0)):
+        back = eval(_array_source(x), {"np": np})  # noqa: S307 - our own printout
+        assert back.shape == x.shape and np.array_equal(back, x)

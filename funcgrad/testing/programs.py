@@ -244,7 +244,7 @@ class Program:
                 return repr(a.value) if a.index < 0 else f"C{a.index}"
             return names[a]
 
-        lines = [f"C{k} = np.array({c.tolist()!r})  # cast to the inputs' dtype"
+        lines = [f"C{k} = {_array_source(c)}  # cast to the inputs' dtype"
                  for k, c in enumerate(self.constants)]
         lines.append(f"def f({', '.join(name(k) for k in self.input_ids)}):")
         for s in self.steps:
@@ -253,7 +253,7 @@ class Program:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        values = "\n".join(f"x{k} = np.array({x.tolist()!r})" for k, x in enumerate(self.inputs))
+        values = "\n".join(f"x{k} = {_array_source(x)}" for k, x in enumerate(self.inputs))
         return f"\n{self.source()}\n# inputs:\n{values}\n"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # how hypothesis prints examples
@@ -558,6 +558,14 @@ def _check_numba(p: Program, projections: int | None) -> None:
         expected = funcgrad.jit(f, backend="numpy")(*p.inputs)
         _compare(p, what, funcgrad.jit(f, backend="numba")(*p.inputs), expected, tol,
                  tol * _grad_scale(expected))
+
+
+def _array_source(x: np.ndarray) -> str:
+    """Source that rebuilds ``x``'s values and shape (``np.zeros((0, 2))`` for an empty one:
+    ``np.array([])`` would lose the shape)."""
+    if x.size == 0:
+        return f"np.zeros({tuple(x.shape)!r})"
+    return f"np.array({x.tolist()!r})"
 
 
 _CHECKS: dict[str, Callable[[Program, int | None], None]] = {
