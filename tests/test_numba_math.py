@@ -28,11 +28,11 @@ import pytest
 
 pytest.importorskip("numba")
 
-import funcgrad as fg  # noqa: E402
-import funcgrad.numpy as fnp  # noqa: E402
-from funcgrad.backends import _numba_fused  # noqa: E402
-from funcgrad.ops import elementwise as ew  # noqa: E402
-from funcgrad.optimize.fusion import Program  # noqa: E402
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad.backends import _numba_fused
+from funcgrad.ops import elementwise as ew
+from funcgrad.optimize.fusion import Program
 
 EXP = Program([(ew.exp_p, (("in", 0),))], 0, 1)
 TANH = Program([(ew.tanh_p, (("in", 0),))], 0, 1)
