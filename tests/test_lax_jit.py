@@ -130,6 +130,37 @@ def test_scan_with_xs_ys_consts_and_a_scalar_carry(reverse, monkeypatch):
 
 
 @pytest.mark.parametrize("reverse", [False, True])
+def test_a_jitted_scan_node_works_out_its_shapes_once_and_serves_every_call(reverse,
+                                                                           monkeypatch):
+    # The executable's scan node keeps its plan and the reshapes of its operands and
+    # results from its first call (_scan_for_node): later calls with other strides (a
+    # transposed carry, strided xs) must give the step-by-step and NumPy numbers, with a
+    # 0-d and a 2-D carry, xs with 0-d and 2-D elements, 0-d and 2-D consts, 0-d and 2-D ys.
+    def f(b, xs0, xs1, k2, s):
+        def body(carry, x):
+            a, b = carry
+            x0, x1 = x
+            b_new = fnp.sin(b) * k2 + x1 * s + x0
+            a_new = a * 0.5 + x0 * s
+            return (a_new, b_new), (a_new * s, b_new * 2.0)
+        return lax.scan(body, (fnp.asarray(0.25), b), (xs0, xs1), reverse=reverse)
+    rng = np.random.default_rng(7)
+    b = rng.normal(size=(4, 3))
+    xs0, xs1, k2, s = rng.normal(size=5), rng.normal(size=(5, 4, 3)), rng.normal(size=(4, 3)), 1.5
+    jf = fg.jit(f, backend="numba")
+    before = dict(loops.STATS)
+    calls = [(b, xs0, xs1, k2, s),
+             (np.ascontiguousarray(b.T).T, rng.normal(size=10)[::2],  # other strides
+              rng.normal(size=(5, 4, 6))[:, :, ::2], np.asfortranarray(k2), -0.5),
+             (b, xs0, xs1, k2, s)]
+    for args in calls:
+        got = jf(*args)
+        assert_same(got, step_by_step(f, *args, monkeypatch=monkeypatch))
+        assert_same(got, reference(f, *args), rtol=1e-14)
+    assert loops.STATS["kernel_runs"] - before["kernel_runs"] >= len(calls)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
 def test_grad_of_a_scan_with_xs(reverse, monkeypatch):
     def loss(w, xs):
         (h, c), (ys, e) = scan_fn(w, xs, reverse)

@@ -441,6 +441,71 @@ def scan_kernel(*operands, body: Graph, num_consts: int, num_carry: int, length:
                    + [y.reshape((length,) + s) for y, (s, _) in zip(ys, avals[num_carry:])])
 
 
+class _Fast(NamedTuple):
+    """One scan node's loop-kernel call with every shape worked out once (see :func:`_scan_for_node`).
+
+    ``None`` entries mean "already in the kernel's layout": no reshape per call.
+    """
+
+    plan: ScanPlan
+    carries: tuple  # (dtype, final shape or None) per carry
+    xs: tuple       # (length, m) or None per xs
+    consts: tuple   # True: flatten this const
+    ys: tuple       # ((length, m), dtype, final shape or None) per y
+
+
+def _fast(plan: ScanPlan, operands, num_consts: int, num_carry: int, length: int) -> _Fast:
+    avals = plan.out_avals
+    carries = tuple((d, None if len(s) == 1 else s) for s, d in avals[:num_carry])
+    xs = tuple(None if np.ndim(x) == 2 else (length, math.prod(np.shape(x)[1:]))
+               for x in operands[num_consts + num_carry:])
+    consts = tuple(np.ndim(k) != 1 for k in operands[:num_consts])
+    ys = tuple(((length, math.prod(s)), d, None if len(s) == 1 else (length,) + s)
+               for s, d in avals[num_carry:])
+    return _Fast(plan, carries, xs, consts, ys)
+
+
+def _run_fast(fast: _Fast, operands, num_consts: int, num_carry: int, length: int,
+              reverse: bool) -> Results:
+    """:func:`scan_kernel`'s loop-kernel path, without working out a shape per call."""
+    plan = fast.plan
+    STATS["kernel_runs"] += 1
+    n = num_consts + num_carry
+    carries = [np.array(c, dtype=d, order="C") if s is None  # a fresh copy, updated in place
+               else np.array(c, dtype=d, order="C").reshape(-1)
+               for c, (d, s) in zip(operands[num_consts:n], fast.carries)]
+    ys = [np.empty(shape, d) for shape, d, _ in fast.ys]
+    plan.kernel(length, reverse, plan.size, *carries,
+                *[np.ascontiguousarray(x) if m is None else np.ascontiguousarray(x).reshape(m)
+                  for x, m in zip(operands[n:], fast.xs)],
+                *[np.ascontiguousarray(k).reshape(-1) if flat else np.ascontiguousarray(k)
+                  for k, flat in zip(operands[:num_consts], fast.consts)], *plan.extra, *ys)
+    return Results([c if s is None else c.reshape(s) for c, (_, s) in zip(carries, fast.carries)]
+                   + [y if s is None else y.reshape(s) for y, (_, _, s) in zip(ys, fast.ys)])
+
+
+def _scan_for_node(node, layout) -> Callable:
+    """``scan_kernel`` for one node of an executable: its plan and the shapes of its operands
+    and results (fixed by the graph) are worked out on its first call, not on every call."""
+    memo: list = [None]  # the node's _Fast, or False when its body is not one loop kernel
+
+    def kernel(*operands, body: Graph, num_consts: int, num_carry: int, length: int,
+               reverse: bool, unroll: int = 1):
+        fast = memo[0]
+        if fast is None:
+            plan = scan_plan(body, num_consts, num_carry)
+            fast = memo[0] = (False if plan.kernel is None
+                              else _fast(plan, operands, num_consts, num_carry, length))
+        if fast is False:
+            return scan_kernel(*operands, body=body, num_consts=num_consts, num_carry=num_carry,
+                               length=length, reverse=reverse, unroll=unroll)
+        return _run_fast(fast, operands, num_consts, num_carry, length, reverse)
+    return kernel
+
+
+scan_kernel.for_node = _scan_for_node
+
+
 def _scan_steps(plan: ScanPlan, consts, init, xs, num_carry: int, length: int, reverse: bool):
     """A scan as a Python loop over the compiled body, the ys written into preallocated arrays."""
     exe, consts, carry = plan.exe, list(consts), list(init)
