@@ -441,65 +441,74 @@ def scan_kernel(*operands, body: Graph, num_consts: int, num_carry: int, length:
                    + [y.reshape((length,) + s) for y, (s, _) in zip(ys, avals[num_carry:])])
 
 
-class _Fast(NamedTuple):
-    """One scan node's loop-kernel call with every shape worked out once (see :func:`_scan_for_node`).
+def fast_scan_source(plan: ScanPlan, operands, num_consts: int, num_carry: int,
+                     length: int) -> str:
+    """Source of ``run(o0, o1, ...)``: one scan node's loop-kernel call, its shapes written in.
 
-    ``None`` entries mean "already in the kernel's layout": no reshape per call.
+    A scan node's operands and results have the shapes of its graph, so the reshapes to
+    the kernel's flat and ``(length, m)`` layouts (and back) are worked out once, and
+    only those that change a shape are written.
     """
-
-    plan: ScanPlan
-    carries: tuple  # (dtype, final shape or None) per carry
-    xs: tuple       # (length, m) or None per xs
-    consts: tuple   # True: flatten this const
-    ys: tuple       # ((length, m), dtype, final shape or None) per y
-
-
-def _fast(plan: ScanPlan, operands, num_consts: int, num_carry: int, length: int) -> _Fast:
     avals = plan.out_avals
-    carries = tuple((d, None if len(s) == 1 else s) for s, d in avals[:num_carry])
-    xs = tuple(None if np.ndim(x) == 2 else (length, math.prod(np.shape(x)[1:]))
-               for x in operands[num_consts + num_carry:])
-    consts = tuple(np.ndim(k) != 1 for k in operands[:num_consts])
-    ys = tuple(((length, math.prod(s)), d, None if len(s) == 1 else (length,) + s)
-               for s, d in avals[num_carry:])
-    return _Fast(plan, carries, xs, consts, ys)
-
-
-def _run_fast(fast: _Fast, operands, num_consts: int, num_carry: int, length: int,
-              reverse: bool) -> Results:
-    """:func:`scan_kernel`'s loop-kernel path, without working out a shape per call."""
-    plan = fast.plan
-    STATS["kernel_runs"] += 1
+    dtypes = _dtype_names(plan)
     n = num_consts + num_carry
-    carries = [np.array(c, dtype=d, order="C") if s is None  # a fresh copy, updated in place
-               else np.array(c, dtype=d, order="C").reshape(-1)
-               for c, (d, s) in zip(operands[num_consts:n], fast.carries)]
-    ys = [np.empty(shape, d) for shape, d, _ in fast.ys]
-    plan.kernel(length, reverse, plan.size, *carries,
-                *[np.ascontiguousarray(x) if m is None else np.ascontiguousarray(x).reshape(m)
-                  for x, m in zip(operands[n:], fast.xs)],
-                *[np.ascontiguousarray(k).reshape(-1) if flat else np.ascontiguousarray(k)
-                  for k, flat in zip(operands[:num_consts], fast.consts)], *plan.extra, *ys)
-    return Results([c if s is None else c.reshape(s) for c, (_, s) in zip(carries, fast.carries)]
-                   + [y if s is None else y.reshape(s) for y, (_, _, s) in zip(ys, fast.ys)])
+    ops = [f"o{j}" for j in range(len(operands))]
+    lines, carries, ys = [], [], []
+    for j, (s, d) in enumerate(avals[:num_carry]):  # a fresh copy, updated in place
+        flat = "" if len(s) == 1 else ".reshape(-1)"
+        lines.append(f"c{j} = array({ops[num_consts + j]}, {dtypes[d]}, order='C'){flat}")
+        carries.append(f"c{j}" if len(s) == 1 else f"c{j}.reshape({s!r})")
+    for j, x in enumerate(operands[n:]):
+        m = "" if np.ndim(x) == 2 else f".reshape({(length, math.prod(np.shape(x)[1:]))!r})"
+        lines.append(f"s{j} = ascontiguousarray({ops[n + j]}){m}")
+    for j, k in enumerate(operands[:num_consts]):
+        flat = "" if np.ndim(k) == 1 else ".reshape(-1)"
+        lines.append(f"k{j} = ascontiguousarray({ops[j]}){flat}")
+    for j, (s, d) in enumerate(avals[num_carry:]):
+        lines.append(f"y{j} = empty({(length, math.prod(s))!r}, {dtypes[d]})")
+        ys.append(f"y{j}" if len(s) == 1 else f"y{j}.reshape({(length,) + s!r})")
+    args = ([f"c{j}" for j in range(num_carry)] + [f"s{j}" for j in range(len(operands) - n)]
+            + [f"k{j}" for j in range(num_consts)] + [f"e{j}" for j in range(len(plan.extra))]
+            + [f"y{j}" for j in range(len(avals) - num_carry)])
+    lines.append(f"kernel(length, reverse, {plan.size}, {', '.join(args)})")
+    lines.append("STATS['kernel_runs'] += 1")
+    lines.append(f"return Results(({''.join(v + ', ' for v in carries + ys)}))")
+    return (f"def run({', '.join(ops + ['length', 'reverse'])}):\n"
+            + "".join(f"    {line}\n" for line in lines))
+
+
+def _dtype_names(plan: ScanPlan) -> dict:
+    """``{dtype: "D0", ...}``: the names the generated code gives the results' dtypes."""
+    return {d: f"D{j}" for j, d in enumerate(dict.fromkeys(d for _, d in plan.out_avals))}
+
+
+def _fast(plan: ScanPlan, operands, num_consts: int, num_carry: int, length: int) -> Callable:
+    """``run(*operands, length, reverse)``: :func:`fast_scan_source` compiled."""
+    names = {"array": np.array, "ascontiguousarray": np.ascontiguousarray, "empty": np.empty,
+             "kernel": plan.kernel, "STATS": STATS, "Results": Results}
+    names.update((name, d) for d, name in _dtype_names(plan).items())
+    names.update((f"e{j}", e) for j, e in enumerate(plan.extra))
+    exec(compile(fast_scan_source(plan, operands, num_consts, num_carry, length),  # noqa: S102
+                 "<funcgrad scan node>", "exec"), names)
+    return names["run"]
 
 
 def _scan_for_node(node, layout) -> Callable:
-    """``scan_kernel`` for one node of an executable: its plan and the shapes of its operands
-    and results (fixed by the graph) are worked out on its first call, not on every call."""
-    memo: list = [None]  # the node's _Fast, or False when its body is not one loop kernel
+    """``scan_kernel`` for one node of an executable: on its first call, its plan and a
+    function with the node's reshapes written in (:func:`fast_scan_source`), then only that."""
+    memo: list = [None]  # the node's run(), or False when its body is not one loop kernel
 
     def kernel(*operands, body: Graph, num_consts: int, num_carry: int, length: int,
                reverse: bool, unroll: int = 1):
-        fast = memo[0]
-        if fast is None:
+        run = memo[0]
+        if run is None:
             plan = scan_plan(body, num_consts, num_carry)
-            fast = memo[0] = (False if plan.kernel is None
-                              else _fast(plan, operands, num_consts, num_carry, length))
-        if fast is False:
+            run = memo[0] = (False if plan.kernel is None
+                             else _fast(plan, operands, num_consts, num_carry, length))
+        if run is False:
             return scan_kernel(*operands, body=body, num_consts=num_consts, num_carry=num_carry,
                                length=length, reverse=reverse, unroll=unroll)
-        return _run_fast(fast, operands, num_consts, num_carry, length, reverse)
+        return run(*operands, length, reverse)
     return kernel
 
 
