@@ -274,9 +274,10 @@ def test_checkpointing_each_layer_of_a_long_chain_lowers_peak_memory():
 
 
 def test_scan_of_a_checkpointed_body_keeps_memory_bounded():
-    # lax.scan's reverse mode already stores one carry per step and recomputes the body
-    # (funcgrad's scan saves carries, not intermediates); a checkpointed body keeps it so.
-    # Both must stay far below the unrolled Python loop, which stores every intermediate.
+    # lax.scan's reverse mode stores, per step, the carry and the values the body's VJP rules
+    # read, computed in the forward scan (cos(x), 1 - tanh**2...: measured 40.5 MB, 0.58x
+    # the loop); a checkpointed body stores only the carry (10.4 MB).  Both must stay
+    # below the unrolled Python loop, which stores every intermediate (69.9 MB).
     xs = np.linspace(0, 1, 300)[:, None] * np.full((1, 2_000), 0.01)
     c0 = np.linspace(-1, 1, 2_000)
 
@@ -297,7 +298,7 @@ def test_scan_of_a_checkpointed_body_keeps_memory_bounded():
     loop = _peak_bytes(fg.grad(unrolled), c0)
     with_ckpt = _peak_bytes(scanned(checkpoint(step)), c0)
     without = _peak_bytes(scanned(step), c0)
-    assert with_ckpt < 0.5 * loop and without < 0.5 * loop, (with_ckpt, without, loop)
+    assert with_ckpt < 0.25 * loop and without < 0.75 * loop, (with_ckpt, without, loop)
     np.testing.assert_array_equal(scanned(checkpoint(step))(c0), fg.grad(unrolled)(c0))
 
 

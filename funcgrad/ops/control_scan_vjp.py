@@ -9,7 +9,11 @@ operations from those saved values and runs the eager backward pass
 (:func:`funcgrad.transforms.grad.backward_pass`) on it: the same VJP rules, with
 nothing of the forward body recomputed.  Which values to save is found once per body by
 tracing that backward body with every intermediate available and keeping the ones it
-reads (a linear op's output, read by no rule, is not stored).
+reads (a linear op's output, read by no rule, is not stored).  What the rules compute
+from saved values without a cotangent (``sin``'s ``cos(x)``, ``tanh``'s ``1 - y * y``)
+is then moved into the saving body and saved instead (:func:`_hoist_known`, JAX's
+partial evaluation): the forward loop computes ``sin`` and ``cos`` together, the
+backward loop neither.
 
 Operations with several results (a nested ``scan``/``cond``/``checkpoint``: a
 ``Results`` value) are not saved: their projections are, and the operation itself is
@@ -24,9 +28,9 @@ Examples:
     >>> import numpy as np, funcgrad.numpy as fnp
     >>> from funcgrad._core.subgraph import trace_closed
     >>> body, _ = trace_closed(lambda c, x: [fnp.tanh(c * x)], [((), np.float64)] * 2)
-    >>> saved = saving_body(body, 0, 1)  # the new carry; then tanh's output and the old carry
-    >>> [n.name for n in saved.outputs]
-    ['tanh', 'tanh', 'input']
+    >>> saved = saving_body(body, 0, 1)  # the new carry; 1 - y * y (tanh's rule); the
+    >>> [n.name for n in saved.outputs]  # product's rule's masks; the old carry
+    ['tanh', 'subtract', 'isfinite', 'isfinite', 'input']
 """
 
 from __future__ import annotations
@@ -166,15 +170,127 @@ def _make_saving(body: Graph, C: int, K: int) -> Graph:
     Y = len(outs) - K
     dy = tuple(j for j in range(Y) if is_inexact(outs[K + j].dtype))
     graph, read = _make_backward(probe, C, K, dy)
+    graph, read, hoisted = _hoist_known(graph, read, plain, C, K, len(dy))
     needed = set(map(id, read))
     keep = tuple(n for n in candidates if id(n) in needed)
-    if keep or tail or plain is not body:
-        saving = Graph(plain.inputs, outs + keep + tail, effects=plain.effects)
+    if keep or hoisted or tail or plain is not body:
+        saving = Graph(plain.inputs, outs + keep + hoisted + tail, effects=plain.effects)
         _remember(saving, "saving", saving)
     else:
         saving = body
     _remember(saving, ("backward", dy), (graph, read))  # read: nodes among saving's ys
     return saving
+
+
+def _hoist_known(graph: Graph, read: list, plain: Graph, C: int, K: int, num_dy: int,
+                 saved: dict | None = None):
+    """``(graph, read, hoisted)``: the backward body ``graph`` (of :func:`_make_backward`)
+    with its *known* per-step values (JAX's partial evaluation) moved to the forward body.
+
+    A node of ``graph`` is known when it depends only on the consts, the xs and the saved
+    values (no cotangent): a ``sin``'s rule's ``cos(x)``, a ``tanh``'s ``1 - y * y``.  Those
+    that depend on a per-step value (an x or a saved value) and that a cotangent-dependent
+    node (or an output) reads are rebuilt over ``plain``'s nodes (``hoisted``: new ys of the
+    saving body, computed in the forward scan) and become inputs of the backward body,
+    which then no longer computes them nor, where nothing else reads them, receives the
+    saved values they were computed from.  Known values of the consts alone (a weight's
+    transpose) stay in the backward body: saving them per step would cost memory.
+    Operations with several results or sub-graphs (nested loops, re-run where a rule
+    reads them) and effects stay in the backward body.
+
+    With ``saved`` (:func:`_by_structure` of a saving body's ys), nothing new is hoisted:
+    the known values found among them are read from the saved ys (a backward body for
+    fewer ys' cotangents than the one the saving body was made for).
+    """
+    ins = graph.inputs
+    X, V = len(plain.inputs) - C - K, len(read)
+    first = len(ins) - num_dy - V  # the consts, the carried cotangents and the xs end here
+    fwd = {id(n): f for n, f in zip(ins[:C], plain.inputs[:C])}
+    fwd.update((id(n), f) for n, f in zip(ins[first - X:first], plain.inputs[C + K:]))
+    fwd.update((id(n), f) for n, f in zip(ins[first:first + V], read))
+    step = set(map(id, ins[first - X:first + V]))  # per-step values
+    known = set(fwd)
+    frontier: dict = {}
+    for node in graph.nodes:
+        if node.primitive is None:
+            if node.kind == CONSTANT:
+                known.add(id(node))
+                fwd[id(node)] = node
+            continue
+        if (all(id(i) in known for i in node.inputs) and node.dtype != OBJECT
+                and not has_effects(node)
+                and not any(_graphs_in(v) for v in node.params.values())):
+            known.add(id(node))
+            if any(id(i) in step for i in node.inputs):
+                step.add(id(node))
+            fwd[id(node)] = node._replace(inputs=tuple(fwd[id(i)] for i in node.inputs))
+            continue
+        for i in node.inputs:  # a cotangent-dependent node reads i
+            if i.primitive is not None and id(i) in step:
+                frontier[id(i)] = i
+    for o in graph.outputs:
+        if o.primitive is not None and id(o) in step:
+            frontier[id(o)] = o
+    keys: dict = {}
+    if saved is not None:
+        found = {k: saved.get(_structure(fwd[k], keys)) for k in frontier}
+        frontier = {k: n for k, n in frontier.items() if found[k] is not None}
+        fwd.update((k, found[k]) for k in frontier)
+    else:  # one saved value per distinct computation, the forward body's own if it has it
+        first_of = _by_structure(plain, K, keys, every=True)
+        for k in frontier:
+            key = _structure(fwd[k], keys)
+            if key is not None:
+                fwd[k] = first_of.setdefault(key, fwd[k])
+    if not frontier:
+        return graph, read, ()
+    values_of = {id(fwd[k]): fwd[k] for k in frontier}  # the saved values, in order
+    fresh_of = {i: Node.input(n.shape, n.dtype, n.loc) for i, n in values_of.items()}
+    fresh = {k: fresh_of[id(fwd[k])] for k in frontier}
+    new = _rebuild(graph, dict(fresh), lambda node: node.params, graph.effects)
+    used = set(map(id, toposort(new.outputs + new.effects)))
+    values = new.inputs[first:first + V]
+    read = [n for n, i in zip(read, values) if id(i) in used] + list(values_of.values())
+    inputs = (new.inputs[:first] + tuple(i for i in values if id(i) in used)
+              + tuple(fresh_of.values()) + new.inputs[first + V:])
+    return (Graph(inputs, new.outputs, effects=new.effects), read,
+            () if saved is not None else tuple(values_of.values()))
+
+
+def _structure(node: Node, keys: dict):
+    """A hashable key equal for nodes computing the same value from the same inputs and
+    small constants (``None`` where a param is unhashable); ``keys`` memoises it by id."""
+    for n in toposort([node]):
+        if id(n) in keys:
+            continue
+        if n.primitive is None:
+            value = None if n.kind != CONSTANT else np.asarray(n.value)
+            k = (id(n) if value is None or value.nbytes > 256
+                 else ("constant", value.dtype.str, value.shape, value.tobytes()))
+        else:
+            args = tuple(keys[id(i)] for i in n.inputs)
+            try:
+                params = tuple(sorted(n.params.items()))
+                hash(params)
+            except TypeError:
+                params = None
+            k = (None if params is None or None in args
+                 else (id(n.primitive), params, n.shape, n.dtype.str, args))
+        keys[id(n)] = k
+    return keys[id(node)]
+
+
+def _by_structure(body: Graph, K: int, keys: dict | None = None, every: bool = False) -> dict:
+    """A saving body's op-node ys (the values it saves; ``every``: all its op nodes) by
+    :func:`_structure`."""
+    keys = {} if keys is None else keys
+    out: dict = {}
+    for n in (toposort(body.outputs) if every else body.outputs[K:]):
+        if n.primitive is not None and n.dtype != OBJECT:
+            k = _structure(n, keys)
+            if k is not None:
+                out.setdefault(k, n)
+    return out
 
 
 # -- the backward body ----------------------------------------------------------------------
@@ -195,7 +311,12 @@ def backward_body(body: Graph, num_consts: int, num_carry: int, dy: tuple) -> tu
     the nodes in ``read`` (nodes among ``body``'s ys), the cotangents of the ys in ``dy``.
     Outputs: the carries' cotangents for the step before, the sums, the xs' cotangents.
     """
-    return _memo(body, ("backward", dy), lambda: _make_backward(body, num_consts, num_carry, dy))
+    def make():
+        graph, read = _make_backward(body, num_consts, num_carry, dy)
+        return _hoist_known(graph, read, body, num_consts, num_carry, len(dy),
+                            saved=_by_structure(body, num_carry))[:2]
+
+    return _memo(body, ("backward", dy), make)
 
 
 def _make_backward(body: Graph, C: int, K: int, dy: tuple) -> tuple[Graph, list]:
