@@ -9,8 +9,9 @@ results: the final carry, then each ``y`` stacked along a new leading axis of ``
   arrays: no tracing per iteration.
 * VJP (:mod:`funcgrad.ops.control_scan_vjp`): as JAX, a scan recorded for reverse mode
   runs a *saving body* whose stacked ys also hold the values the body's VJP rules read
-  (its *residuals*) and the carry that entered each step; the VJP is a reverse ``scan``
-  whose body applies the body's VJP rules to those saved values, recomputing nothing
+  (its *residuals*: with what the rules compute from them alone, such as ``sin``'s
+  ``cos(x)``, computed forward) and the carry that entered each step; the VJP is a reverse
+  ``scan`` whose body applies the body's VJP rules to those saved values, recomputing nothing
   (``scan(checkpoint(body))`` saves only the carries and recomputes: docs/control_flow.md).
   A scan that did not save them (one inlined from a jitted graph) has them recomputed by
   one more forward scan.
