@@ -60,6 +60,9 @@ class Primitive:
     #: they differ (broadcasting ops: :func:`~funcgrad.ops._family.unbroadcast`); without
     #: one, a cotangent of the wrong shape is an internal error.
     fit_cotangent: Callable | None = None
+    #: True for operations that only move or repeat their operand's elements (reshape,
+    #: transpose, broadcast_to): reverse-mode scan recomputes such a value instead of saving it.
+    moves_data: bool = False
     #: ``results_eval(*avals, **params) -> [(shape, dtype), ...]`` for an operation with
     #: several results (its value is a tuple: see :mod:`funcgrad.ops.results`), else ``None``.
     results_eval: Callable | None = None

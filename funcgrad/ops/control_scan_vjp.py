@@ -237,6 +237,19 @@ def _hoist_known(graph: Graph, read: list, plain: Graph, C: int, K: int, num_dy:
     for o in graph.outputs:
         if o.primitive is not None and id(o) in step and is_inexact(o.dtype):
             frontier[id(o)] = o
+    # A known value that only moves data (the transpose of a saved value that a matmul's rule
+    # reads) is recomputed from its operand, which is saved instead: no per-step copy (JAX
+    # folds such a transpose into its dot).
+    pending = [n for n in frontier.values() if n.primitive.moves_data]
+    while pending:
+        n = pending.pop()
+        del frontier[id(n)]
+        for i in n.inputs:
+            if (i.primitive is not None and id(i) in step and is_inexact(i.dtype)
+                    and id(i) not in frontier):
+                frontier[id(i)] = i
+                if i.primitive.moves_data:
+                    pending.append(i)
     keys: dict = {}
     if saved is not None:
         found = {k: saved.get(_structure(fwd[k], keys)) for k in frontier}

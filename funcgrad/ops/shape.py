@@ -37,6 +37,7 @@ def _reshape_impl(x, shape):
 
 
 reshape_p = Primitive("reshape", _reshape_impl, _reshape_aval)
+reshape_p.moves_data = True
 reshape_p.defvjp(lambda g, ans, x, shape: reshape(g, shape_of(x)))
 reshape_p.defjvp(lambda t, ans, x, shape: reshape_p.bind(t, shape=shape))
 
@@ -137,6 +138,7 @@ def _transpose_impl(x, axes):
 
 
 transpose_p = Primitive("transpose", _transpose_impl, _transpose_aval)
+transpose_p.moves_data = True
 transpose_p.defvjp(lambda g, ans, x, axes: transpose(g, tuple(np.argsort(axes))))
 transpose_p.defjvp(lambda t, ans, x, axes: transpose_p.bind(t, axes=axes))
 # One permutation: the batch axis first, then the logical axes (stepping over the batch axis).
@@ -222,6 +224,7 @@ def _broadcast_impl(x, shape):
 
 
 broadcast_to_p = Primitive("broadcast_to", _broadcast_impl, _broadcast_aval)
+broadcast_to_p.moves_data = True
 broadcast_to_p.defvjp(lambda g, ans, x, shape: unbroadcast(g, x))
 broadcast_to_p.defjvp(lambda t, ans, x, shape: broadcast_to_p.bind(t, shape=shape))
 
