@@ -39,16 +39,22 @@ class _Slice:
         self.shape, self.dtype = tuple(shape), np.dtype(dtype)
 
 
+def _int_param(fname: str, name: str, value, minimum: int, kind: str) -> int:
+    """``value`` as a Python int of at least ``minimum``, else an :class:`ArgumentError`."""
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise ArgumentError(f"{fname}: {name} must be {kind}, got "
+                            f"{type(value).__name__} {value!r}") from None
+    if value < minimum:
+        raise ArgumentError(f"{fname}: {name} must be >= {minimum}, got {value}")
+    return value
+
+
 def _scan_length(x_leaves, x_tree, length, fname: str) -> int:
     """The trip count: every xs leaf's leading axis, and ``length`` if given, must agree."""
     if length is not None:
-        try:
-            length = operator.index(length)
-        except TypeError:
-            raise ArgumentError(f"{fname}: length must be a Python int, got "
-                                f"{type(length).__name__} {length!r}") from None
-        if length < 0:
-            raise ArgumentError(f"{fname}: length must be >= 0, got {length}")
+        length = _int_param(fname, "length", length, 0, "a Python int")
     first = None
     for i, x in enumerate(x_leaves):
         shape = tuple(np.shape(x))
@@ -78,14 +84,7 @@ def _scan_length(x_leaves, x_tree, length, fname: str) -> int:
 def _unroll(unroll, length: int, fname: str) -> int:
     if isinstance(unroll, (bool, np.bool_)):
         return max(length, 1) if unroll else 1
-    try:
-        unroll = operator.index(unroll)
-    except TypeError:
-        raise ArgumentError(f"{fname}: unroll must be a positive int or a bool, got "
-                            f"{type(unroll).__name__} {unroll!r}") from None
-    if unroll < 1:
-        raise ArgumentError(f"{fname}: unroll must be >= 1, got {unroll}")
-    return unroll
+    return _int_param(fname, "unroll", unroll, 1, "a positive int or a bool")
 
 
 def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
@@ -247,13 +246,7 @@ def _batched_map(f, xs, batch_size):
     from funcgrad.ops.shape import concatenate, reshape
     from funcgrad.transforms.vmap import vmap
 
-    try:
-        batch_size = operator.index(batch_size)
-    except TypeError:
-        raise ArgumentError(f"map: batch_size must be a positive int, got "
-                            f"{type(batch_size).__name__} {batch_size!r}") from None
-    if batch_size < 1:
-        raise ArgumentError(f"map: batch_size must be >= 1, got {batch_size}")
+    batch_size = _int_param("map", "batch_size", batch_size, 1, "a positive int")
     leaves, x_tree = flatten_operands(xs, "xs", "map")
     n = _scan_length(leaves, x_tree, None, "map")
     if n == 0:
