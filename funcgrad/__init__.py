@@ -53,6 +53,9 @@ _LAZY = {
     "ShapeDtypeStruct": ("funcgrad.transforms.eval_shape", "ShapeDtypeStruct"),
     "linearize": ("funcgrad.transforms.linearize", "linearize"),
     "linear_transpose": ("funcgrad.transforms.linearize", "linear_transpose"),
+    "device_put": ("funcgrad.backends._cuda_arrays", "device_put"),
+    "device_get": ("funcgrad.backends._cuda_arrays", "device_get"),
+    "set_default_backend": ("funcgrad.backends", "set_default_backend"),
 }
 
 

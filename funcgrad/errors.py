@@ -75,3 +75,8 @@ class NonFiniteError(FuncgradError, FloatingPointError):
 
 class ConfigError(FuncgradError, AttributeError):
     """``funcgrad.config``: an unknown option name."""
+
+
+class BackendUnavailableError(FuncgradError, RuntimeError):
+    """A backend was asked for that cannot run here (``"cuda"`` with no CUDA device, no simulator,
+    or without the ``numba-cuda`` package), or device arrays met a backend that cannot take them."""

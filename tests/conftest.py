@@ -10,6 +10,11 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+# The cuda backend's tests run its kernels under Numba's CUDA simulator unless the
+# environment says otherwise (NUMBA_ENABLE_CUDASIM=0 on a machine with a GPU runs them
+# on the GPU).  Numba reads the variable when it is first imported: set it before.
+os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
 import funcgrad.backends
 
 # Tests that jit with the default backend mean the default it settles on (Numba when it

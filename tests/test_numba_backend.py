@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from kernel_table import FUSED_LAYOUTS
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
@@ -56,43 +57,7 @@ def rand(shape, dtype=np.float64, seed=0):
     return np.random.default_rng(seed).uniform(-2, 2, shape).astype(dtype)
 
 
-# -- matmul ---------------------------------------------------------------------------
-MATMUL_CASES = {  # name: (shape of a, shape of b); the values are drawn per dtype
-    "2-D (BLAS)": ((3, 4), (4, 5)),
-    "batched": ((6, 2, 3), (6, 3, 2)),
-    "batched @ 2-D": ((5, 2, 2), (2, 4)),
-    "2-D @ batched": ((2, 3), (4, 3, 2)),
-    "broadcast batch axes": ((2, 1, 2, 3), (4, 3, 2)),
-    "vector @ batched": ((3,), (5, 3, 2)),
-    "batched @ vector": ((5, 2, 3), (3,)),
-    "vector @ vector": ((4,), (4,)),
-    "vector @ 2-D": ((3,), (3, 4)),
-    "large batched (BLAS)": ((3, 16, 16), (3, 16, 16)),
-    "empty batch": ((0, 2, 3), (0, 3, 2)),
-    "empty contraction": ((4, 2, 0), (4, 0, 3)),
-    "empty rows": ((4, 0, 3), (4, 3, 2)),
-}
-
-
-@pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("case", MATMUL_CASES)
-def test_matmul_matches_numpy(case, dtype):
-    sa, sb = MATMUL_CASES[case]
-    a, b = rand(sa, dtype, 1), rand(sb, dtype, 2)
-    assert_matches(numba_cpu.matmul_kernel(a, b), np.matmul(a, b))
-
-
-@pytest.mark.parametrize("dtype", FLOATS)
-def test_matmul_reads_transposed_sliced_and_zero_stride_operands(dtype):
-    a, b = rand((6, 3, 2), dtype, 1), rand((18, 3, 3), dtype, 2)
-    cases = [(a.transpose(0, 2, 1), b[::3]),                  # transposed, sliced batch
-             (np.broadcast_to(a[0].T, (6, 2, 3)), b[:6]),     # zero stride on the batch axis
-             (a.transpose(0, 2, 1)[:, :, ::2], rand((6, 2, 4), dtype, 3)[:, :, 1:3])]
-    for x, y in cases:
-        assert not (x.flags.c_contiguous and y.flags.c_contiguous)
-        assert_matches(numba_cpu.matmul_kernel(x, y), np.matmul(x, y))
-
-
+# -- matmul (values: tests/kernel_table.py, run by tests/test_kernels.py) --------------
 def test_matmul_uses_the_loops_only_for_batches_of_tiny_matrices(monkeypatch):
     calls = []
     for name in ("matmul_loops_c", "matmul_loops_a"):
@@ -125,34 +90,7 @@ def test_matmul_shape_errors_are_the_references(sa, sb):
     assert str(ours.value) == str(reference.value)
 
 
-# -- sum ------------------------------------------------------------------------------
-SUM_CASES = [  # (shape, axis, keepdims): the leading-block kernel and the np.sum fallback
-    ((5, 3), (0,), False), ((5, 3), (0,), True), ((7, 1, 3), (0, 1), False),
-    ((7, 1, 3), (0, 1), True), ((1, 4, 3), (0, 1), False), ((2, 3, 4), (0, 1), False),
-    ((6, 5), (1,), False), ((2, 3, 4), (0, 2), True), ((2, 3, 4), (0, 1, 2), False),
-    ((4, 3), (), False), ((), (), False), ((0, 3), (0,), False), ((3, 0), (0,), True),
-    ((3, 1), (0,), False), ((1, 1, 5), (0, 1), False),
-]
-
-
-@pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("shape, axis, keepdims", SUM_CASES)
-def test_sum_matches_numpy_bit_for_bit(shape, axis, keepdims, dtype):
-    # The loop adds row after row, the order NumPy uses for leading axes: equal to the last bit.
-    x = rand(shape, dtype)
-    assert_matches(numba_cpu.sum_kernel(x, axis, keepdims), np.sum(x, axis=axis, keepdims=keepdims),
-                   {"rtol": 0, "atol": 0})
-
-
-@pytest.mark.parametrize("dtype", FLOATS)
-def test_sum_of_transposed_sliced_zero_stride_and_scalar_inputs(dtype):
-    x = rand((6, 4), dtype)
-    for v, axis in [(x.T, (0,)), (x[::2], (0,)), (np.broadcast_to(x[0], (5, 4)), (0,)),
-                    (np.broadcast_to(x[:, :1], (6, 4)), (1,)), (np.float64(3.0), ()),
-                    (x[1:3].astype(np.int32), (0,)), (x > 0, (0, 1))]:
-        assert_matches(numba_cpu.sum_kernel(v, axis, False), np.sum(v, axis=axis))
-
-
+# -- sum (values: tests/kernel_table.py) ----------------------------------------------
 def test_sum_takes_the_loop_for_leading_blocks_only(monkeypatch):
     calls = []
     kernel = _numba_kernels.sum_rows
@@ -165,15 +103,6 @@ def test_sum_takes_the_loop_for_leading_blocks_only(monkeypatch):
     numba_cpu.sum_kernel(x, (0, 3), False)     # not a block
     numba_cpu.sum_kernel(x[::2], (0,), False)  # not C-contiguous
     assert len(calls) == 2
-
-
-# -- broadcast_to ---------------------------------------------------------------------
-def test_broadcast_to_is_numpys_zero_copy_view():
-    x = rand((3, 1))
-    y = numba_cpu.broadcast_to_kernel(x, (2, 3, 4))
-    assert_matches(y, np.broadcast_to(x, (2, 3, 4)))
-    assert np.shares_memory(x, y) and y.strides[0] == 0 and y.strides[2] == 0
-    assert not y.flags.writeable
 
 
 # -- fused elementwise: every scalar expression ---------------------------------------
@@ -236,7 +165,7 @@ def test_bit_operations_match_numpy(dtype):
         info = np.iinfo(dtype)
         values = np.concatenate([values, np.array([info.min, info.max], dtype)])
     a, b = (g.ravel() for g in np.meshgrid(values, values, indexing="ij"))
-    f = lambda x, y: ((x & y) ^ (~x | y), ~x, x ^ y)  # noqa: E731
+    f = lambda x, y: ((x & y) ^ (~x | y), ~x, x ^ y)
     got = fg.jit(f, backend="numba")(a, b)
     for g, w in zip(got, f(a, b)):
         assert g.dtype == w.dtype
@@ -292,41 +221,11 @@ def test_mixed_dtypes_promote_like_numpy(dtypes):
                    fused_p.impl(x, y, program=program))
 
 
-# -- fused elementwise: shapes and layouts ---------------------------------------------
-LAYOUTS = {  # name: (x, y) from a (4, 3) array `a` and a (3,) array `b`
-    "same shape": lambda a, b: (a, a[::-1].copy()),
-    "row broadcast": lambda a, b: (a, b),
-    "column broadcast": lambda a, b: (a[:, :1], b),
-    "outer": lambda a, b: (a[:, :1], b[None, :]),
-    "0-d and array": lambda a, b: (np.asarray(a[0, 0]), a),
-    "NumPy scalar and array": lambda a, b: (a, a[1, 1]),
-    "size-1 array": lambda a, b: (a[:1, :1], a),
-    "transposed": lambda a, b: (a.T, b[:, None]),
-    "sliced": lambda a, b: (a[::2, ::2], a[1::2, :2]),
-    "zero stride": lambda a, b: (np.broadcast_to(b, (4, 3)), a),
-    "read-only": lambda a, b: (_read_only(a), _read_only(b)),
-    "all scalars (0-d result)": lambda a, b: (np.asarray(a[0, 0]), a[0, 1]),
-    "empty": lambda a, b: (a[:0], b),
-    "rank 4": lambda a, b: (a.reshape(2, 1, 2, 3), b.reshape(1, 3, 1, 1)),
-}
-
-
-def _read_only(x):
-    x = x.copy()
-    x.flags.writeable = False
-    return x
-
-
-@pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_fused_kernel_matches_the_reference_for_every_layout(layout, dtype):
-    x, y = LAYOUTS[layout](rand((4, 3), dtype, 1), rand(3, dtype, 2))
-    program = _program(_layout_fn, rand(3, dtype), rand(3, dtype))
-    with np.errstate(all="ignore"):
-        expected = fused_p.impl(x, y, program=program)
-    plan = _numba_fused.make_plan(program, (x, y))
-    assert plan is not None  # the kernel ran, not the fallback
-    assert_matches(_numba_fused.fused_kernel(x, y, program=program), expected)
+# -- fused elementwise: shapes and layouts (values: tests/kernel_table.py) -------------
+@pytest.mark.parametrize("layout", FUSED_LAYOUTS)
+def test_fused_kernel_runs_a_loop_for_every_layout(layout):
+    x, y = FUSED_LAYOUTS[layout](rand((4, 3), np.float64, 1), rand(3, np.float64, 2))
+    assert _numba_fused.make_plan(_program(_layout_fn, rand(3), rand(3)), (x, y)) is not None
 
 
 @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),

@@ -144,6 +144,8 @@ def resolve_backend(name: str | None = None,
     """
     if name is not None:
         return get_backend(name), None
+    if _chosen is not None:
+        return get_backend(_chosen), None
     d = _default
     while True:
         with d.lock:
@@ -230,6 +232,36 @@ def poll_default() -> int:
             time.sleep(0)
             d.last_yield = time.perf_counter()
     return d.generation
+
+
+#: The default chosen with :func:`set_default_backend` (``None``: the automatic one).
+_chosen: str | None = None
+#: Called with no argument after :func:`set_default_backend` (``jit`` drops the executables it
+#: compiled for the default).
+_listeners: list[Callable[[], None]] = []
+
+
+def set_default_backend(name: str | None) -> None:
+    """Make backend ``name`` the default of every ``jit`` that names none; ``None`` restores the
+    automatic default (Numba when it imports, else NumPy).
+
+    Functions already compiled for the default recompile (without retracing) on their next
+    call.  The backend is loaded now, so an unavailable one (``"cuda"`` with no device) raises
+    here, not at the first call.
+
+    Examples:
+        >>> set_default_backend("numpy"); get_backend().name
+        'numpy'
+        >>> set_default_backend(None)
+    """
+    global _chosen
+    if name is not None:
+        get_backend(name)  # unknown or unavailable: the error, now
+    with _default.lock:
+        _chosen = name
+        _default.generation += 1
+    for listener in _listeners:
+        listener()
 
 
 def default_generation() -> int:

@@ -61,7 +61,10 @@ def array_leaves(leaves, describe, fname: str) -> list:
     """:func:`as_array_leaf` over ``leaves``; ``describe(i)`` names leaf ``i`` (only called on error)."""
     out = []
     for i, x in enumerate(leaves):
-        out.append(x if isinstance(x, (np.ndarray, Tracer)) else as_array_leaf(x, describe(i), fname))
+        if isinstance(x, (np.ndarray, Tracer)) or getattr(type(x), "__cuda_ndarray__", False):
+            out.append(x)  # (a CUDA device array from device_put: for the cuda backend)
+        else:
+            out.append(as_array_leaf(x, describe(i), fname))
     return out
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 import types
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -34,7 +35,7 @@ from funcgrad import tree
 from funcgrad._core.graph import Graph
 from funcgrad._core.interpret import eval_graph
 from funcgrad._core.trace import AbstractTrace, Tracer
-from funcgrad.errors import ArgumentError
+from funcgrad.errors import ArgumentError, BackendUnavailableError
 from funcgrad.transforms._args import (
     array_leaves,
     resolve_argnums_argnames,
@@ -160,6 +161,8 @@ class Jitted:
                                  if k in params and params[k].default is not params[k].empty}
         self.__doc__ = getattr(fun, "__doc__", None)
         self.__wrapped__ = fun
+        if backend is None:
+            _ON_DEFAULT.add(self)  # recompiled when set_default_backend changes the default
 
     def __get__(self, obj, objtype=None):
         """As a method, bind ``obj`` as the first argument (like a function): ``self`` is then an
@@ -361,8 +364,20 @@ class Jitted:
             # Inside another transformation (or closing over its tracers): inline the graph.
             outs = eval_graph(graph, list(leaves) + lifted)
         else:
+            if entry.backend != "cuda":
+                self._check_host_leaves(leaves, treedef, static, entry.backend)
             outs = executable(leaves)
         return tree.unflatten(graph.out_tree, outs)
+
+    def _check_host_leaves(self, leaves, treedef, static, backend) -> None:
+        """Device arrays (``device_put``) only go to a function on the cuda backend."""
+        for i, x in enumerate(leaves):
+            if type(x) is not np.ndarray and getattr(type(x), "__cuda_ndarray__", False):
+                raise BackendUnavailableError(
+                    f"jit({self.__name__}): {self._leaf_owner(treedef, i, static)} is a CUDA "
+                    f"device array (from funcgrad.device_put), but the function runs on the "
+                    f"{backend} backend, on the host. Jit it with backend='cuda', or copy the "
+                    "argument back with funcgrad.device_get first.")
 
     def _miss(self, sig, dynamic, dyn_kwargs, static, leaves, treedef):
         from funcgrad.optimize import optimize
@@ -437,6 +452,24 @@ def jit(f: Callable | None = None, static_argnums: int | tuple[int, ...] = (),
 
     return wrap if f is None else wrap(f)
 
+
+#: Jitted functions that run on the default backend (see ``set_default_backend``).
+_ON_DEFAULT: weakref.WeakSet = weakref.WeakSet()
+
+
+def _default_changed() -> None:
+    for jitted in list(_ON_DEFAULT):
+        jitted.clear_cache()
+
+
+def _listen_for_default() -> None:
+    from funcgrad.backends import _listeners
+
+    if _default_changed not in _listeners:
+        _listeners.append(_default_changed)
+
+
+_listen_for_default()
 
 #: ``Jitted.__call__`` as defined above: the compiled path, which reads no option.
 compiled_call = Jitted.__call__

@@ -1,0 +1,5 @@
+"""Rows of tests/kernel_table.py added with the CUDA reduce kernels (see that module for the format)."""
+
+from kernel_table import Row  # noqa: F401  (used by the rows below)
+
+ROWS: list = []
