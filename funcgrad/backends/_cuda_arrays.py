@@ -121,7 +121,7 @@ def to_device(x):
     """Copy a host array (or scalar) to the device, counted in :data:`STATS`; a device array is returned as is."""
     if is_device_array(x):
         return x
-    host = np.ascontiguousarray(np.asarray(x))
+    host = np.asarray(x, order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
     out = cuda().to_device(host)
     with _lock:
         STATS.to_device += 1
