@@ -236,9 +236,9 @@ def poll_default() -> int:
 
 #: The default chosen with :func:`set_default_backend` (``None``: the automatic one).
 _chosen: str | None = None
-#: Called with no argument after :func:`set_default_backend` (``jit`` drops the executables it
-#: compiled for the default).
-_listeners: list[Callable[[], None]] = []
+#: Called with the new choice (a name, or ``None``) after :func:`set_default_backend` (``jit``
+#: marks the executables it compiled for the default to recompile on their next call).
+_listeners: list[Callable[[str | None], None]] = []
 
 
 def set_default_backend(name: str | None) -> None:
@@ -261,7 +261,7 @@ def set_default_backend(name: str | None) -> None:
         _chosen = name
         _default.generation += 1
     for listener in _listeners:
-        listener()
+        listener(name)
 
 
 def default_generation() -> int:

@@ -74,6 +74,10 @@ class _Entry(NamedTuple):
     backend: str | None     # the name of the backend the executable runs on
 
 
+def _no_generation() -> int:
+    return -1  # never a stale _Provisional's generation (None): it always recompiles
+
+
 class _Provisional:
     """An executable compiled for a provisional default backend: recompiled once the default changes."""
 
@@ -416,6 +420,18 @@ class Jitted:
         with self._lock:
             return CacheInfo(self._hits, self._misses, len(self._cache), tuple(self._reasons))
 
+    def _default_changed(self, name: str | None) -> None:
+        """``set_default_backend(name)`` was called: each executable recompiles, without
+        retracing, on its next call (``name`` is the backend it will run on; ``None``: the
+        automatic default, named once compiled)."""
+        with self._lock:
+            for sig, entry in self._cache.items():
+                if entry.executable is not None:
+                    stale = _Provisional(self, sig, entry.optimized, entry.executable, None,
+                                         _no_generation)
+                    self._cache[sig] = entry._replace(executable=stale, backend=name)
+            self._fast.clear()
+
     def clear_cache(self) -> None:
         with self._lock:
             self._cache.clear()
@@ -457,9 +473,9 @@ def jit(f: Callable | None = None, static_argnums: int | tuple[int, ...] = (),
 _ON_DEFAULT: weakref.WeakSet = weakref.WeakSet()
 
 
-def _default_changed() -> None:
+def _default_changed(name: str | None) -> None:
     for jitted in list(_ON_DEFAULT):
-        jitted.clear_cache()
+        jitted._default_changed(name)
 
 
 def _listen_for_default() -> None:
