@@ -80,3 +80,8 @@ class ConfigError(FuncgradError, AttributeError):
 class BackendUnavailableError(FuncgradError, RuntimeError):
     """A backend was asked for that cannot run here (``"cuda"`` with no CUDA device, no simulator,
     or without the ``numba-cuda`` package), or device arrays met a backend that cannot take them."""
+
+
+class DistributedError(FuncgradError, RuntimeError):
+    """``funcgrad.distributed``: the ranks of an MPI job disagree (tree structure, shapes, dtypes
+    or arguments of a collective), or MPI was asked for and cannot be used (no ``mpi4py``)."""
