@@ -133,6 +133,25 @@ def test_digits_mlp_reaches_97_percent(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------------------
+# digits_data_parallel.py: the same training through funcgrad.distributed, one process
+# (the mpiexec runs are in tests/test_distributed_example.py)
+# ---------------------------------------------------------------------------
+
+def test_digits_data_parallel_alone_matches_digits_mlp(tmp_path, capsys):
+    args = ["--epochs", "3", "--no-progress"]
+    results = load("digits_data_parallel").main(args)
+    out = capsys.readouterr().out
+    plain = load("digits_mlp").main([*args, "--out", str(tmp_path)])
+    assert results["size"] == 1 and len(results["throughput"]) == 1
+    assert results["throughput"][0] > 0
+    # size 1: broadcast, shard and the averaging are identities, so the training is digits_mlp's
+    assert results["test_accuracy"] == plain["test_accuracy"] >= 0.9
+    np.testing.assert_allclose(results["losses"], plain["losses"], rtol=1e-12, atol=0)
+    assert f"final test accuracy {results['test_accuracy']:.4f}" in out
+    assert "rank 0: " in out and "rank 1: " not in out
+
+
+# ---------------------------------------------------------------------------
 # rnn_sin_cos.py: an RNN continuing sin(x) cos(x)
 # ---------------------------------------------------------------------------
 
