@@ -889,6 +889,14 @@ def scan_memory(quick: bool) -> list[Problem]:
     return memory_problems(quick, Problem, Contender)
 
 
+@case("cuda", target="on a GPU: matmul >= 70% of cuBLAS at 4096^2 float32; fused elementwise >= 70% "
+                     "of memory bandwidth; MLP grad step >= 10x faster than the Numba CPU backend")
+def cuda_gpu(quick: bool) -> list[Problem]:
+    """GPU only (skipped elsewhere): the cuda backend's matmul GFLOP/s, fused elementwise GB/s, MLP step vs Numba CPU."""
+    from benchmarks.cuda import gpu_problems
+    return gpu_problems(quick, Problem, Contender)
+
+
 # ---------------------------------------------------------------- running
 
 
