@@ -21,6 +21,58 @@ Examples:
     array([3., 3.])
 """
 
+from funcgrad.optim._accumulation import (
+    ApplyEvery,
+    EmaState,
+    MultiSteps,
+    MultiStepsState,
+    apply_every,
+    ema,
+    skip_large_updates,
+    skip_not_finite,
+)
+from funcgrad.optim._aliases import (
+    adadelta,
+    adafactor,
+    adagrad,
+    adamax,
+    lamb,
+    lars,
+    lion,
+    nadam,
+    radam,
+)
+from funcgrad.optim._factored import FactoredState, scale_by_factored_rms
+from funcgrad.optim._masking import (
+    MaskedNode,
+    MaskedState,
+    MultiTransformState,
+    masked,
+    multi_transform,
+    partition,
+)
+from funcgrad.optim._scaling import (
+    ScaleByAdaDeltaState,
+    ScaleByLionState,
+    ScaleByRssState,
+    clip,
+    clip_by_block_rms,
+    scale_by_adadelta,
+    scale_by_adamax,
+    scale_by_lion,
+    scale_by_param_block_rms,
+    scale_by_radam,
+    scale_by_rss,
+    scale_by_trust_ratio,
+)
+from funcgrad.optim._wrappers import (
+    ApplyIfFiniteState,
+    InjectHyperparamsState,
+    ZeroNansState,
+    apply_if_finite,
+    inject_hyperparams,
+    zero_nans,
+)
 from funcgrad.optim.base import (
     EmptyState,
     GradientTransformation,
@@ -36,14 +88,20 @@ from funcgrad.optim.optimizers import adam, adamw, rmsprop, sgd
 from funcgrad.optim.schedules import (
     constant_schedule,
     cosine_decay_schedule,
+    cosine_onecycle_schedule,
     exponential_decay,
     join_schedules,
     linear_schedule,
+    piecewise_constant_schedule,
+    piecewise_interpolate_schedule,
+    polynomial_schedule,
+    sgdr_schedule,
     warmup_cosine_decay_schedule,
 )
 from funcgrad.optim.transform import (
     ScaleByAdamState,
     ScaleByRmsState,
+    ScaleByRStdDevState,
     ScaleByScheduleState,
     TraceState,
     add_decayed_weights,
@@ -54,15 +112,34 @@ from funcgrad.optim.transform import (
     scale_by_learning_rate,
     scale_by_rms,
     scale_by_schedule,
+    scale_by_stddev,
     trace,
 )
 
-__all__ = [
-    "EmptyState", "GradientTransformation", "OptState", "Params", "ScaleByAdamState",
-    "ScaleByRmsState", "ScaleByScheduleState", "Schedule", "TraceState", "Updates", "adam",
-    "adamw", "add_decayed_weights", "apply_updates", "chain", "clip_by_global_norm",
-    "constant_schedule", "cosine_decay_schedule", "exponential_decay", "global_norm",
-    "identity", "join_schedules", "linear_schedule", "rmsprop", "scale", "scale_by_adam",
-    "scale_by_learning_rate", "scale_by_rms", "scale_by_schedule", "sgd", "trace",
+__all__ = sorted([
+    # optimisers
+    "adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "lamb", "lars", "lion",
+    "nadam", "radam", "rmsprop", "sgd",
+    # building blocks
+    "add_decayed_weights", "clip", "clip_by_block_rms", "clip_by_global_norm", "global_norm",
+    "identity", "scale", "scale_by_adadelta", "scale_by_adam", "scale_by_adamax",
+    "scale_by_factored_rms", "scale_by_learning_rate", "scale_by_lion",
+    "scale_by_param_block_rms", "scale_by_radam", "scale_by_rms", "scale_by_rss",
+    "scale_by_schedule", "scale_by_stddev", "scale_by_trust_ratio", "trace",
+    # combinators and wrappers
+    "MultiSteps", "apply_every", "apply_if_finite", "apply_updates", "chain", "ema",
+    "inject_hyperparams", "masked", "multi_transform", "partition", "skip_large_updates",
+    "skip_not_finite", "zero_nans",
+    # schedules
+    "constant_schedule", "cosine_decay_schedule", "cosine_onecycle_schedule",
+    "exponential_decay", "join_schedules", "linear_schedule", "piecewise_constant_schedule",
+    "piecewise_interpolate_schedule", "polynomial_schedule", "sgdr_schedule",
     "warmup_cosine_decay_schedule",
-]
+    # types and states
+    "ApplyEvery", "ApplyIfFiniteState", "EmaState", "EmptyState", "FactoredState",
+    "GradientTransformation", "InjectHyperparamsState", "MaskedNode", "MaskedState",
+    "MultiStepsState", "MultiTransformState", "OptState", "Params", "ScaleByAdaDeltaState",
+    "ScaleByAdamState", "ScaleByLionState", "ScaleByRStdDevState", "ScaleByRmsState",
+    "ScaleByRssState", "ScaleByScheduleState", "Schedule", "TraceState", "Updates",
+    "ZeroNansState",
+])

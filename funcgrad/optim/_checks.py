@@ -3,6 +3,12 @@
 Hyperparameters are checked once, when a transformation is built (a bad one
 is an ``ArgumentError``), and stored as Python floats: Python scalars are weak
 (NEP 50), so ``0.9 * m`` keeps a float32 moment float32.
+
+The one exception is a traced 0-d hyperparameter: ``inject_hyperparams`` keeps
+hyperparameters as arrays in the optimiser state and rebuilds the optimiser
+from them inside ``update``, so under ``jit`` a factory receives tracers.  Their
+values were checked when they were concrete (at ``init``, or eagerly), so a
+traced scalar passes through unchecked.
 """
 
 from __future__ import annotations
@@ -21,9 +27,20 @@ from funcgrad.errors import ArgumentError, TreeStructureError
 PyTree = Any
 
 
+def is_traced_scalar(value: Any) -> bool:
+    """Whether ``value`` is a 0-d traced value (not a NumPy array, but array-like)."""
+    return (not isinstance(value, (np.ndarray, np.generic)) and not callable(value)
+            and getattr(value, "shape", None) == () and hasattr(value, "dtype"))
+
+
 def real(value: Any, where: str, name: str, *, low: float | None = None,
-         low_open: bool = False, high: float | None = None, high_open: bool = False) -> float:
-    """``value`` as a finite Python float within the given bounds, or a clear error."""
+         low_open: bool = False, high: float | None = None, high_open: bool = False) -> Any:
+    """``value`` as a finite Python float within the given bounds, or a clear error.
+
+    A traced 0-d value passes through unchecked (see the module docstring).
+    """
+    if is_traced_scalar(value) and np.issubdtype(value.dtype, np.number):
+        return value
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -43,6 +60,11 @@ def real(value: Any, where: str, name: str, *, low: float | None = None,
 
 def integer(value: Any, where: str, name: str, *, low: int = 0) -> int:
     """``value`` as a Python int ``>= low``, or a clear error."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if is_traced_scalar(value):
+        raise ArgumentError(f"{where}: {name} must be a concrete int, got a traced value; "
+                            f"with inject_hyperparams, name it in static_args")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ArgumentError(f"{where}: {name} must be an int, got {value!r} "
                             f"({type(value).__name__})")
@@ -55,6 +77,8 @@ def real_or_schedule(value: Any, where: str, name: str) -> float | Callable[[Any
     """A float hyperparameter, or a schedule (any callable of the step count)."""
     if callable(value):
         return value
+    if is_traced_scalar(value):
+        return real(value, where, name)
     if isinstance(value, (bool, np.bool_)) or not (
             isinstance(value, numbers.Real)
             or (isinstance(value, np.ndarray) and value.ndim == 0)):
@@ -83,6 +107,19 @@ def cast_like(x: Any, ref: Any) -> Any:
     """``x`` in the dtype of ``ref`` (no node when it already is)."""
     dtype = dtype_of(ref)
     return x if dtype_of(x) == dtype else fnp.astype(x, dtype)
+
+
+def boolean(value: Any, where: str, name: str) -> bool:
+    """``value`` if it is a bool, else a clear error."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"{where}: {name} must be a bool, got {value!r} "
+                            f"({type(value).__name__})")
+    return bool(value)
+
+
+def zeros_like(params: PyTree) -> PyTree:
+    """A tree of zeros like ``params`` (same structure, shapes and dtypes)."""
+    return tree.map(fnp.zeros_like, params)
 
 
 def zero_count() -> np.ndarray:

@@ -7,6 +7,8 @@ schedule of the step count.
 
 from __future__ import annotations
 
+from typing import Any
+
 from funcgrad.errors import ArgumentError
 from funcgrad.optim import _checks
 from funcgrad.optim.base import GradientTransformation, Schedule, _named_chain
@@ -15,6 +17,7 @@ from funcgrad.optim.transform import (
     scale_by_adam,
     scale_by_learning_rate,
     scale_by_rms,
+    scale_by_stddev,
     trace,
 )
 
@@ -55,8 +58,11 @@ def sgd(learning_rate: float | Schedule, momentum: float | None = None,
 
 
 def adam(learning_rate: float | Schedule, b1: float = 0.9, b2: float = 0.999,
-         eps: float = 1e-8) -> GradientTransformation:
-    """Adam (Kingma & Ba): ``p -= lr * m_hat / (sqrt(v_hat) + eps)``; see :func:`scale_by_adam`.
+         eps: float = 1e-8, eps_root: float = 0.0, *,
+         nesterov: bool = False) -> GradientTransformation:
+    """Adam (Kingma & Ba): ``p -= lr * m_hat / (sqrt(v_hat + eps_root) + eps)``.
+
+    See :func:`scale_by_adam`; ``nesterov=True`` is NAdam (:func:`~funcgrad.optim.nadam`).
 
     Examples:
         >>> import numpy as np
@@ -68,17 +74,22 @@ def adam(learning_rate: float | Schedule, b1: float = 0.9, b2: float = 0.999,
         {'w': array([-0.1,  0.1])}
     """
     lr = _checks.real_or_schedule(learning_rate, "adam", "learning_rate")
-    return _named_chain("adam", scale_by_adam(b1, b2, eps), scale_by_learning_rate(lr))
+    return _named_chain("adam", scale_by_adam(b1, b2, eps, eps_root, nesterov=nesterov),
+                        scale_by_learning_rate(lr))
 
 
 def adamw(learning_rate: float | Schedule, b1: float = 0.9, b2: float = 0.999,
-          eps: float = 1e-8, weight_decay: float = 1e-2) -> GradientTransformation:
+          eps: float = 1e-8, weight_decay: float = 1e-2, mask: Any = None, *,
+          eps_root: float = 0.0, nesterov: bool = False) -> GradientTransformation:
     """Adam with decoupled weight decay.
 
     ``p -= lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * p)``.
 
     The decay is not part of the gradient, so it is not rescaled by Adam's
-    moments (Loshchilov & Hutter); ``update`` needs ``params``.
+    moments (Loshchilov & Hutter); ``update`` needs ``params``.  ``mask`` (a
+    tree of bools like the params, a prefix of it, or a function of the
+    params) decays only the leaves marked ``True``, e.g. not biases or norms.
+    (optax's default ``weight_decay`` is 1e-4; funcgrad's is PyTorch's 1e-2.)
 
     Examples:
         >>> import numpy as np
@@ -89,16 +100,22 @@ def adamw(learning_rate: float | Schedule, b1: float = 0.9, b2: float = 0.999,
         array([-0.2])
     """
     lr = _checks.real_or_schedule(learning_rate, "adamw", "learning_rate")
-    return _named_chain("adamw", scale_by_adam(b1, b2, eps), add_decayed_weights(weight_decay),
-                        scale_by_learning_rate(lr))
+    return _named_chain("adamw", scale_by_adam(b1, b2, eps, eps_root, nesterov=nesterov),
+                        add_decayed_weights(weight_decay, mask), scale_by_learning_rate(lr))
 
 
 def rmsprop(learning_rate: float | Schedule, decay: float = 0.9, eps: float = 1e-8,
-            momentum: float | None = None, nesterov: bool = False) -> GradientTransformation:
+            momentum: float | None = None, nesterov: bool = False, *,
+            initial_scale: float = 0.0, eps_in_sqrt: bool = False,
+            centered: bool = False) -> GradientTransformation:
     """RMSProp: ``v = decay v + (1 - decay) g**2``, ``p -= lr * g / (sqrt(v) + eps)``.
 
     With ``momentum``, the scaled gradients go through :func:`trace` before the
     learning rate (PyTorch's convention): ``b = momentum b + g / (sqrt(v) + eps)``, ``p -= lr b``.
+    ``eps_in_sqrt=True`` divides by ``sqrt(v + eps)`` (optax's default; funcgrad
+    keeps PyTorch's ``False``); ``centered=True`` divides by the standard
+    deviation ``sqrt(v - m**2)``, with ``m`` the running mean of ``g``
+    (:func:`scale_by_stddev`); ``v`` starts at ``initial_scale``.
 
     Examples:
         >>> import numpy as np
@@ -109,5 +126,6 @@ def rmsprop(learning_rate: float | Schedule, decay: float = 0.9, eps: float = 1e
         array([0.02])
     """
     lr = _checks.real_or_schedule(learning_rate, "rmsprop", "learning_rate")
-    return _named_chain("rmsprop", scale_by_rms(decay, eps),
+    by = scale_by_stddev if _checks.boolean(centered, "rmsprop", "centered") else scale_by_rms
+    return _named_chain("rmsprop", by(decay, eps, initial_scale, eps_in_sqrt),
                         *_momentum("rmsprop", momentum, nesterov), scale_by_learning_rate(lr))

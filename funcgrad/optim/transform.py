@@ -15,6 +15,7 @@ from funcgrad import tree
 from funcgrad.errors import ArgumentError
 from funcgrad.optim import _checks
 from funcgrad.optim._checks import cast_like, same_structure
+from funcgrad.optim._masking import masked
 from funcgrad.optim.base import (
     EmptyState,
     GradientTransformation,
@@ -22,15 +23,15 @@ from funcgrad.optim.base import (
     Params,
     Schedule,
     Updates,
+    identity,
 )
 
-__all__ = ["ScaleByAdamState", "ScaleByRmsState", "ScaleByScheduleState", "TraceState",
-           "add_decayed_weights", "clip_by_global_norm", "global_norm", "scale",
+__all__ = ["ScaleByAdamState", "ScaleByRStdDevState", "ScaleByRmsState", "ScaleByScheduleState",
+           "TraceState", "add_decayed_weights", "clip_by_global_norm", "global_norm", "scale",
            "scale_by_adam", "scale_by_learning_rate", "scale_by_rms", "scale_by_schedule",
-           "trace"]
+           "scale_by_stddev", "trace"]
 
-def _zeros_like(params: Params) -> Params:
-    return tree.map(fnp.zeros_like, params)
+_zeros_like = _checks.zeros_like
 
 
 def _check_params(where: str, updates: Updates, params: Params | None) -> None:
@@ -99,10 +100,12 @@ def scale_by_schedule(step_size_fn: Schedule) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
-def scale_by_learning_rate(learning_rate: float | Schedule) -> GradientTransformation:
+def scale_by_learning_rate(learning_rate: float | Schedule | None, *,
+                           flip_sign: bool = True) -> GradientTransformation:
     """Multiply the updates by ``-learning_rate`` (a float or a schedule of the step count).
 
-    The minus sign makes gradients into descent steps.
+    The minus sign makes gradients into descent steps; ``flip_sign=False``
+    multiplies by ``+learning_rate``.  ``None`` is :func:`identity` (as in optax).
 
     Examples:
         >>> import numpy as np
@@ -110,10 +113,14 @@ def scale_by_learning_rate(learning_rate: float | Schedule) -> GradientTransform
         >>> opt.update(np.array([1.0, -2.0]), opt.init(None))[0]
         array([-0.1,  0.2])
     """
+    flip_sign = _checks.boolean(flip_sign, "scale_by_learning_rate", "flip_sign")
+    if learning_rate is None:
+        return identity()
     lr = _checks.real_or_schedule(learning_rate, "scale_by_learning_rate", "learning_rate")
+    sign = -1.0 if flip_sign else 1.0
     if callable(lr):
-        return scale_by_schedule(lambda count: -lr(count))
-    return scale(-lr)
+        return scale_by_schedule(lambda count: sign * lr(count))
+    return scale(sign * lr)
 
 
 class TraceState(NamedTuple):
@@ -165,11 +172,14 @@ class ScaleByAdamState(NamedTuple):
     nu: Any
 
 
-def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> GradientTransformation:
-    """Adam's direction ``m_hat / (sqrt(v_hat) + eps)``, with bias-corrected moments.
+def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8, eps_root: float = 0.0,
+                  *, nesterov: bool = False) -> GradientTransformation:
+    """Adam's direction ``m_hat / (sqrt(v_hat + eps_root) + eps)``, with bias-corrected moments.
 
     ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g**2``,
     ``m_hat = m / (1 - b1**t)``, ``v_hat = v / (1 - b2**t)`` at step ``t = 1, 2, ...``.
+    ``nesterov=True`` is NAdam (Dozat), as in optax:
+    ``m_hat = b1 m / (1 - b1**(t+1)) + (1 - b1) g / (1 - b1**t)``.
 
     Examples:
         >>> import numpy as np
@@ -180,6 +190,8 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Grad
     b1 = _checks.real(b1, "scale_by_adam", "b1", low=0.0, high=1.0, high_open=True)
     b2 = _checks.real(b2, "scale_by_adam", "b2", low=0.0, high=1.0, high_open=True)
     eps = _checks.real(eps, "scale_by_adam", "eps", low=0.0)
+    eps_root = _checks.real(eps_root, "scale_by_adam", "eps_root", low=0.0)
+    nesterov = _checks.boolean(nesterov, "scale_by_adam", "nesterov")
 
     def init(params: Params) -> ScaleByAdamState:
         return ScaleByAdamState(_checks.zero_count(), _zeros_like(params), _zeros_like(params))
@@ -191,14 +203,25 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Grad
         count = _checks.increment(state.count)
         mu = tree.map(lambda g, m: b1 * m + (1.0 - b1) * g, updates, state.mu)
         nu = tree.map(lambda g, v: b2 * v + (1.0 - b2) * fnp.square(g), updates, state.nu)
-        correction1 = 1.0 - b1 ** count
+        mu_hat = adam_first_moment(updates, mu, b1, count, nesterov)
         correction2 = 1.0 - b2 ** count
         updates = tree.map(
-            lambda m, v: cast_like((m / correction1) / (fnp.sqrt(v / correction2) + eps), m),
-            mu, nu)
+            lambda m, v: cast_like(m / (fnp.sqrt(v / correction2 + eps_root) + eps), m),
+            mu_hat, nu)
         return updates, ScaleByAdamState(count, mu, nu)
 
     return GradientTransformation(init, update)
+
+
+def adam_first_moment(grads: Updates, mu: Updates, b1: Any, count: Any,
+                      nesterov: bool) -> Updates:
+    """Adam's bias-corrected first moment at step ``count`` (NAdam's with ``nesterov``)."""
+    correction = 1.0 - b1 ** count
+    if not nesterov:
+        return tree.map(lambda m: cast_like(m / correction, m), mu)
+    next_correction = 1.0 - b1 ** (count + 1)
+    return tree.map(lambda g, m: cast_like(b1 * (m / next_correction)
+                                           + (1.0 - b1) * (g / correction), m), grads, mu)
 
 
 class ScaleByRmsState(NamedTuple):
@@ -207,8 +230,31 @@ class ScaleByRmsState(NamedTuple):
     nu: Any
 
 
-def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> GradientTransformation:
-    """RMSProp's direction ``g / (sqrt(v) + eps)`` with ``v = decay v + (1 - decay) g**2``, ``v0 = 0``.
+def _rms_hyper(where: str, decay: float, eps: float, initial_scale: float,
+               eps_in_sqrt: bool) -> tuple[Any, Any, Any, bool]:
+    return (_checks.real(decay, where, "decay", low=0.0, high=1.0, high_open=True),
+            _checks.real(eps, where, "eps", low=0.0),
+            _checks.real(initial_scale, where, "initial_scale", low=0.0),
+            _checks.boolean(eps_in_sqrt, where, "eps_in_sqrt"))
+
+
+def _full_like(params: Params, value: Any) -> Params:
+    return tree.map(lambda p: fnp.full_like(p, value), params)
+
+
+def _root_divider(eps: Any, eps_in_sqrt: bool) -> Any:
+    """``(g, s) -> g / sqrt(s + eps)`` or ``(g, s) -> g / (sqrt(s) + eps)``, in ``g``'s dtype."""
+    if eps_in_sqrt:
+        return lambda g, s: cast_like(g / fnp.sqrt(s + eps), g)
+    return lambda g, s: cast_like(g / (fnp.sqrt(s) + eps), g)
+
+
+def scale_by_rms(decay: float = 0.9, eps: float = 1e-8, initial_scale: float = 0.0,
+                 eps_in_sqrt: bool = False) -> GradientTransformation:
+    """RMSProp's direction ``g / (sqrt(v) + eps)`` with ``v = decay v + (1 - decay) g**2``.
+
+    ``v`` starts at ``initial_scale``.  ``eps_in_sqrt=True`` gives
+    ``g / sqrt(v + eps)`` instead (optax's default; funcgrad keeps PyTorch's).
 
     Examples:
         >>> import numpy as np
@@ -216,27 +262,71 @@ def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> GradientTransformatio
         >>> opt.update(np.array([1.0, -4.0]), opt.init(np.zeros(2)))[0]
         array([ 2., -2.])
     """
-    decay = _checks.real(decay, "scale_by_rms", "decay", low=0.0, high=1.0, high_open=True)
-    eps = _checks.real(eps, "scale_by_rms", "eps", low=0.0)
+    decay, eps, initial_scale, eps_in_sqrt = _rms_hyper("scale_by_rms", decay, eps,
+                                                        initial_scale, eps_in_sqrt)
+    divide = _root_divider(eps, eps_in_sqrt)
 
     def init(params: Params) -> ScaleByRmsState:
-        return ScaleByRmsState(_zeros_like(params))
+        return ScaleByRmsState(_full_like(params, initial_scale))
 
     def update(updates: Updates, state: ScaleByRmsState,
                params: Params | None = None) -> tuple[Updates, ScaleByRmsState]:
         _check_params("scale_by_rms.update", updates, params)
         _check_state("scale_by_rms.update", updates, state.nu)
         nu = tree.map(lambda g, v: decay * v + (1.0 - decay) * fnp.square(g), updates, state.nu)
-        updates = tree.map(lambda g, v: g / (fnp.sqrt(v) + eps), updates, nu)
+        updates = tree.map(divide, updates, nu)
         return updates, ScaleByRmsState(nu)
 
     return GradientTransformation(init, update)
 
 
-def add_decayed_weights(weight_decay: float) -> GradientTransformation:
+class ScaleByRStdDevState(NamedTuple):
+    """The running averages of the gradients and of their squares."""
+
+    mu: Any
+    nu: Any
+
+
+def scale_by_stddev(decay: float = 0.9, eps: float = 1e-8, initial_scale: float = 0.0,
+                    eps_in_sqrt: bool = False) -> GradientTransformation:
+    """Centred RMSProp's direction ``g / (sqrt(v - m**2) + eps)``.
+
+    ``m = decay m + (1 - decay) g`` and ``v = decay v + (1 - decay) g**2``;
+    ``v`` starts at ``initial_scale``; ``eps_in_sqrt=True`` gives
+    ``g / sqrt(v - m**2 + eps)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> opt = scale_by_stddev(decay=0.5, eps=0.0)
+        >>> opt.update(np.array([2.0]), opt.init(np.zeros(1)))[0]  # 2 / sqrt(2 - 1)
+        array([2.])
+    """
+    decay, eps, initial_scale, eps_in_sqrt = _rms_hyper("scale_by_stddev", decay, eps,
+                                                        initial_scale, eps_in_sqrt)
+    divide = _root_divider(eps, eps_in_sqrt)
+
+    def init(params: Params) -> ScaleByRStdDevState:
+        return ScaleByRStdDevState(_zeros_like(params), _full_like(params, initial_scale))
+
+    def update(updates: Updates, state: ScaleByRStdDevState,
+               params: Params | None = None) -> tuple[Updates, ScaleByRStdDevState]:
+        _check_params("scale_by_stddev.update", updates, params)
+        _check_state("scale_by_stddev.update", updates, state.mu)
+        mu = tree.map(lambda g, m: decay * m + (1.0 - decay) * g, updates, state.mu)
+        nu = tree.map(lambda g, v: decay * v + (1.0 - decay) * fnp.square(g), updates, state.nu)
+        updates = tree.map(lambda g, m, v: divide(g, v - fnp.square(m)), updates, mu, nu)
+        return updates, ScaleByRStdDevState(mu, nu)
+
+    return GradientTransformation(init, update)
+
+
+def add_decayed_weights(weight_decay: float = 0.0, mask: Any = None) -> GradientTransformation:
     """Add ``weight_decay * params`` to the updates (decoupled weight decay, as in AdamW).
 
-    Needs ``params``: call ``update(grads, state, params)``.
+    Needs ``params``: call ``update(grads, state, params)``.  ``mask`` (a tree
+    of bools like the params, or a prefix of it, or a function of the params
+    returning one) limits the decay to the leaves marked ``True``; see
+    :func:`~funcgrad.optim.masked`.
 
     Examples:
         >>> import numpy as np
@@ -258,6 +348,8 @@ def add_decayed_weights(weight_decay: float) -> GradientTransformation:
         updates = tree.map(lambda u, p: cast_like(u + weight_decay * p, u), updates, params)
         return updates, state
 
+    if mask is not None:
+        return masked(GradientTransformation(init, update), mask)
     return GradientTransformation(init, update)
 
 
