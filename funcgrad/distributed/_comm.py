@@ -27,20 +27,21 @@ NONBLOCKING_BYTES = 1 << 20
 
 
 class Request(Protocol):
-    """What a started collective returns (an ``mpi4py`` request, or :data:`DONE`)."""
+    """What a started collective returns (an ``mpi4py`` request, or :data:`DONE`); the
+    method names are mpi4py's."""
 
-    def Test(self) -> bool: ...  # noqa: N802 -- mpi4py's name
+    def Test(self) -> bool: ...
 
-    def Wait(self) -> None: ...  # noqa: N802 -- mpi4py's name
+    def Wait(self) -> None: ...
 
 
 class _Done:
     """A request that has already completed (blocking calls, and every single-world call)."""
 
-    def Test(self) -> bool:  # noqa: N802 -- mpi4py's name
+    def Test(self) -> bool:
         return True
 
-    def Wait(self) -> None:  # noqa: N802 -- mpi4py's name
+    def Wait(self) -> None:
         return None
 
 

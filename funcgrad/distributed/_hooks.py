@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 
 from funcgrad.distributed._comm import World
 
 
-def make_hook(world: World):  # type: ignore[no-untyped-def]
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
+
+
+def make_hook(world: World) -> ExceptHook:
     """The ``sys.excepthook`` that reports an exception on ``world.rank`` and aborts the job."""
 
     def abort_job(exc_type: type[BaseException], exc: BaseException,

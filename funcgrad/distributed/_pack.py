@@ -86,7 +86,7 @@ def check_same_everywhere(what: str, world: World, sig: Signature) -> None:
 
 def first_difference(a: Signature, b: Signature, rank_b: int) -> str:
     """Describe the first place where rank 0's signature ``a`` and rank ``rank_b``'s differ."""
-    names = f"rank 0", f"rank {rank_b}"
+    names = "rank 0", f"rank {rank_b}"
     if a[0] != b[0]:
         return f"{names[0]} called it with {a[0]}, {names[1]} with {b[0]}"
     for i, (x, y) in enumerate(zip(a[2], b[2])):
@@ -99,7 +99,7 @@ def first_difference(a: Signature, b: Signature, rank_b: int) -> str:
     if len(a[2]) != len(b[2]):
         longer, extra = (names[0], a[2]) if len(a[2]) > len(b[2]) else (names[1], b[2])
         first = extra[min(len(a[2]), len(b[2]))][0]
-        return (f"{names[0]} has {len(a[2])} leaves, {names[1]} has {len(b[2])} (the first "
+        return (f"{names[0]} has {len(a[2])} leaves, {names[1]} has {len(b[2])} leaves (the first "
                 f"extra leaf, on {longer}: {first}; structures: {a[1]} vs {b[1]})")
     return f"the structures differ: {a[1]} on {names[0]} vs {b[1]} on {names[1]}"
 
