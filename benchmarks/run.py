@@ -897,6 +897,17 @@ def cuda_gpu(quick: bool) -> list[Problem]:
     return gpu_problems(quick, Problem, Contender)
 
 
+# ---------------------------------------------------------------- data parallel over MPI (issue 14)
+
+
+@case("distributed", target="2-rank weak-scaling efficiency >= 80 % (784-256-256-10 MLP, per-rank "
+                            "batch 256); allreduce of 1e7 float64 in 100 leaves <= 1.1x raw mpi4py")
+def distributed(quick: bool) -> list[Problem]:
+    """The MLP step with data_parallel in one process; mpiexec jobs at 1 and 2 ranks: scaling, allreduce."""
+    from benchmarks.distributed import problems
+    return problems(quick, Problem, Contender)
+
+
 # ---------------------------------------------------------------- running
 
 
