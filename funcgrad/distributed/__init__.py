@@ -59,6 +59,11 @@ if _WORLD.distributed:
 class Stats:
     """Counters of the collectives this process ran (for benchmarks); ``reset()`` zeroes them.
 
+    ``allreduce_*`` count :func:`allreduce` and the reductions of :func:`data_parallel`
+    (calls, buckets, bytes of packed buffers per rank); ``allreduce_seconds`` is the wall
+    time from the cross-rank tree check to the last bucket's completion, so it includes
+    waiting for the slowest rank.  Alone ``data_parallel`` runs no collective.
+
     Example:
         >>> from funcgrad import distributed as dist
         >>> dist.stats.reset(); _ = dist.allreduce({"w": np.ones(3)})
@@ -147,10 +152,11 @@ def _check_bucket_bytes(what: str, bucket_bytes: int | None) -> int:
     return int(bucket_bytes)
 
 
-def _reduce_arrays(what: str, arrays: list[np.ndarray], op: str,
-                   bucket_bytes: int) -> list[np.ndarray]:
-    """Sum (or average) checked, same-everywhere arrays across ranks; updates ``stats``."""
-    began = time.perf_counter()
+def _reduce_arrays(arrays: list[np.ndarray], op: str, bucket_bytes: int,
+                   began: float) -> list[np.ndarray]:
+    """Sum (or average) checked, same-everywhere arrays across ranks; ``stats`` counts the
+    call and the seconds since ``began`` (which include the cross-rank check before it,
+    where a rank also waits for the slowest)."""
     finish = None
     if op == "mean" and _WORLD.size > 1:
         world_size = _WORLD.size
@@ -188,6 +194,7 @@ def allreduce(tree: PyTree, op: Literal["mean", "sum"] = "mean", *,
     if op not in ("mean", "sum"):
         raise ArgumentError(f"allreduce: op must be 'mean' or 'sum', got {op!r}")
     nbytes = _check_bucket_bytes("allreduce", bucket_bytes)
+    began = time.perf_counter()
     arrays, paths, treedef, scalars = _pack.as_arrays("allreduce", tree)
     sig = _pack.signature(f"allreduce(op={op!r}, bucket_bytes={nbytes})", treedef, arrays, paths)
     _pack.check_same_everywhere("allreduce", _WORLD, sig)
@@ -197,7 +204,7 @@ def allreduce(tree: PyTree, op: Literal["mean", "sum"] = "mean", *,
     else:
         _pack.check_dtypes("allreduce", arrays, paths, "fciu",
                            "a floating, complex or integer dtype")
-    return _pack.rebuild(treedef, _reduce_arrays("allreduce", arrays, op, nbytes), scalars)
+    return _pack.rebuild(treedef, _reduce_arrays(arrays, op, nbytes, began), scalars)
 
 
 def broadcast(tree: PyTree, root: int = 0, *, bucket_bytes: int | None = None) -> PyTree:
@@ -216,12 +223,12 @@ def broadcast(tree: PyTree, root: int = 0, *, bucket_bytes: int | None = None) -
             or not 0 <= root < _WORLD.size:
         raise ArgumentError(f"broadcast: root must be a rank in [0, {_WORLD.size}), got {root!r}")
     nbytes = _check_bucket_bytes("broadcast", bucket_bytes)
+    began = time.perf_counter()
     arrays, paths, treedef, scalars = _pack.as_arrays("broadcast", tree)
     sig = _pack.signature(f"broadcast(root={int(root)}, bucket_bytes={nbytes})", treedef,
                           arrays, paths)
     _pack.check_same_everywhere("broadcast", _WORLD, sig)
     _pack.check_dtypes("broadcast", arrays, paths, "fciub", "a numeric or boolean dtype")
-    began = time.perf_counter()
     out, _, _ = _pack.run_bucketed(arrays, nbytes,
                                    functools.partial(_WORLD.start_bcast, root=int(root)),
                                    copy_in=_WORLD.rank == root)
@@ -310,6 +317,7 @@ def data_parallel(fn: Callable[..., T], *, batch_argnums: int = 1,
                                 f"{len(args)} positional arguments")
         count = _batch_length("data_parallel", args[batch_argnums], axis)
         out = fn(*args, **kwargs)
+        began = time.perf_counter()
         arrays, paths, treedef, scalars = _pack.as_arrays("data_parallel", out)
         sig = _pack.signature(f"data_parallel(axis={axis})", treedef, arrays, paths)
         _pack.check_same_everywhere("data_parallel", _WORLD, sig)
@@ -326,7 +334,7 @@ def data_parallel(fn: Callable[..., T], *, batch_argnums: int = 1,
         weight = count / total
         # A rank without examples contributes exact zeros (its fn output may be NaN: 0/0).
         scaled = [np.asarray(a * weight) if count else np.zeros_like(a) for a in arrays]
-        reduced = _reduce_arrays("data_parallel", scaled, "sum", DEFAULT_BUCKET_BYTES)
+        reduced = _reduce_arrays(scaled, "sum", DEFAULT_BUCKET_BYTES, began)
         return _pack.rebuild(treedef, reduced, scalars)
 
     return averaged

@@ -15,7 +15,6 @@ from types import TracebackType
 
 from funcgrad.distributed._comm import World
 
-
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
 
 
