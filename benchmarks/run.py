@@ -893,7 +893,7 @@ def scan_memory(quick: bool) -> list[Problem]:
                      "of memory bandwidth; MLP grad step >= 10x faster than the Numba CPU backend")
 def cuda_gpu(quick: bool) -> list[Problem]:
     """GPU only (skipped elsewhere): the cuda backend's matmul GFLOP/s, fused elementwise GB/s, MLP step vs Numba CPU."""
-    from benchmarks.cuda import gpu_problems
+    from benchmarks.gpu import gpu_problems
     return gpu_problems(quick, Problem, Contender)
 
 
