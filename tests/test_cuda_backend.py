@@ -318,3 +318,26 @@ def test_without_numba_cuda_the_cuda_backend_names_the_package():
     for line in lines:
         assert line.startswith("ERROR: the cuda backend needs the numba-cuda package"), line
         assert "pip install" in line
+
+
+# -- the GPU benchmark (benchmarks/gpu.py) ---------------------------------------------------
+def test_the_gpu_benchmark_is_skipped_with_a_message_under_the_simulator(capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks import gpu, run
+
+    assert "simulator" in gpu.gpu_missing()
+    assert run.CASES["cuda"].build(False) == []
+    assert "skipped: NUMBA_ENABLE_CUDASIM=1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("device, expected", [
+    ("NVIDIA H100 80GB HBM3", "H100"), ("NVIDIA H100 PCIe", "H100 PCIe"),
+    ("NVIDIA H200", "H200"), ("NVIDIA H200 NVL", "H200 NVL"),
+    ("NVIDIA A100-SXM4-40GB", "A100"), ("NVIDIA A100-SXM4-80GB", "A100-SXM4-80GB"),
+    ("NVIDIA GeForce GTX 1080", None)])
+def test_the_gpu_benchmark_finds_the_peak_figures_of_known_gpus(monkeypatch, device, expected):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks import gpu
+
+    spec = gpu.gpu_spec(device)
+    assert (spec.name if spec else None) == expected
