@@ -101,8 +101,10 @@ def tiles_for(dtype: np.dtype, m: int, n: int, outputs: int) -> Tiles:
     """The tile configuration for an ``m x n`` product with ``outputs`` elements in all.
 
     Examples:
-        >>> tiles_for(np.dtype(np.float32), 1, 4096, 4096) == _table()["small"]  # doctest: +SKIP
+        >>> tiles_for(np.dtype(np.float32), 4096, 4096, 4096 ** 2).tm > 1  # register-blocked
         True
+        >>> tiles_for(np.dtype(np.float32), 1, 4096, 4096).tm  # one row: one output per thread
+        1
     """
     table = _table()
     large = table[dtype]
@@ -117,12 +119,42 @@ def _table() -> dict:
     return SIM_TILES if dev.simulated() else GPU_TILES
 
 
-@functools.lru_cache(maxsize=None)
+def _tile_loader(rows: int, bk: int, threads: int, zero) -> Any:
+    """A device function that loads a ``rows x bk`` tile of a matrix into shared memory, ``k`` major.
+
+    ``load(S, X, off, r0, k0, R, K, sr, sk, k_fast, tid)`` has the block's ``threads``
+    threads copy ``X[off + r * sr + k * sk]`` for ``r0 <= r < r0 + rows`` and
+    ``k0 <= k < k0 + bk`` to ``S[k - k0, r - r0]`` (zero past ``R`` rows or ``K``
+    columns).  With ``k_fast`` consecutive threads read consecutive ``k``, otherwise
+    consecutive ``r``: the caller picks the operand's contiguous axis, so the reads
+    are coalesced.  ``A``'s tile has the rows of ``A``, ``B``'s the columns of ``B``.
+    """
+    size = rows * bk
+    loads = -(-size // threads)
+
+    @cuda.jit(device=True)
+    def load(S, X, off, r0, k0, R, K, sr, sk, k_fast, tid):
+        for step in range(loads):
+            e = tid + step * threads
+            if e < size:
+                if k_fast:
+                    rr, kk = e // bk, e % bk
+                else:
+                    rr, kk = e % rows, e // rows
+                r, k = r0 + rr, k0 + kk
+                v = zero
+                if r < R and k < K:
+                    v = X[off + r * sr + k * sk]
+                S[kk, rr] = v
+    return load
+
+
+@functools.cache
 def build(dtype: np.dtype, tiles: Tiles) -> Any:
     """The compiled (on first launch) kernel for ``dtype`` and ``tiles``.
 
     ``kernel[grid, block](A, B, C, nbatch, bshape, astr, bstr, M, N, K, sam, sak, sbk, sbn,
-    a_k_fast, b_n_fast)``: ``A``, ``B``, ``C`` are flat; batch ``z``'s multi-index in
+    a_k_fast, b_k_fast)``: ``A``, ``B``, ``C`` are flat; batch ``z``'s multi-index in
     ``bshape`` gives the element offsets of its matrices in ``A`` and ``B`` through
     the strides ``astr`` and ``bstr``; ``C`` is C-contiguous ``(nbatch, M, N)``.
     """
@@ -135,13 +167,14 @@ def build(dtype: np.dtype, tiles: Tiles) -> Any:
     bm, bn, bk, tm, tn = tiles
     tx_count, ty_count = bn // tn, bm // tm
     threads = tx_count * ty_count
-    a_loads, b_loads = -(-bm * bk // threads), -(-bk * bn // threads)
+    load_a, load_b = _tile_loader(bm, bk, threads, zero), _tile_loader(bn, bk, threads, zero)
+    a_width, b_width = bm + PAD, bn + PAD  # shapes of shared arrays must be constants, not sums
 
     @cuda.jit
     def kernel(A, B, C, nbatch, bshape, astr, bstr, M, N, K, sam, sak, sbk, sbn,
-               a_k_fast, b_n_fast):
-        As = cuda.shared.array((bk, bm + PAD), value)  # A's tile, k major
-        Bs = cuda.shared.array((bk, bn + PAD), value)
+               a_k_fast, b_k_fast):
+        As = cuda.shared.array((bk, a_width), value)  # both tiles k major
+        Bs = cuda.shared.array((bk, b_width), value)
         acc = cuda.local.array((tm, tn), value)
         a_reg = cuda.local.array(tm, value)
         b_reg = cuda.local.array(tn, value)
@@ -161,30 +194,8 @@ def build(dtype: np.dtype, tiles: Tiles) -> Any:
                 for j in range(tn):
                     acc[i, j] = zero
             for k0 in range(0, K, bk):
-                for load in range(a_loads):
-                    e = tid + load * threads
-                    if e < bm * bk:
-                        if a_k_fast:  # consecutive threads read consecutive k
-                            mm, kk = e // bk, e % bk
-                        else:         # ... or consecutive rows (a transposed A)
-                            mm, kk = e % bm, e // bm
-                        m, k = m0 + mm, k0 + kk
-                        v = zero
-                        if m < M and k < K:
-                            v = A[a_off + m * sam + k * sak]
-                        As[kk, mm] = v
-                for load in range(b_loads):
-                    e = tid + load * threads
-                    if e < bk * bn:
-                        if b_n_fast:
-                            kk, nn = e // bn, e % bn
-                        else:
-                            kk, nn = e % bk, e // bk
-                        k, n = k0 + kk, n0 + nn
-                        v = zero
-                        if k < K and n < N:
-                            v = B[b_off + k * sbk + n * sbn]
-                        Bs[kk, nn] = v
+                load_a(As, A, a_off, m0, k0, M, K, sam, sak, a_k_fast, tid)
+                load_b(Bs, B, b_off, n0, k0, N, K, sbn, sbk, b_k_fast, tid)
                 cuda.syncthreads()
                 for kk in range(bk):
                     for i in range(tm):
@@ -259,10 +270,9 @@ def matmul_kernel(a, b):
     Returns a new C-contiguous device array (0-d for vector @ vector).  Other dtypes,
     shape errors and negatively strided operands run NumPy on the host, counted.
 
-    Examples:
-        >>> from funcgrad.backends import _cuda_arrays as dev      # doctest: +SKIP
-        >>> a = dev.to_device(np.ones((2, 3), np.float32))        # doctest: +SKIP
-        >>> matmul_kernel(a, a.T).copy_to_host()                   # doctest: +SKIP
+    Examples (a device, or the simulator, ``NUMBA_ENABLE_CUDASIM=1``):
+        >>> a = dev.to_device(np.ones((2, 3), np.float32))
+        >>> matmul_kernel(a, a.T).copy_to_host()
         array([[3., 3.],
                [3., 3.]], dtype=float32)
     """
@@ -302,7 +312,7 @@ def matmul_kernel(a, b):
     grid = (-(-M // tiles.bm) * -(-N // tiles.bn), 1, min(nbatch, grid_z))
     kernel[grid, kernel.block](flat_a, flat_b, flat_out, nbatch, bshape, astr, bstr, M, N, K,
                                sam, sak, sbk, sbn, not (sam == 1 and sak != 1),
-                               not (sbk == 1 and sbn != 1))
+                               sbk == 1 and sbn != 1)  # read along k where k is contiguous
     return flat_out.reshape(out_shape)
 
 
