@@ -79,6 +79,23 @@ def test_buckets_split_leaves_and_start_only_when_full():
     assert len(seen) == 17
 
 
+def test_reused_buffers_never_overwrite_a_result_still_held():
+    first = dist.allreduce({"a": np.full(4, 1.0), "b": np.full(3, 2.0)}, "sum")
+    for k in range(3, 9):
+        later = dist.allreduce({"a": np.full(4, float(k)), "b": np.full(3, float(k))}, "sum")
+        assert first["a"].tolist() == [1.0] * 4 and first["b"].tolist() == [2.0] * 3
+        assert later["a"].tolist() == [float(k)] * 4
+    kept = first["b"]                       # one view keeps the whole buffer taken
+    del first
+    for k in range(3):
+        assert not np.shares_memory(dist.allreduce({"a": np.ones(4), "b": np.ones(3)})["b"], kept)
+    assert kept.tolist() == [2.0] * 3
+    pooled = _pack.take_buffer(np.dtype(np.float64), 7)
+    buf_id = id(pooled)
+    del pooled                              # no result refers to it: taken again
+    assert id(_pack.take_buffer(np.dtype(np.float64), 7)) == buf_id
+
+
 def test_allreduce_and_broadcast_reject_bad_input():
     tree = {"w": np.ones(2)}
     with pytest.raises(ArgumentError, match="op must be 'mean' or 'sum', got 'max'"):
