@@ -245,13 +245,14 @@ class MultiSteps:
                                 f"scalar first, got dtype {_checks.dtype_of(skip)} and shape "
                                 f"{np.shape(skip)}")
         n = state.mini_step
-        if self._mean:  # Welford's running mean
-            acc = tree.map(lambda g, a: cast_like(a + (g - a) / (n + 1), a), updates,
-                           state.acc_grads)
-        else:
-            acc = tree.map(lambda g, a: cast_like(a + g, a), updates, state.acc_grads)
-        inner_updates, inner_state = self._opt.update(tree.map(cast_like, acc, updates),
-                                                      state.inner_opt_state, params)
+        with _checks.quiet_when(skip):
+            if self._mean:  # Welford's running mean
+                acc = tree.map(lambda g, a: cast_like(a + (g - a) / (n + 1), a), updates,
+                               state.acc_grads)
+            else:
+                acc = tree.map(lambda g, a: cast_like(a + g, a), updates, state.acc_grads)
+            inner_updates, inner_state = self._opt.update(tree.map(cast_like, acc, updates),
+                                                          state.inner_opt_state, params)
         emit = fnp.logical_and(n == k - 1, fnp.logical_not(skip))
         zeros = _checks.zeros_like(updates)
         new_state = MultiStepsState(

@@ -13,6 +13,7 @@ traced scalar passes through unchecked.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Callable
@@ -115,6 +116,18 @@ def boolean(value: Any, where: str, name: str) -> bool:
         raise ArgumentError(f"{where}: {name} must be a bool, got {value!r} "
                             f"({type(value).__name__})")
     return bool(value)
+
+
+def quiet_when(discarded: Any) -> Any:
+    """``np.errstate(all="ignore")`` when ``discarded`` is a concrete True, else a no-op context.
+
+    For a result that is computed and then thrown away (the inner update of a
+    skipped non-finite step): NumPy's warnings about it would be false alarms.
+    Under ``jit`` the condition is traced and nothing is silenced.
+    """
+    if not is_traced_scalar(discarded) and bool(np.asarray(discarded)):
+        return np.errstate(all="ignore")
+    return contextlib.nullcontext()
 
 
 def zeros_like(params: PyTree) -> PyTree:

@@ -76,7 +76,8 @@ def apply_if_finite(inner: GradientTransformation,
         finite = _all_finite(updates)
         notfinite_count = fnp.asarray(fnp.where(finite, 0, state.notfinite_count + 1))
         apply = fnp.logical_or(finite, notfinite_count > limit)
-        new_updates, new_inner = inner.update(updates, state.inner_state, params)
+        with _checks.quiet_when(fnp.logical_not(apply)):
+            new_updates, new_inner = inner.update(updates, state.inner_state, params)
         select = lambda a, b: cast_like(fnp.where(apply, a, b), b)  # noqa: E731
         return (tree.map(lambda u: select(u, fnp.zeros_like(u)), new_updates),
                 ApplyIfFiniteState(
