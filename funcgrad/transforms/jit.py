@@ -453,7 +453,8 @@ def jit(f: Callable | None = None, static_argnums: int | tuple[int, ...] = (),
     argument may be passed by position or by keyword.  ``donate_argnums``/
     ``donate_argnames`` are accepted and checked like JAX's, and otherwise ignored
     (NumPy arrays are never invalidated).  ``backend`` is ``"numba"`` (the default when
-    numba imports) or ``"numpy"``.  Usable as ``@jit``, ``@jit(static_argnums=1)``, and
+    numba imports), ``"numpy"`` or ``"cuda"`` (docs/cuda.md); ``None`` follows
+    :func:`funcgrad.set_default_backend`.  Usable as ``@jit``, ``@jit(static_argnums=1)``, and
     on methods (``self`` is the first argument: a pytree, or static with ``static_argnums=0``).
 
     Examples:
