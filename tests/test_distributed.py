@@ -1,6 +1,7 @@
 """funcgrad.distributed: the single-process world in-process, and real MPI jobs launched
 with ``mpiexec -n 2`` / ``-n 3`` (tests/mpi_scripts/), which run many checks per launch."""
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -160,6 +161,16 @@ def test_mismatched_trees_name_the_first_difference(tree1, needles):
         _pack.check_same_everywhere("allreduce", TwoRanks(sig_of(tree1)), mine)
     assert all(n in str(info.value) for n in needles), str(info.value)
     _pack.check_same_everywhere("allreduce", TwoRanks(mine), mine)     # equal: no error
+
+
+def test_memory_addresses_in_static_fields_are_not_a_mismatch():
+    @dataclasses.dataclass
+    class Layer:
+        w: np.ndarray
+        act: object = dataclasses.field(default=None, metadata={"static": True})
+
+    mine = sig_of(Layer(np.ones(2), act=lambda x: x))
+    _pack.check_same_everywhere("allreduce", TwoRanks(sig_of(Layer(np.ones(2), lambda x: x))), mine)
 
 
 def test_mismatched_arguments_and_containers():
