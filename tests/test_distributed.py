@@ -95,6 +95,9 @@ def test_reused_buffers_never_overwrite_a_result_still_held():
     buf_id = id(pooled)
     del pooled                              # no result refers to it: taken again
     assert id(_pack.take_buffer(np.dtype(np.float64), 7)) == buf_id
+    for n in range(1, 50):                  # many sizes: the pool stays bounded
+        _pack.take_buffer(np.dtype(np.float32), n)
+    assert len(_pack._pool) <= _pack._POOL_KEYS
 
 
 def test_allreduce_and_broadcast_reject_bad_input():

@@ -20,6 +20,7 @@ standard recommends this property without requiring it; the tests check it under
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import re
 import sys
@@ -126,8 +127,11 @@ def first_difference(a: Signature, b: Signature, rank_b: int) -> str:
 # result refers to it: its reference count says so (the pool's list, the loop variable and
 # getrefcount's argument).  A training loop still holds the previous step's gradients while
 # the next step reduces, hence a few buffers per (dtype, size).
+# Keys used least recently are dropped beyond _POOL_KEYS (trees of changing sizes would
+# otherwise pile up buffers); a dropped buffer lives on only in the results that view it.
 _POOL_PER_KEY = 3
-_pool: dict[tuple[np.dtype, int], list[np.ndarray]] = {}
+_POOL_KEYS = 16
+_pool: collections.OrderedDict[tuple[np.dtype, int], list[np.ndarray]] = collections.OrderedDict()
 
 
 def _refs_when_free() -> int:
@@ -143,6 +147,9 @@ def take_buffer(dtype: np.dtype, n: int) -> np.ndarray:
     """A 1-D buffer of ``n`` elements of ``dtype``: a pooled one that no earlier result still
     refers to, or a new one (kept in the pool while the pool for its key has room)."""
     free = _pool.setdefault((dtype, n), [])
+    _pool.move_to_end((dtype, n))
+    if len(_pool) > _POOL_KEYS:
+        _pool.popitem(last=False)
     for buf in free:
         if sys.getrefcount(buf) <= _FREE_REFS:
             return buf
