@@ -71,7 +71,7 @@ class Sizes(NamedTuple):
 #: On a GPU: 256 threads, warp-wide column strips, enough blocks for ~100 SMs.
 GPU_SIZES = Sizes(block=256, strip=32, target_blocks=1024, min_items=16)
 #: Under the simulator: tiny, so small test arrays need several blocks and two passes.
-SIM_SIZES = Sizes(block=16, strip=4, target_blocks=4, min_items=2)
+SIM_SIZES = Sizes(block=8, strip=2, target_blocks=4, min_items=2)
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -142,11 +142,13 @@ def _device_functions():
 
     @cuda.jit(device=True)
     def maximum(a, b):
-        return b if (b > a or b != b) else a  # b != b: NaN propagates
+        # b != b: b is NaN, which wins (as in NumPy); unlike math.isnan it also types for
+        # integer and boolean operands.
+        return b if (b > a or b != b) else a  # noqa: PLR0124
 
     @cuda.jit(device=True)
     def minimum(a, b):
-        return b if (b < a or b != b) else a
+        return b if (b < a or b != b) else a  # noqa: PLR0124  (as in maximum)
 
     return offset, {"add": add, "max": maximum, "min": minimum}
 
@@ -214,27 +216,53 @@ def _pow2_at_least(k: int) -> int:
     return 1 << max(int(k) - 1, 0).bit_length()
 
 
-def _reduce_flat(op: _Op, flat, kept, red, m: int, n: int, acc_dtype: np.dtype):
-    """A new 1-D device array of the ``m`` reductions of ``flat`` (see the module docstring)."""
-    cfg = sizes()
-    (kshape, kstrides), (rshape, rstrides) = kept, red
-    reduction_fast = m == 1 or rstrides[-1] <= kstrides[-1]
+class Plan(NamedTuple):
+    """One launch: ``rows`` threads per output (``BLOCK // rows`` outputs per block),
+    ``blocks`` blocks along the outputs, ``splits`` chunks of ``chunk`` elements along
+    the reduction (``splits > 1``: a second pass reduces the partials)."""
+
+    reduction_fast: bool
+    rows: int
+    blocks: int
+    splits: int
+    chunk: int
+
+
+def plan(m: int, n: int, reduction_fast: bool, cfg: Sizes | None = None) -> Plan:
+    """The launch for ``m`` outputs of ``n`` elements each (see the module docstring).
+
+    Examples:
+        >>> plan(3, 100_000, False, GPU_SIZES)  # 3 columns: the rows cut in 98 chunks
+        Plan(reduction_fast=False, rows=64, blocks=1, splits=98, chunk=1021)
+    """
+    cfg = cfg or sizes()
+    reduction_fast = reduction_fast or m == 1
     if reduction_fast:
         rows = min(cfg.block, _pow2_at_least(n))
     else:
         rows = cfg.block // min(cfg.strip, _pow2_at_least(m))
-    blocks_x = -(-m // (cfg.block // rows))
-    splits = max(1, min(-(-n // (rows * cfg.min_items)), -(-cfg.target_blocks // blocks_x)))
+    blocks = -(-m // (cfg.block // rows))
+    # At least two elements per block and chunk, so that each pass shrinks the partials.
+    per_block = max(2, rows * cfg.min_items)
+    splits = max(1, min(-(-n // per_block), -(-cfg.target_blocks // blocks)))
     chunk = -(-n // splits) if n else 1
     splits = -(-n // chunk) if n else 1
-    out = dev.empty((splits * m,), acc_dtype)
+    return Plan(reduction_fast, rows, blocks, splits, chunk)
+
+
+def _reduce_flat(op: _Op, flat, kept, red, m: int, n: int, acc_dtype: np.dtype):
+    """A new 1-D device array of the ``m`` reductions of ``flat`` (see the module docstring)."""
+    (kshape, kstrides), (rshape, rstrides) = kept, red
+    cfg = sizes()
+    p = plan(m, n, rstrides[-1] <= kstrides[-1], cfg)
+    out = dev.empty((p.splits * m,), acc_dtype)
     kernel = _kernel_for(op.combine, acc_dtype, cfg.block)
-    kernel[(blocks_x, splits), cfg.block](
-        flat, out, op.identity(acc_dtype), kshape, kstrides, rshape, rstrides, m, n, chunk,
-        rows, reduction_fast)
-    if splits == 1:
+    kernel[(p.blocks, p.splits), cfg.block](
+        flat, out, op.identity(acc_dtype), kshape, kstrides, rshape, rstrides, m, n, p.chunk,
+        p.rows, p.reduction_fast)
+    if p.splits == 1:
         return out
-    return _reduce_flat(op, out, ((m,), (1,)), ((splits,), (m,)), m, splits, acc_dtype)
+    return _reduce_flat(op, out, ((m,), (1,)), ((p.splits,), (m,)), m, p.splits, acc_dtype)
 
 
 def _reduce(op: _Op, x, axis, keepdims):
