@@ -78,6 +78,11 @@ def test_buckets_split_leaves_and_start_only_when_full():
     seen.clear()
     _pack.run_bucketed(leaves, 1, start, copy_in=False)    # below one element: 1 per bucket
     assert len(seen) == 17
+    seen.clear()
+    out, _, _ = _pack.run_bucketed(leaves, 24, start, prepare=lambda b: np.multiply(b, 2, out=b),
+                                   finish=lambda buf: np.add(buf, 1, out=buf))
+    assert np.array_equal(np.concatenate([b for d, b in seen if d == np.float64]), 2 * flat64)
+    assert all(np.array_equal(got, 2 * want + 1) for got, want in zip(out, leaves))
 
 
 def test_reused_buffers_never_overwrite_a_result_still_held():

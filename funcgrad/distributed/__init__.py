@@ -152,8 +152,8 @@ def _check_bucket_bytes(what: str, bucket_bytes: int | None) -> int:
     return int(bucket_bytes)
 
 
-def _reduce_arrays(arrays: list[np.ndarray], op: str, bucket_bytes: int,
-                   began: float) -> list[np.ndarray]:
+def _reduce_arrays(arrays: list[np.ndarray], op: str, bucket_bytes: int, began: float,
+                   prepare: Callable[[np.ndarray], None] | None = None) -> list[np.ndarray]:
     """Sum (or average) checked, same-everywhere arrays across ranks; ``stats`` counts the
     call and the seconds since ``began`` (which include the cross-rank check before it,
     where a rank also waits for the slowest)."""
@@ -165,7 +165,7 @@ def _reduce_arrays(arrays: list[np.ndarray], op: str, bucket_bytes: int,
             np.divide(buf, world_size, out=buf)
 
     out, buckets, nbytes = _pack.run_bucketed(arrays, bucket_bytes, _WORLD.start_allreduce,
-                                              finish=finish)
+                                              prepare=prepare, finish=finish)
     stats.allreduce_calls += 1
     stats.allreduce_buckets += buckets
     stats.allreduce_bytes += nbytes
@@ -332,9 +332,14 @@ def data_parallel(fn: Callable[..., T], *, batch_argnums: int = 1,
             raise DistributedError("data_parallel: no rank has any examples (every batch is "
                                    f"empty along axis {axis})")
         weight = count / total
-        # A rank without examples contributes exact zeros (its fn output may be NaN: 0/0).
-        scaled = [np.asarray(a * weight) if count else np.zeros_like(a) for a in arrays]
-        reduced = _reduce_arrays(scaled, "sum", DEFAULT_BUCKET_BYTES, began)
+
+        def scale(bucket: np.ndarray) -> None:   # each packed bucket, just before it is sent
+            if count:
+                np.multiply(bucket, weight, out=bucket)
+            else:   # a rank without examples sends exact zeros (its fn output may be 0/0)
+                bucket.fill(0)
+
+        reduced = _reduce_arrays(arrays, "sum", DEFAULT_BUCKET_BYTES, began, prepare=scale)
         return _pack.rebuild(treedef, reduced, scalars)
 
     return averaged

@@ -162,9 +162,11 @@ def take_buffer(dtype: np.dtype, n: int) -> np.ndarray:
 class _Buckets:
     """One dtype's buffer, filled chunk by chunk; each full bucket's collective starts at once."""
 
-    def __init__(self, buf: np.ndarray, bucket_elems: int,
-                 start: Callable[[np.ndarray], Request], pending: list[tuple[Request, np.ndarray]]):
+    def __init__(self, buf: np.ndarray, bucket_elems: int, start: Callable[[np.ndarray], Request],
+                 prepare: Callable[[np.ndarray], None] | None,
+                 pending: list[tuple[Request, np.ndarray]]):
         self.buf, self.step, self.start, self.pending = buf, bucket_elems, start, pending
+        self.prepare = prepare
         self.filled = self.started = 0
         self.cut = min(bucket_elems, buf.size)
 
@@ -188,6 +190,8 @@ class _Buckets:
 
     def _start_bucket(self) -> None:
         bucket = self.buf[self.started:self.cut]
+        if self.prepare is not None:
+            self.prepare(bucket)
         self.pending.append((self.start(bucket), bucket))  # keep the view alive until done
         self.started = self.cut
         self.cut = min(self.cut + self.step, self.buf.size)
@@ -195,10 +199,12 @@ class _Buckets:
 
 def run_bucketed(arrays: list[np.ndarray], bucket_bytes: int,
                  start: Callable[[np.ndarray], Request], copy_in: bool = True,
+                 prepare: Callable[[np.ndarray], None] | None = None,
                  finish: Callable[[np.ndarray], None] | None = None
                  ) -> tuple[list[np.ndarray], int, int]:
-    """Pack ``arrays`` into one buffer per dtype, run ``start`` on every bucket, wait, then
-    ``finish`` each whole buffer in place (the mean's division).
+    """Pack ``arrays`` into one buffer per dtype, ``prepare`` each full bucket in place (a
+    weighting) and run ``start`` on it, wait, then ``finish`` each whole buffer in place
+    (the mean's division).
 
     Returns the results (views of the buffers, shaped like the inputs), the number of
     buckets and the number of bytes moved.  ``copy_in=False`` leaves the buffers
@@ -215,7 +221,7 @@ def run_bucketed(arrays: list[np.ndarray], bucket_bytes: int,
         buf = take_buffer(dtype, sum(arrays[i].size for i in members))
         buffers.append(buf)
         elems = max(1, bucket_bytes // dtype.itemsize)
-        filler = _Buckets(buf, elems, start, pending)
+        filler = _Buckets(buf, elems, start, prepare, pending)
         offset = 0
         for i in members:
             a = arrays[i]
