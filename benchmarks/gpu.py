@@ -244,37 +244,23 @@ def fused_problem(dtype, spec: GpuSpec | None, problem, contender):
 
 
 # -- an MLP training step against the Numba CPU backend -----------------------------------------
-def mlp_loss(p, x, y_onehot):
-    """Softmax cross-entropy of a ReLU MLP, with a max-shifted logsumexp and one-hot labels.
+def mlp_problem(problem, contender, mlp_loss):
+    """An SGD step (learning rate 0.1) of ``mlp_loss(fnp, p, x, y_onehot)``: the new parameters and the loss.
 
-    Written with matmul, max, sum and elementwise ops, which all have CUDA kernels
-    (``nn.softmax_cross_entropy``'s integer-label gather runs on the host for now).
+    The loss is run.py's (``W1, b1, ...``; a max-shifted logsumexp cross-entropy), written
+    with matmul, max, sum and elementwise ops, which all have CUDA kernels.
     """
+    import funcgrad as fg
     import funcgrad.numpy as fnp
 
-    h = fnp.maximum(x @ p["w1"] + p["b1"], 0.0)
-    h = fnp.maximum(h @ p["w2"] + p["b2"], 0.0)
-    z = h @ p["w3"] + p["b3"]
-    m = fnp.max(z, axis=1, keepdims=True)
-    lse = fnp.log(fnp.sum(fnp.exp(z - m), axis=1, keepdims=True)) + m
-    return -fnp.sum(y_onehot * (z - lse)) / z.shape[0]
-
-
-def mlp_step(p, x, y):
-    """One SGD step (learning rate 0.1): the new parameters and the loss."""
-    import funcgrad as fg
-
-    value, g = fg.value_and_grad(mlp_loss)(p, x, y)
-    return fg.tree.map(lambda w, d: w - 0.1 * d, p, g), value
-
-
-def mlp_problem(problem, contender):
-    import funcgrad as fg
+    def mlp_step(p, x, y):
+        value, g = fg.value_and_grad(lambda p: mlp_loss(fnp, p, x, y))(p)
+        return fg.tree.map(lambda w, d: w - 0.1 * d, p, g), value
 
     rng = np.random.default_rng(0)
     p = {}
     for i, (n_in, n_out) in enumerate(itertools.pairwise(MLP_SIZES), start=1):
-        p[f"w{i}"] = (rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)).astype(np.float32)
+        p[f"W{i}"] = (rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)).astype(np.float32)
         p[f"b{i}"] = np.zeros(n_out, np.float32)
     x = rng.standard_normal((MLP_BATCH, MLP_SIZES[0])).astype(np.float32)
     y = np.eye(MLP_SIZES[-1], dtype=np.float32)[rng.integers(0, MLP_SIZES[-1], size=MLP_BATCH)]
@@ -317,8 +303,9 @@ def mlp_problem(problem, contender):
     ], check=lambda ref, got: device_mismatch(ref, got, 1e-3), summary=summary)
 
 
-def gpu_problems(quick: bool, problem, contender) -> list:
-    """The ``cuda`` case (``problem``/``contender``: run.py's classes); ``[]`` with a message without a GPU."""
+def gpu_problems(quick: bool, problem, contender, mlp_loss) -> list:
+    """The ``cuda`` case (``problem``/``contender``: run.py's classes, ``mlp_loss`` its MLP loss);
+    ``[]`` with a message without a GPU."""
     why = gpu_missing()
     if why is not None:
         print(f"   skipped: {why}")
@@ -333,7 +320,7 @@ def gpu_problems(quick: bool, problem, contender) -> list:
     out = [matmul_problem(n, dtype, spec, problem, contender)
            for n in (MATMUL_SIZES_QUICK if quick else MATMUL_SIZES) for dtype in (np.float32, np.float64)]
     out += [fused_problem(dtype, spec, problem, contender) for dtype in (np.float32, np.float64)]
-    out.append(mlp_problem(problem, contender))
+    out.append(mlp_problem(problem, contender, mlp_loss))
     return out
 
 

@@ -894,7 +894,7 @@ def scan_memory(quick: bool) -> list[Problem]:
 def cuda_gpu(quick: bool) -> list[Problem]:
     """GPU only (skipped elsewhere): the cuda backend's matmul GFLOP/s, fused elementwise GB/s, MLP step vs Numba CPU."""
     from benchmarks.gpu import gpu_problems
-    return gpu_problems(quick, Problem, Contender)
+    return gpu_problems(quick, Problem, Contender, mlp_loss)
 
 
 # ---------------------------------------------------------------- data parallel over MPI (issue 14)

@@ -253,24 +253,30 @@ def test_device_arrays_passed_to_a_host_backend_are_refused_by_name(backend):
 
 
 # -- no device ---------------------------------------------------------------------------------
-NO_DEVICE = textwrap.dedent("""
+#: Each subprocess prints one line per attempt: the BackendUnavailableError, or that there was none.
+TRY_EACH = textwrap.dedent("""
     import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
-    from numba import cuda
     from funcgrad.errors import BackendUnavailableError
+
+    def try_each(*attempts):
+        for attempt in attempts:
+            try:
+                result = attempt()
+            except BackendUnavailableError as e:
+                print("ERROR:", e)
+            else:
+                print("NO ERROR:", result)
+""")
+
+NO_DEVICE = TRY_EACH + textwrap.dedent("""
+    from numba import cuda
     f = lambda x: fnp.sum(x * 2.0)
     if cuda.is_available():  # a real GPU: it must work
         assert fg.jit(f, backend="cuda")(np.ones(3)) == 6.0
         print("GPU")
         raise SystemExit(0)
-    for attempt in (lambda: fg.jit(f, backend="cuda")(np.ones(3)),
-                    lambda: fg.set_default_backend("cuda"),
-                    lambda: fg.device_put(np.ones(3))):
-        try:
-            result = attempt()
-        except BackendUnavailableError as e:
-            print("ERROR:", e)
-        else:
-            print("NO ERROR:", result)
+    try_each(lambda: fg.jit(f, backend="cuda")(np.ones(3)), lambda: fg.set_default_backend("cuda"),
+             lambda: fg.device_put(np.ones(3)))
     jitted = fg.jit(f)  # the failed set_default_backend left the default alone
     jitted(np.ones(3))
     print("DEFAULT:", jitted.backend_name(np.ones(3)))
@@ -280,16 +286,9 @@ NO_PACKAGE = textwrap.dedent("""
     import importlib.util
     real = importlib.util.find_spec
     importlib.util.find_spec = lambda name, *a: None if name == "numba_cuda" else real(name, *a)
-    import numpy as np, funcgrad as fg, funcgrad.numpy as fnp
-    from funcgrad.errors import BackendUnavailableError
-    for attempt in (lambda: fg.jit(lambda x: x * 2.0, backend="cuda")(np.ones(3)),
-                    lambda: fg.set_default_backend("cuda")):
-        try:
-            result = attempt()
-        except BackendUnavailableError as e:
-            print("ERROR:", e)
-        else:
-            print("NO ERROR:", result)
+""") + TRY_EACH + textwrap.dedent("""
+    try_each(lambda: fg.jit(lambda x: x * 2.0, backend="cuda")(np.ones(3)),
+             lambda: fg.set_default_backend("cuda"))
 """)
 
 
