@@ -179,8 +179,8 @@ def allreduce(tree: PyTree, op: Literal["mean", "sum"] = "mean", *,
 
     Leaves are NumPy arrays or numbers (float16/32/64, complex, and for ``"sum"`` also
     integers); the result has the same structure, shapes and dtypes (numbers come back as
-    NumPy scalars; arrays are views of one new buffer per dtype) and is bit-identical on
-    every rank.  Leaves of one dtype travel together in buckets of ``bucket_bytes``
+    NumPy scalars; arrays are views of one buffer per dtype, which a later call reuses only
+    once no result refers to it) and is bit-identical on every rank.  Leaves of one dtype travel together in buckets of ``bucket_bytes``
     (default :data:`DEFAULT_BUCKET_BYTES`).  Every rank must pass the same structure,
     shapes, dtypes, ``op`` and ``bucket_bytes``; otherwise every rank raises
     :class:`~funcgrad.errors.DistributedError` naming the first difference.  Alone it is
