@@ -244,12 +244,13 @@ def test_set_default_backend_refuses_an_unknown_name(restore_default):
 def test_device_arrays_passed_to_a_host_backend_are_refused_by_name(backend):
     def f(x, w):
         return x @ w
-    jitted = fg.jit(f, backend=backend)
     x, w = np.ones((2, 3)), np.ones((3, 2))
-    jitted(x, w)
-    with pytest.raises(BackendUnavailableError, match=rf"argument 1 \('w'\) is a CUDA device "
-                                                      rf"array.*{backend} backend"):
-        jitted(x, fg.device_put(w))
+    compiled, fresh = fg.jit(f, backend=backend), fg.jit(f, backend=backend)
+    compiled(x, w)
+    for jitted in (compiled, fresh):  # a cached signature, and a first call
+        with pytest.raises(BackendUnavailableError, match=rf"argument 1 \('w'\) is a CUDA device "
+                                                          rf"array.*{backend} backend"):
+            jitted(x, fg.device_put(w))
 
 
 # -- no device ---------------------------------------------------------------------------------
