@@ -32,25 +32,29 @@ dtypes, mixed dtypes, negative strides and every shape error run NumPy on the ho
 Tile sizes (on a GPU; :data:`GPU_TILES`).  256 threads per block in every
 configuration, enough warps per SM to hide latency with 2-4 blocks resident.
 float32 at large sizes: ``128 x 128`` tiles, ``bk = 8``, ``8 x 8`` per thread
-(64 accumulators, about 100 registers per thread); 16 FMAs per shared-memory load
-and 2 x 4 KiB (+padding) of shared memory per block: the classic SGEMM shape,
-which in CUDA C reaches 60-80 % of cuBLAS.  Numba's code generation (64-bit index
-arithmetic, no vectorised ``float4`` loads, no double buffering) costs some of
-that: expect roughly 40-60 % of cuBLAS at 4096² float32, a guess, **not measured**
-(no GPU was available when this was written).  float64 at large sizes: ``64 x 64``
-tiles with ``4 x 4`` per thread (the registers hold twice the bytes per value);
-float64 peak is 1/2 (datacentre parts) to 1/64 (consumer parts) of float32, so
-the FMA units, not memory, bound it.  Small problems (fewer than
-``LARGE_MIN_TILES`` large tiles of output, or fewer than half a tile of rows or
-columns, as for matrix @ vector): ``16 x 16`` tiles, one output per thread, which
+(64 accumulators); 4 FMAs per shared-memory load (one output per thread: 1/2)
+and 2 x 4.1 KiB of shared memory per block: the classic SGEMM shape, which written
+in CUDA C typically reaches 60-80 % of cuBLAS.  Numba's code generation (64-bit
+index arithmetic, no vectorised ``float4`` loads, no double buffering) costs some
+of that: expect roughly 40-60 % of cuBLAS at 4096² float32, a guess, **not
+measured** (no GPU was available when this was written; the kernels were compiled
+to PTX for sm_90 without one: the accumulators stay in registers, no local
+memory).  float64 at large sizes: ``64 x 64`` tiles with ``4 x 4`` per thread
+(each value takes two registers); float64 peak is 1/2 (datacentre parts) to 1/64
+(consumer parts) of float32: on the latter the FMA units bound any tiling, on the
+former this tile's 2 FMAs per shared-memory load may not reach peak (a guess, not
+measured either).  Small problems (fewer than ``LARGE_MIN_TILES`` large tiles of
+output, or fewer than half a tile of rows or columns, as for matrix @ vector):
+``16 x 16`` tiles, ``bk = 16``, one output per thread, which
 keeps many blocks in flight where large tiles would leave most SMs idle.
 
 Under Numba's CUDA simulator (:data:`SIM_TILES`) every thread is a Python thread,
 so the tiles are tiny (16 and 8 threads per block), the register-blocked one
 deliberately not square (``bm != bn != bk``, so that a mix-up of rows and columns
 fails the tests), and the grid has at most 4 blocks on its batch axis (so that the
-tests run the grid-stride loop over batches); the code path is the same.  Kernels are compiled on first use, one per tile
-configuration and dtype (and, by Numba's dispatch, per number of batch axes).
+tests run the grid-stride loop over batches); the code path is the same.  Kernels
+are compiled on first use, one per tile configuration and dtype (and, by Numba's
+dispatch, per number of batch axes).
 """
 
 from __future__ import annotations
