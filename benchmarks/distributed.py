@@ -10,10 +10,12 @@ A job times, on every rank, rounds of (a) the training step of the 784-256-256-1
 MLP at a per-rank batch of 256 (``benchmarks.run.mlp_loss``, float64, synthetic data):
 ``data_parallel(jit(value_and_grad(loss)))`` then a jitted Adam update; (b) the same
 step without the averaging (compute alone); (c) ``allreduce`` of its gradients alone;
-and, at two ranks or more, (d) ``allreduce`` of a pytree of 10^7 float64 in 100 leaves
-against one raw mpi4py ``Allreduce`` of a contiguous buffer of the same bytes.  Every
-sample starts after a barrier and counts the slowest rank's time.  Weak scaling keeps
-the per-rank batch fixed, so the efficiency at N ranks is ``step(1) / step(N)``.
+(d) one raw mpi4py ``Allreduce`` of the same bytes in place; and, at two ranks or more,
+(e) ``allreduce`` of a pytree of 10^7 float64 in 100 leaves against one raw mpi4py
+``Allreduce`` of a contiguous buffer of the same bytes (into another buffer, and in
+place).  Every sample starts after a barrier and counts the slowest rank's time.  Weak
+scaling keeps the per-rank batch fixed, so the efficiency at N ranks is
+``step(1) / step(N)``.
 
 Each rank gets one BLAS / Numba thread: a job of N ranks uses N cores.  The parent
 alternates 1-rank and 2-rank jobs so the machine's noise falls on both alike.
@@ -50,18 +52,24 @@ ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", 
 # -- the worker: runs on every rank under mpiexec -------------------------------------------
 
 
+def synthetic_batch(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One rank's inputs (normal) and one-hot labels for the MLP, ``PER_RANK_BATCH`` examples."""
+    from benchmarks.run import MLP_SIZES
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(PER_RANK_BATCH, MLP_SIZES[0])),
+            np.eye(MLP_SIZES[-1])[rng.integers(0, MLP_SIZES[-1], size=PER_RANK_BATCH)])
+
+
 def mlp_step(seed: int):
     """``(step, compute, grads_fn)``: the data-parallel Adam step, the same without averaging,
     and a function returning the current local gradients, on this rank's synthetic batch."""
     import funcgrad as fg
     import funcgrad.numpy as fnp
-    from benchmarks.run import MLP_SIZES, default_backend, mlp_data, mlp_loss
+    from benchmarks.run import default_backend, mlp_data, mlp_loss
     from funcgrad import distributed, optim
 
     params = distributed.broadcast(mlp_data()[0])
-    rng = np.random.default_rng(seed)
-    batch = (rng.normal(size=(PER_RANK_BATCH, MLP_SIZES[0])),
-             np.eye(MLP_SIZES[-1])[rng.integers(0, MLP_SIZES[-1], size=PER_RANK_BATCH)])
+    batch = synthetic_batch(seed)
     local = fg.jit(fg.value_and_grad(lambda p, b: mlp_loss(fnp, p, *b)), backend=default_backend())
     averaged = distributed.data_parallel(local, batch_argnums=1)
     opt = optim.adam(1e-4)
@@ -111,7 +119,9 @@ def timed_rounds(fns: dict[str, Callable[[], object]], seconds: float, comm) -> 
 
 
 def big_tree_fns(comm) -> dict[str, Callable[[], object]]:
-    """funcgrad's allreduce of 10^7 float64 in 100 leaves, and one raw mpi4py Allreduce."""
+    """funcgrad's allreduce of 10^7 float64 in 100 leaves, and one raw mpi4py Allreduce of a
+    contiguous buffer of the same bytes, into another buffer and in place (``MPI.IN_PLACE``,
+    as funcgrad reduces its packed buffers; MPICH is faster in place)."""
     from mpi4py import MPI
 
     from funcgrad import distributed
@@ -122,7 +132,9 @@ def big_tree_fns(comm) -> dict[str, Callable[[], object]]:
     out = np.empty_like(flat)
     return {"funcgrad allreduce (sum)": lambda: distributed.allreduce(tree, op="sum"),
             "funcgrad allreduce (mean)": lambda: distributed.allreduce(tree, op="mean"),
-            "mpi4py Allreduce (raw)": lambda: comm.Allreduce(flat, out, op=MPI.SUM)}
+            "mpi4py Allreduce (raw)": lambda: comm.Allreduce(flat, out, op=MPI.SUM),
+            "mpi4py Allreduce (raw, in place)": lambda: comm.Allreduce(MPI.IN_PLACE, out,
+                                                                       op=MPI.SUM)}
 
 
 def worker(seconds: float) -> dict | None:
@@ -144,16 +156,20 @@ def worker(seconds: float) -> dict | None:
 
     fns = {"step": counted_step, "compute": compute,
            "allreduce": lambda: distributed.allreduce(grads),
-           "allreduce (raw)": lambda: comm.Allreduce(flat, out, op=MPI.SUM)}
+           "allreduce (raw)": lambda: comm.Allreduce(MPI.IN_PLACE, out, op=MPI.SUM)}
+    counted_step()                             # compile, and wait out the slowest rank's compile
+    comm.Barrier()
+    spent.update(seconds=0.0, steps=0)
     samples = timed_rounds(fns, seconds, comm)
-    in_step = comm.allreduce(spent["seconds"] / spent["steps"], op=MPI.MAX)
+    in_step = comm.allgather(spent["seconds"] / spent["steps"])
     if comm.Get_size() > 1:
         samples.update(timed_rounds(big_tree_fns(comm), seconds, comm))
     if comm.Get_rank() != 0:
         return None
     return {"size": comm.Get_size(), "grad_bytes": int(flat.nbytes),
             "median_s": {name: float(np.median(s)) for name, s in samples.items()},
-            "allreduce_in_step_s": in_step,
+            "min_s": {name: float(np.min(s)) for name, s in samples.items()},
+            "allreduce_in_step_s": [min(in_step), max(in_step)],
             "samples": {name: len(s) for name, s in samples.items()}}
 
 
@@ -203,7 +219,12 @@ class Jobs:
         return record
 
     def median(self, ranks: int, name: str) -> float:
+        """The median over jobs of each job's median."""
         return float(np.median([r["median_s"][name] for r in self.records[ranks]]))
+
+    def best(self, ranks: int, name: str) -> float:
+        """The fastest sample of all jobs."""
+        return float(np.min([r["min_s"][name] for r in self.records[ranks]]))
 
 
 def scaling_table(jobs: Jobs, repeats: int) -> str:
@@ -211,36 +232,47 @@ def scaling_table(jobs: Jobs, repeats: int) -> str:
 
     ``compute`` is the step without the averaging: ``compute(1) / compute(N)`` is the
     efficiency the machine allows before any communication (cores shared with other work,
-    memory bandwidth), against which ``step(1) / step(N)`` is judged.
+    memory bandwidth), against which ``step(1) / step(N)`` is judged.  "in step" is the
+    time a step spends inside the reduction (``distributed.stats``), on the rank that
+    waited least and the rank that waited most: the difference is waiting for the slower
+    rank.  "best" uses each rank count's fastest sample, the least disturbed by other work.
     """
     for _ in range(repeats):
         for ranks in RANKS:
             jobs.run(ranks)
     ms = 1e3
-    step1, compute1 = jobs.median(1, "step"), jobs.median(1, "compute")
     grad_mib = jobs.records[1][0]["grad_bytes"] / 2**20
-    lines = [f"   mpiexec jobs: {repeats} per rank count, alternating; one thread per rank; per-rank "
-             f"batch {PER_RANK_BATCH}; gradients {grad_mib:.2f} MiB float64; medians over jobs of",
-             "   each job's median (a sample = the slowest rank's time); 'in step' = time inside "
-             "allreduce during the step (distributed.stats)",
-             f"     {'ranks':>5} {'step':>9} {'compute':>9} {'in step':>9} {'allreduce':>10} "
-             f"{'raw same bytes':>14} {'examples/s/rank':>16} {'efficiency':>11} "
-             f"{'compute eff.':>12}"]
+    columns = (f"{'ranks':>5} {'step':>9} {'compute':>9} {'in step (min-max rank)':>23} "
+               f"{'allreduce':>10} {'raw, in place':>14} {'examples/s/rank':>16} "
+               f"{'efficiency':>11} {'compute eff.':>12} {'best step':>10} {'best eff.':>9}")
+    lines = [(f"   mpiexec jobs: {repeats} per rank count, alternating; one thread per rank; "
+              f"per-rank batch {PER_RANK_BATCH}; gradients {grad_mib:.2f} MiB float64"),
+             "   times: median over jobs of each job's median (a sample = the slowest rank's time)",
+             "     " + columns]
+    base = {key: jobs.median(1, key) for key in ("step", "compute")}
+    best1 = jobs.best(1, "step")
     for ranks in RANKS:
-        step, compute = jobs.median(ranks, "step"), jobs.median(ranks, "compute")
-        in_step = float(np.median([r["allreduce_in_step_s"] for r in jobs.records[ranks]]))
+        step, compute, best = (jobs.median(ranks, "step"), jobs.median(ranks, "compute"),
+                               jobs.best(ranks, "step"))
+        low, high = (float(np.median([r["allreduce_in_step_s"][i] for r in jobs.records[ranks]]))
+                     for i in (0, 1))
         lines.append(f"     {ranks:>5} {step * ms:>7.2f}ms {compute * ms:>7.2f}ms "
-                     f"{in_step * ms:>7.3f}ms {jobs.median(ranks, 'allreduce') * ms:>8.3f}ms "
+                     f"{f'{low * ms:.2f}-{high * ms:.2f}ms':>23} "
+                     f"{jobs.median(ranks, 'allreduce') * ms:>8.3f}ms "
                      f"{jobs.median(ranks, 'allreduce (raw)') * ms:>12.3f}ms "
-                     f"{PER_RANK_BATCH / step:>16,.0f} {step1 / step:>11.0%} "
-                     f"{compute1 / compute:>12.0%}")
-    two = step1 / jobs.median(2, "step")
+                     f"{PER_RANK_BATCH / step:>16,.0f} {base['step'] / step:>11.0%} "
+                     f"{base['compute'] / compute:>12.0%} {best * ms:>8.2f}ms {best1 / best:>9.0%}")
+    two = base["step"] / jobs.median(2, "step")
     lines.append(f"   weak-scaling efficiency at 2 ranks step(1)/step(2) = {two:.0%}; target >= "
                  f"{STEP_EFFICIENCY_TARGET:.0%}: {'met' if two >= STEP_EFFICIENCY_TARGET else 'MISSED'}"
-                 f" (compute alone: {compute1 / jobs.median(2, 'compute'):.0%})")
-    raw = jobs.median(2, "mpi4py Allreduce (raw)")
+                 f" (compute alone: {base['compute'] / jobs.median(2, 'compute'):.0%}; best samples: "
+                 f"{best1 / jobs.best(2, 'step'):.0%})")
+    out_of_place, in_place = (jobs.median(2, "mpi4py Allreduce (raw)"),
+                              jobs.median(2, "mpi4py Allreduce (raw, in place)"))
+    raw = min(out_of_place, in_place)
     lines.append(f"   allreduce of {BIG_FLOATS:.0e} float64 in {BIG_LEAVES} leaves, 2 ranks: raw "
-                 f"mpi4py Allreduce of one buffer {raw * ms:.1f} ms")
+                 f"mpi4py Allreduce of one buffer {out_of_place * ms:.1f} ms, in place "
+                 f"{in_place * ms:.1f} ms; ratios against the faster")
     for op in ("sum", "mean"):
         t = jobs.median(2, f"funcgrad allreduce ({op})")
         verdict = "met" if t / raw <= ALLREDUCE_RATIO_TARGET else "MISSED"
@@ -254,13 +286,10 @@ def problems(quick: bool, problem, contender) -> list:
     ``data_parallel``; the summary runs the mpiexec jobs and prints :func:`scaling_table`."""
     import funcgrad as fg
     import funcgrad.numpy as fnp
-    from benchmarks.run import MLP_SIZES, default_backend, mlp_data, mlp_loss
+    from benchmarks.run import default_backend, mlp_data, mlp_loss
     from funcgrad import distributed
 
-    params = mlp_data()[0]
-    rng = np.random.default_rng(0)
-    batch = (rng.normal(size=(PER_RANK_BATCH, MLP_SIZES[0])),
-             np.eye(MLP_SIZES[-1])[rng.integers(0, MLP_SIZES[-1], size=PER_RANK_BATCH)])
+    params, batch = mlp_data()[0], synthetic_batch(0)
 
     def make(wrap):
         def build():

@@ -58,5 +58,5 @@ def test_mpiexec_run_prints_the_single_process_accuracy(ranks, single_process):
     assert loss == single_loss
     assert float(accuracy) >= 0.9
     # rank 0 prints every rank's throughput, once
-    assert re.findall(r"^rank (\d+): [\d,]+ training examples/s$", out, re.M) == \
+    assert re.findall(r"^rank (\d+): [\d,]+ training examples/s$", out, re.MULTILINE) == \
         [str(r) for r in range(ranks)]
