@@ -146,22 +146,21 @@ def worker(seconds: float) -> dict | None:
     grads = grads_fn()
     flat = np.concatenate([g.ravel() for g in _leaves(grads)])
     out = np.empty_like(flat)
-    spent = {"seconds": 0.0, "steps": 0}
+    spent: list[float] = []
 
     def counted_step():                        # the step, and its time inside allreduce (stats)
         before = distributed.stats.allreduce_seconds
         step()
-        spent["seconds"] += distributed.stats.allreduce_seconds - before
-        spent["steps"] += 1
+        spent.append(distributed.stats.allreduce_seconds - before)
 
     fns = {"step": counted_step, "compute": compute,
            "allreduce": lambda: distributed.allreduce(grads),
            "allreduce (raw)": lambda: comm.Allreduce(MPI.IN_PLACE, out, op=MPI.SUM)}
     counted_step()                             # compile, and wait out the slowest rank's compile
     comm.Barrier()
-    spent.update(seconds=0.0, steps=0)
+    spent.clear()
     samples = timed_rounds(fns, seconds, comm)
-    in_step = comm.allgather(spent["seconds"] / spent["steps"])
+    in_step = comm.allgather(float(np.median(spent)))
     if comm.Get_size() > 1:
         samples.update(timed_rounds(big_tree_fns(comm), seconds, comm))
     if comm.Get_rank() != 0:
@@ -233,9 +232,9 @@ def scaling_table(jobs: Jobs, repeats: int) -> str:
     ``compute`` is the step without the averaging: ``compute(1) / compute(N)`` is the
     efficiency the machine allows before any communication (cores shared with other work,
     memory bandwidth), against which ``step(1) / step(N)`` is judged.  "in step" is the
-    time a step spends inside the reduction (``distributed.stats``), on the rank that
-    waited least and the rank that waited most: the difference is waiting for the slower
-    rank.  "best" uses each rank count's fastest sample, the least disturbed by other work.
+    median time a step spends inside the reduction (``distributed.stats``; the checks'
+    small collectives before it are not counted), on the rank that waited least and the
+    rank that waited most.  "best" uses each rank count's fastest sample, the least disturbed by other work.
     """
     for _ in range(repeats):
         for ranks in RANKS:
