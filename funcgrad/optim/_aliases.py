@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from funcgrad.optim import _checks
-from funcgrad.optim._masking import masked
+from funcgrad.optim._accumulation import ema
 from funcgrad.optim._factored import scale_by_factored_rms
+from funcgrad.optim._masking import masked
 from funcgrad.optim._scaling import (
     clip_by_block_rms,
     scale_by_adadelta,
@@ -22,7 +23,6 @@ from funcgrad.optim._scaling import (
     scale_by_rss,
     scale_by_trust_ratio,
 )
-from funcgrad.optim._accumulation import ema
 from funcgrad.optim.base import GradientTransformation, Schedule, _named_chain
 from funcgrad.optim.optimizers import adam
 from funcgrad.optim.transform import (

@@ -17,7 +17,13 @@ from funcgrad import tree
 from funcgrad.errors import ArgumentError
 from funcgrad.optim import _checks
 from funcgrad.optim._checks import cast_like, same_structure
-from funcgrad.optim.base import EmptyState, GradientTransformation, OptState, Params, Updates
+from funcgrad.optim.base import (
+    EmptyState,
+    GradientTransformation,
+    OptState,
+    Params,
+    Updates,
+)
 from funcgrad.optim.transform import ScaleByAdamState, adam_first_moment
 
 __all__ = ["ScaleByAdaDeltaState", "ScaleByLionState", "ScaleByRssState", "clip",

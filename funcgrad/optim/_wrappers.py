@@ -78,7 +78,7 @@ def apply_if_finite(inner: GradientTransformation,
         apply = fnp.logical_or(finite, notfinite_count > limit)
         with _checks.quiet_when(fnp.logical_not(apply)):
             new_updates, new_inner = inner.update(updates, state.inner_state, params)
-        select = lambda a, b: cast_like(fnp.where(apply, a, b), b)  # noqa: E731
+        select = lambda a, b: cast_like(fnp.where(apply, a, b), b)
         return (tree.map(lambda u: select(u, fnp.zeros_like(u)), new_updates),
                 ApplyIfFiniteState(
                     notfinite_count, finite,
