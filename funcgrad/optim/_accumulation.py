@@ -16,17 +16,11 @@ import funcgrad.numpy as fnp
 from funcgrad import tree
 from funcgrad.errors import ArgumentError
 from funcgrad.optim import _checks
-from funcgrad.optim._checks import cast_like, same_structure
+from funcgrad.optim._checks import cast_like
 from funcgrad.optim.base import GradientTransformation, Params, Updates
 
 __all__ = ["ApplyEvery", "EmaState", "MultiSteps", "MultiStepsState", "apply_every", "ema",
            "skip_large_updates", "skip_not_finite"]
-
-
-def _check(where: str, updates: Updates, params: Params | None, state_tree: Any) -> None:
-    if params is not None:
-        same_structure(where, updates, "grads", params, "params")
-    same_structure(where, updates, "grads", state_tree, "the state (made by init(params))")
 
 
 def _zeros(params: Params, dtype: Any) -> Params:
@@ -74,7 +68,7 @@ def ema(decay: float, debias: bool = True, accumulator_dtype: Any = None) -> Gra
 
     def update(updates: Updates, state: EmaState,
                params: Params | None = None) -> tuple[Updates, EmaState]:
-        _check("ema.update", updates, params, state.ema)
+        _checks.check_update("ema.update", updates, params, state.ema)
         count = _checks.increment(state.count)
         new = tree.map(lambda u, e: decay * e + (1.0 - decay) * u, updates, state.ema)
         if debias:
@@ -113,7 +107,7 @@ def apply_every(k: int = 1) -> GradientTransformation:
 
     def update(updates: Updates, state: ApplyEvery,
                params: Params | None = None) -> tuple[Updates, ApplyEvery]:
-        _check("apply_every.update", updates, params, state.grad_acc)
+        _checks.check_update("apply_every.update", updates, params, state.grad_acc)
         position = state.count % k
         grad_acc = tree.map(lambda g, a: fnp.where(position != 0, a + g, g),
                             updates, state.grad_acc)
@@ -237,7 +231,7 @@ class MultiSteps:
     def update(self, updates: Updates, state: MultiStepsState,
                params: Params | None = None) -> tuple[Updates, MultiStepsState]:
         """Accumulate ``updates``; every ``k``-th call, return the inner optimiser's step."""
-        _check("MultiSteps.update", updates, params, state.acc_grads)
+        _checks.check_update("MultiSteps.update", updates, params, state.acc_grads)
         k = self._every_k(state.gradient_step)
         skip, skip_state = self._skip(updates, state.gradient_step, params)
         if tuple(np.shape(skip)) != () or _checks.dtype_of(skip) != np.bool_:

@@ -98,6 +98,22 @@ def same_structure(where: str, first: PyTree, first_name: str, second: PyTree,
                                  f"{second_name} {s2!r}")
 
 
+def check_update(where: str, updates: PyTree, params: PyTree | None,
+                 state_tree: PyTree | None = None) -> None:
+    """Raise ``TreeStructureError`` unless ``updates`` fits ``params`` and ``state_tree`` (if given)."""
+    if params is not None:
+        same_structure(where, updates, "grads", params, "params")
+    if state_tree is not None:
+        same_structure(where, updates, "grads", state_tree, "the state (made by init(params))")
+
+
+def need_params(where: str, updates: PyTree, params: PyTree | None) -> None:
+    """Raise ``ArgumentError`` when ``params`` is missing, then check it against ``updates``."""
+    if params is None:
+        raise ArgumentError(f"{where} needs the parameters: call update(grads, state, params)")
+    check_update(where, updates, params)
+
+
 def dtype_of(x: Any) -> np.dtype:
     """The dtype of an array, tracer or Python scalar."""
     dtype = getattr(x, "dtype", None)

@@ -16,9 +16,8 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad import tree
-from funcgrad.errors import ArgumentError
 from funcgrad.optim import _checks
-from funcgrad.optim._checks import cast_like, same_structure
+from funcgrad.optim._checks import cast_like
 from funcgrad.optim.base import GradientTransformation, Params, Updates
 
 __all__ = ["FactoredState", "scale_by_factored_rms"]
@@ -86,11 +85,8 @@ def scale_by_factored_rms(factored: bool = True, decay_rate: float = 0.8, step_o
 
     def update(updates: Updates, state: FactoredState,
                params: Params | None = None) -> tuple[Updates, FactoredState]:
-        if params is None:
-            raise ArgumentError(f"{where}.update needs the parameters: call "
-                                f"update(grads, state, params)")
-        same_structure(where + ".update", updates, "grads", params, "params")
-        same_structure(where + ".update", updates, "grads", state.v, "the state (made by init)")
+        _checks.need_params(where + ".update", updates, params)
+        _checks.check_update(where + ".update", updates, None, state.v)
         # Steps before step_offset count as step 0 (decay 0), not as a NaN power.
         t = fnp.maximum(state.count - step_offset, 0) + 1
         decay = 1.0 - fnp.astype(t, np.float64) ** (-decay_rate)

@@ -14,9 +14,8 @@ from typing import Any, NamedTuple
 
 import funcgrad.numpy as fnp
 from funcgrad import tree
-from funcgrad.errors import ArgumentError
 from funcgrad.optim import _checks
-from funcgrad.optim._checks import cast_like, same_structure
+from funcgrad.optim._checks import cast_like
 from funcgrad.optim.base import (
     EmptyState,
     GradientTransformation,
@@ -31,19 +30,6 @@ __all__ = ["ScaleByAdaDeltaState", "ScaleByLionState", "ScaleByRssState", "clip"
            "scale_by_param_block_rms", "scale_by_radam", "scale_by_rss", "scale_by_trust_ratio"]
 
 
-def _checked(where: str, updates: Updates, params: Params | None, state_tree: Any = None) -> None:
-    if params is not None:
-        same_structure(where, updates, "grads", params, "params")
-    if state_tree is not None:
-        same_structure(where, updates, "grads", state_tree, "the state (made by init(params))")
-
-
-def _needs_params(where: str, updates: Updates, params: Params | None) -> None:
-    if params is None:
-        raise ArgumentError(f"{where} needs the parameters: call update(grads, state, params)")
-    _checked(where, updates, params)
-
-
 def _stateless(where: str, leaf_fn: Any, needs_params: bool = False) -> GradientTransformation:
     """A transformation with no state mapping ``leaf_fn(u)`` (or ``leaf_fn(u, p)``) over the leaves."""
     def init(params: Params) -> EmptyState:
@@ -52,9 +38,9 @@ def _stateless(where: str, leaf_fn: Any, needs_params: bool = False) -> Gradient
     def update(updates: Updates, state: OptState,
                params: Params | None = None) -> tuple[Updates, OptState]:
         if needs_params:
-            _needs_params(where, updates, params)
+            _checks.need_params(where, updates, params)
             return tree.map(lambda u, p: cast_like(leaf_fn(u, p), u), updates, params), state
-        _checked(where, updates, params)
+        _checks.check_update(where, updates, params)
         return tree.map(lambda u: cast_like(leaf_fn(u), u), updates), state
 
     return GradientTransformation(init, update)
@@ -165,7 +151,7 @@ def scale_by_rss(initial_accumulator_value: float = 0.1, eps: float = 1e-7) -> G
 
     def update(updates: Updates, state: ScaleByRssState,
                params: Params | None = None) -> tuple[Updates, ScaleByRssState]:
-        _checked(where + ".update", updates, params, state.sum_of_squares)
+        _checks.check_update(where + ".update", updates, params, state.sum_of_squares)
         sums = tree.map(lambda g, s: fnp.square(g) + s, updates, state.sum_of_squares)
 
         def leaf(g: Any, s: Any) -> Any:
@@ -205,7 +191,7 @@ def scale_by_adadelta(rho: float = 0.9, eps: float = 1e-6) -> GradientTransforma
 
     def update(updates: Updates, state: ScaleByAdaDeltaState,
                params: Params | None = None) -> tuple[Updates, ScaleByAdaDeltaState]:
-        _checked("scale_by_adadelta.update", updates, params, state.e_g)
+        _checks.check_update("scale_by_adadelta.update", updates, params, state.e_g)
         e_g = tree.map(lambda g, e: rho * e + (1.0 - rho) * fnp.square(g), updates, state.e_g)
         updates = tree.map(lambda g, eg, ex: cast_like(fnp.sqrt(ex + eps) / fnp.sqrt(eg + eps)
                                                        * g, g), updates, e_g, state.e_x)
@@ -241,7 +227,7 @@ def scale_by_adamax(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Gr
 
     def update(updates: Updates, state: ScaleByAdamState,
                params: Params | None = None) -> tuple[Updates, ScaleByAdamState]:
-        _checked("scale_by_adamax.update", updates, params, state.mu)
+        _checks.check_update("scale_by_adamax.update", updates, params, state.mu)
         count = _checks.increment(state.count)
         mu = tree.map(lambda g, m: b1 * m + (1.0 - b1) * g, updates, state.mu)
         nu = tree.map(lambda g, u: fnp.maximum(fnp.abs(g) + eps, b2 * u), updates, state.nu)
@@ -278,7 +264,7 @@ def scale_by_radam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8, eps_ro
 
     def update(updates: Updates, state: ScaleByAdamState,
                params: Params | None = None) -> tuple[Updates, ScaleByAdamState]:
-        _checked(where + ".update", updates, params, state.mu)
+        _checks.check_update(where + ".update", updates, params, state.mu)
         count = _checks.increment(state.count)
         mu = tree.map(lambda g, m: b1 * m + (1.0 - b1) * g, updates, state.mu)
         nu = tree.map(lambda g, v: b2 * v + (1.0 - b2) * fnp.square(g), updates, state.nu)
@@ -324,7 +310,7 @@ def scale_by_lion(b1: float = 0.9, b2: float = 0.99) -> GradientTransformation:
 
     def update(updates: Updates, state: ScaleByLionState,
                params: Params | None = None) -> tuple[Updates, ScaleByLionState]:
-        _checked("scale_by_lion.update", updates, params, state.mu)
+        _checks.check_update("scale_by_lion.update", updates, params, state.mu)
         directions = tree.map(lambda g, m: cast_like(fnp.sign((1.0 - b1) * g + b1 * m), g),
                               updates, state.mu)
         mu = tree.map(lambda g, m: b2 * m + (1.0 - b2) * g, updates, state.mu)

@@ -14,7 +14,7 @@ import funcgrad.numpy as fnp
 from funcgrad import tree
 from funcgrad.errors import ArgumentError
 from funcgrad.optim import _checks
-from funcgrad.optim._checks import cast_like, same_structure
+from funcgrad.optim._checks import cast_like
 from funcgrad.optim._masking import masked
 from funcgrad.optim.base import (
     EmptyState,
@@ -35,12 +35,11 @@ _zeros_like = _checks.zeros_like
 
 
 def _check_params(where: str, updates: Updates, params: Params | None) -> None:
-    if params is not None:
-        same_structure(where, updates, "grads", params, "params")
+    _checks.check_update(where, updates, params)
 
 
 def _check_state(where: str, updates: Updates, state_tree: Any) -> None:
-    same_structure(where, updates, "grads", state_tree, "the state (made by init(params))")
+    _checks.check_update(where, updates, None, state_tree)
 
 
 def scale(step_size: float) -> GradientTransformation:
@@ -341,10 +340,7 @@ def add_decayed_weights(weight_decay: float = 0.0, mask: Any = None) -> Gradient
 
     def update(updates: Updates, state: OptState,
                params: Params | None = None) -> tuple[Updates, EmptyState]:
-        if params is None:
-            raise ArgumentError("add_decayed_weights.update needs the parameters: call "
-                                "update(grads, state, params)")
-        same_structure("add_decayed_weights.update", updates, "grads", params, "params")
+        _checks.need_params("add_decayed_weights.update", updates, params)
         updates = tree.map(lambda u, p: cast_like(u + weight_decay * p, u), updates, params)
         return updates, state
 
