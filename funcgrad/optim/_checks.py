@@ -65,7 +65,8 @@ def integer(value: Any, where: str, name: str, *, low: int = 0) -> int:
         value = value[()]
     if is_traced_scalar(value):
         raise ArgumentError(f"{where}: {name} must be a concrete int, got a traced value; "
-                            f"with inject_hyperparams, name it in static_args")
+                            f"with inject_hyperparams, name the optimiser argument that sets "
+                            f"it in static_args")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ArgumentError(f"{where}: {name} must be an int, got {value!r} "
                             f"({type(value).__name__})")
