@@ -24,13 +24,15 @@ vectorise).  The body is then wrapped in one generated ``numba.cuda.jit`` kernel
   unravelled output index (``strided``);
 * an array operand with one element (a 0-d device array, a size-1 or fully broadcast
   one) is read once per thread before the loop; NumPy scalars and Python floats and
-  bools are kernel arguments (a Python float is weakly typed, as in NumPy).
+  bools are kernel arguments (a Python float is weakly typed, as in NumPy); a Python
+  int is written into the Program as a constant (NumPy types it by the loop that reads
+  it, and refuses one that does not fit: that runs on the host and raises there).
 
 A kernel is generated and compiled (lazily, by ``numba.cuda.jit`` on first launch)
 once per (Program, operand dtypes, operand patterns, rank) and kept in memory; the
 layout work of a call is cached per operand shapes, strides and dtypes.  What the
 table does not compute (complex or float16 operands, a primitive without a scalar
-expression, Python ints, a primitive with parameters) runs on the host through
+expression, a primitive with parameters such as ``round``'s decimals) runs on the host through
 :func:`funcgrad.backends._cuda_arrays.host_call`, counted in ``STATS``.
 
 Under Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) the same kernel source
@@ -62,7 +64,7 @@ from funcgrad.backends._elementwise_table import (
 )
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops.misc import convert_p
-from funcgrad.optimize.fusion import IN, Program, fused_p
+from funcgrad.optimize.fusion import CONST, IN, Program, fused_p
 
 #: Threads per block and the most blocks of a launch, on a GPU and under the simulator
 #: (where every thread is a Python thread: few threads, each looping over many elements).
@@ -249,7 +251,7 @@ def _signature(x) -> Any:
         return np.dtype(x.dtype)
     if type(x) is float or type(x) is bool:
         return type(x)
-    return None  # a Python int (NumPy checks that it fits: left to NumPy), complex, a host array
+    return None  # a complex, a host array (Python ints were made constants: _with_constants)
 
 
 def _typing_entry(sig) -> Any:
@@ -356,6 +358,36 @@ def _program_typer(program: Program) -> Callable:
     return typer
 
 
+_bound: dict = {}  # (program, ((operand index, Python int), ...)) -> (program, kept operands)
+
+
+def _with_constants(program: Program, operands: tuple) -> tuple[Program, tuple]:
+    """``program`` with its Python-int operands written in as constants (weak, as in NumPy).
+
+    A Python int is typed by the loop that reads it and must fit that loop's dtype
+    (NumPy raises otherwise: such a Program runs on the host and raises there), so it
+    is part of the kernel, like the graph's own constants; there are few such values.
+    """
+    ints = tuple((k, x) for k, x in enumerate(operands) if type(x) is int)
+    if not ints:
+        return program, operands
+    key = (program, ints)
+    bound = _bound.get(key)
+    if bound is None:
+        values = dict(ints)
+        keep = tuple(k for k in range(len(operands)) if k not in values)
+        number = {k: j for j, k in enumerate(keep)}
+        instructions = [(prim, tuple(((CONST, values[v]) if v in values else (IN, number[v]))
+                                     if tag == IN else (tag, v) for tag, v in ops))
+                        for prim, ops in program.instructions]
+        with _lock:
+            if len(_bound) >= _MAX_PLANS:
+                _bound.clear()
+            bound = _bound[key] = (Program(instructions, program.output, len(keep)), keep)
+    program, keep = bound
+    return program, tuple(operands[k] for k in keep)
+
+
 def fused_kernel(*operands, program: Program):
     """The CUDA kernel of ``fused_p``: ``program`` on device arrays of any layout, or scalars.
 
@@ -366,8 +398,9 @@ def fused_kernel(*operands, program: Program):
         >>> dev.to_host(fused_kernel(dev.to_device(np.zeros(3)), program=p))  # doctest: +SKIP
         array([0., 0., 0.])
     """
-    return run(program, _program_typer(program), operands,
-               lambda: dev.host_call(fused_p, *operands, program=program))
+    host = lambda: dev.host_call(fused_p, *operands, program=program)
+    program, operands = _with_constants(program, operands)
+    return run(program, _program_typer(program), operands, host)
 
 
 def _arity(prim) -> int:
@@ -384,7 +417,8 @@ def single_kernel(prim) -> Callable:
         host = lambda: dev.host_call(prim, *operands, **params)
         if params or len(operands) != program.num_inputs:
             return host()  # (round with decimals, ...)
-        return run(program, typer, operands, host)
+        bound, args = _with_constants(program, operands)
+        return run(bound, typer if bound is program else _program_typer(bound), args, host)
     kernel.__name__ = kernel.__qualname__ = f"{prim.name}_kernel"
     kernel.__doc__ = f"The CUDA kernel of ``{prim.name}``: the one-instruction Program {program!r}."
     return kernel
