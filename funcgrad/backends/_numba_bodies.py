@@ -50,6 +50,7 @@ from funcgrad.backends._numba_fused import (
     _literal,
     type_program,
 )
+from funcgrad.backends._numba_groups import Groups, groupable, view_parts
 from funcgrad.ops.indexing import gather_p, unslice_p
 from funcgrad.ops.linalg import matmul_p
 from funcgrad.ops.misc import convert_p
@@ -144,30 +145,41 @@ def _index_source(index: tuple, ndim: int) -> str:
 
 class Lowering:
     """Lower graphs into an :class:`Emitter`, one rule (:data:`_RULES`) per operation; the
-    graph's constant arrays become extra arguments of the generated function."""
+    graph's constant arrays become extra arguments of the generated function.
 
-    def __init__(self, emit: Emitter, constants: list):
+    Elementwise operations on arrays are grouped into one loop nest per shape
+    (:mod:`funcgrad.backends._numba_groups`).  ``layout`` says which emitted arrays are C- or
+    F-contiguous (a matmul copies the others), ``views`` which are basic slices (read at an
+    offset by the loop nests), ``targets`` where a value may be written directly (a scan's
+    ``y[t]``; ``written`` collects the targets used).
+    """
+
+    def __init__(self, emit: Emitter, constants: list, targets: dict | None = None):
         self.emit = emit
         self.constants = constants  # (name, value) pairs: extra arguments of the function
+        self.layout: dict[str, str] = {}
+        self.views: dict[str, tuple] = {}  # name -> (array name, parts of _read_view)
+        self.targets = dict(targets or {})  # node id -> an array expression to write it into
+        self.written: set[str] = set()
 
     def graph(self, graph: Graph, inputs: list[str]) -> list[str]:
-        """Emit ``graph``'s operations on the values named ``inputs``; the names of its outputs."""
+        """Emit ``graph``'s operations on the values named ``inputs``; the names of its outputs.
+
+        The inputs are C-contiguous arrays or scalars (:func:`run_scan` makes them so)."""
         env = {id(n): v for n, v in zip(graph.inputs, inputs)}
+        self.layout.update((v, "C") for n, v in zip(graph.inputs, inputs) if n.shape)
+        groups = Groups(self, env, graph, _rule)
         for node in graph.nodes:
             if id(node) in env:
                 continue
             if node.kind == CONSTANT:
                 env[id(node)] = self.constant(node)
-                continue
-            rule = _RULES.get(node.primitive)
-            if rule is None:
-                if node.primitive in SCALAR_TABLE and node.primitive.elementwise and not node.params:
-                    rule = _elementwise
-                else:
-                    raise Unsupported(f"{node.name} in a loop body")
-            if node.dtype not in _SUPPORTED:
-                raise Unsupported(f"dtype {node.dtype}")
-            env[id(node)] = rule(self, node, [env[id(i)] for i in node.inputs])
+            elif groupable(node):
+                groups.add(node)
+            else:
+                _rule(node)  # (raises Unsupported now, not when the node's turn comes)
+                groups.other(node)
+        groups.flush_all()
         return [env[id(n)] for n in graph.outputs]
 
     def constant(self, node) -> str:
@@ -179,8 +191,26 @@ class Lowering:
         if value.dtype not in _SUPPORTED:
             raise Unsupported(f"dtype {value.dtype}")
         name = f"e{len(self.constants)}"
-        self.constants.append((name, value[()] if value.ndim == 0 else value))
+        self.constants.append((name, value[()] if value.ndim == 0 else np.ascontiguousarray(value)))
+        self.layout[name] = "C"
         return name
+
+    def contiguous(self, name: str) -> str:
+        """``name``, or a C-contiguous copy of it when it is a strided view (for BLAS)."""
+        return name if self.layout.get(name) in ("C", "F") else f"np.ascontiguousarray({name})"
+
+
+def _rule(node):
+    """The lowering rule of ``node``; raises :class:`Unsupported` when there is none."""
+    rule = _RULES.get(node.primitive)
+    if rule is None:
+        if node.primitive in SCALAR_TABLE and node.primitive.elementwise and not node.params:
+            rule = _elementwise
+        else:
+            raise Unsupported(f"{node.name} in a loop body")
+    if node.dtype not in _SUPPORTED:
+        raise Unsupported(f"dtype {node.dtype}")
+    return rule
 
 
 def _elementwise(low: Lowering, node, args: list[str]) -> str:
@@ -260,8 +290,9 @@ def _matmul(low: Lowering, node, args: list[str]) -> str:
             and np.dtype(a.dtype) in _FLOATS):
         raise Unsupported(f"matmul of {a.shape} and {b.shape} ({a.dtype}, {b.dtype})")
     out = low.emit.fresh()
-    # (contiguous operands: np.dot copies a strided view anyway, with a performance warning)
-    low.emit(f"{out} = np.dot(np.ascontiguousarray({args[0]}), np.ascontiguousarray({args[1]}))")
+    # (C- or F-contiguous operands: np.dot would copy a strided view, with a performance warning)
+    low.emit(f"{out} = np.dot({low.contiguous(args[0])}, {low.contiguous(args[1])})")
+    low.layout[out] = "C"
     return out
 
 
@@ -278,6 +309,14 @@ def _getitem(low: Lowering, node, args: list[str]) -> str:
         raise Unsupported("indexing a 0-d value")
     out = low.emit.fresh()
     low.emit(f"{out} = {args[0]}[{_basic_index(node)}]")
+    parts = view_parts(node.params["index"], tuple(node.inputs[0].shape))
+    if parts is not None and args[0] not in low.views:  # (a slice of a slice: a plain view)
+        low.views[out] = (args[0], parts)
+        base, kept = tuple(node.inputs[0].shape), len(node.shape)
+        whole = (tuple(node.shape) == base[len(base) - kept:]
+                 and all(kind == "i" for kind, _ in parts[:len(base) - kept]))
+        if whole and low.layout.get(args[0]) == "C":  # x[t]: a contiguous block, typed C
+            low.layout[out] = "C"
     return out
 
 
@@ -290,7 +329,13 @@ def _unslice(low: Lowering, node, args: list[str]) -> str:
 
 def _transpose(low: Lowering, node, args: list[str]) -> str:
     out = low.emit.fresh()
-    low.emit(f"{out} = np.transpose({args[0]}, {tuple(node.params['axes'])!r})")
+    if tuple(node.params["axes"]) == (1, 0):  # ``.T``: Numba types it F- (C-) contiguous
+        low.emit(f"{out} = {args[0]}.T")
+        flip = {"C": "F", "F": "C"}.get(low.layout.get(args[0], "A"))
+        if flip is not None:
+            low.layout[out] = flip
+    else:
+        low.emit(f"{out} = np.transpose({args[0]}, {tuple(node.params['axes'])!r})")
     return out
 
 
@@ -373,9 +418,17 @@ def scan_body_source(body: Graph, num_consts: int, num_carry: int) -> tuple[str,
     for j in range(num_xs):
         x_vars.append(emit.fresh("x"))
         emit(f"{x_vars[-1]} = s{j}[t]")
-    outs = Lowering(emit, constants).graph(body, consts + carries + x_vars)
+    # A value saved only as a y is computed straight into its slot (its first one).
+    targets: dict = {}
+    carry_outs = set(map(id, body.outputs[:num_carry]))
+    for j, o in enumerate(body.outputs[num_carry:]):
+        if o.primitive is not None and id(o) not in carry_outs:
+            targets.setdefault(id(o), f"y{j}[t]")
+    low = Lowering(emit, constants, targets)
+    outs = low.graph(body, consts + carries + x_vars)
     for j, o in enumerate(outs[num_carry:]):
-        emit(f"y{j}[t] = {o}")
+        if f"y{j}[t]" not in low.written:
+            emit(f"y{j}[t] = {o}")
     news = [_carry_update(body.outputs[j]).format(o) for j, o in enumerate(outs[:num_carry])]
     if news:
         emit(f"{', '.join(carries)} = {', '.join(news)}")
@@ -514,6 +567,7 @@ def run_while(whole: WholeLoop, body: Graph, cond_consts, body_consts, init) -> 
 
 
 def _operand(x):
-    """A 0-d operand as a NumPy scalar (the generated code reads 0-d values as scalars)."""
+    """A 0-d operand as a NumPy scalar (the generated code reads 0-d values as scalars), an
+    array as a C-contiguous one (the lowering counts on it: see :class:`Lowering`)."""
     x = np.asarray(x)
-    return x[()] if x.ndim == 0 else x
+    return x[()] if x.ndim == 0 else np.ascontiguousarray(x)
