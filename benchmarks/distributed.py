@@ -91,17 +91,27 @@ def _adam_apply(opt, optim, params, state, grads):
     return optim.apply_updates(params, updates), state
 
 
+def quiet_barrier(comm) -> None:
+    """A barrier that sleeps while it waits: MPICH's ``Barrier`` spins, and a spinning rank
+    would take a core from the rank that is timed alone."""
+    request = comm.Ibarrier()
+    while not request.Test():
+        time.sleep(1e-4)
+
+
 def timed_rounds(fns: dict[str, Callable[[], object]], seconds: float, comm) -> dict[str, list]:
     """Per-call times of each function, round-robin; a sample is the slowest rank's.
 
     Every rank must call the collectives the same number of times, so the calls per
-    sample are rank 0's choice (from one warm-up call), broadcast to the others.
+    sample are rank 0's choice (from one warm-up call), broadcast to the others.  Samples
+    start after a sleeping barrier and are compared across ranks only at the end, so a
+    rank with nothing to do (see ``alone``) does not spin.
     """
     from mpi4py import MPI
-    calls, samples = {}, {name: [] for name in fns}
+    calls, local = {}, {name: [] for name in fns}
     for name, fn in fns.items():
         fn()                                                     # warm up (and compile)
-        comm.Barrier()
+        quiet_barrier(comm)
         t0 = time.perf_counter()
         fn()
         calls[name] = comm.bcast(max(1, int(0.05 / max(time.perf_counter() - t0, 1e-9))))
@@ -109,13 +119,16 @@ def timed_rounds(fns: dict[str, Callable[[], object]], seconds: float, comm) -> 
     for r in range(rounds):
         names = list(fns)[r % len(fns):] + list(fns)[:r % len(fns)]
         for name in names:
-            comm.Barrier()
+            quiet_barrier(comm)
             t0 = time.perf_counter()
             for _ in range(calls[name]):
                 fns[name]()
-            elapsed = (time.perf_counter() - t0) / calls[name]
-            samples[name].append(comm.allreduce(elapsed, op=MPI.MAX))
-    return samples
+            local[name].append((time.perf_counter() - t0) / calls[name])
+    slowest = {}
+    for name, times in local.items():
+        slowest[name] = np.empty(len(times))
+        comm.Allreduce(np.array(times), slowest[name], op=MPI.MAX)
+    return {name: list(v) for name, v in slowest.items()}
 
 
 def big_tree_fns(comm) -> dict[str, Callable[[], object]]:
@@ -156,6 +169,8 @@ def worker(seconds: float) -> dict | None:
     fns = {"step": counted_step, "compute": compute,
            "allreduce": lambda: distributed.allreduce(grads),
            "allreduce (raw)": lambda: comm.Allreduce(MPI.IN_PLACE, out, op=MPI.SUM)}
+    if comm.Get_size() > 1:   # the 1-rank step, interleaved with the N-rank one: rank 0 alone
+        fns["alone"] = compute if comm.Get_rank() == 0 else lambda: None
     counted_step()                             # compile, and wait out the slowest rank's compile
     comm.Barrier()
     spent.clear()
@@ -232,9 +247,11 @@ def scaling_table(jobs: Jobs, repeats: int) -> str:
     ``compute`` is the step without the averaging: ``compute(1) / compute(N)`` is the
     efficiency the machine allows before any communication (cores shared with other work,
     memory bandwidth), against which ``step(1) / step(N)`` is judged.  "in step" is the
-    median time a step spends inside the reduction (``distributed.stats``; the checks'
-    small collectives before it are not counted), on the rank that waited least and the
-    rank that waited most.  "best" uses each rank count's fastest sample, the least disturbed by other work.
+    median time a step spends in the reduction (``distributed.stats``: from the cross-rank
+    check to completion, so it includes waiting for the slower rank), on the rank that
+    waited least and the rank that waited most.  "interleaved" compares, within the
+    2-rank jobs, the step against rank 0 running the 1-rank step alone while the other
+    rank sleeps: both under the same load at the same moments.  "best" uses each rank count's fastest sample, the least disturbed by other work.
     """
     for _ in range(repeats):
         for ranks in RANKS:
@@ -266,6 +283,12 @@ def scaling_table(jobs: Jobs, repeats: int) -> str:
                  f"{STEP_EFFICIENCY_TARGET:.0%}: {'met' if two >= STEP_EFFICIENCY_TARGET else 'MISSED'}"
                  f" (compute alone: {base['compute'] / jobs.median(2, 'compute'):.0%}; best samples: "
                  f"{best1 / jobs.best(2, 'step'):.0%})")
+    alone = jobs.median(2, "alone")
+    ratios = [r["median_s"]["alone"] / r["median_s"]["step"] for r in jobs.records[2]]
+    lines.append(f"   interleaved in the 2-rank jobs: 1-rank step (rank 0 alone) {alone * ms:.2f} ms, "
+                 f"2-rank step {jobs.median(2, 'step') * ms:.2f} ms: efficiency "
+                 f"{float(np.median(ratios)):.0%} (median of the jobs' "
+                 f"{', '.join(f'{x:.0%}' for x in ratios)})")
     out_of_place, in_place = (jobs.median(2, "mpi4py Allreduce (raw)"),
                               jobs.median(2, "mpi4py Allreduce (raw, in place)"))
     raw = min(out_of_place, in_place)
