@@ -7,9 +7,10 @@ results; tests/test_cuda_reduce.py checks that they do.
 """
 
 import numpy as np
-from kernel_table import Row, rand
+from kernel_table import FLOATS, Row, rand
 
 from funcgrad.ops import reductions
+from funcgrad.scipy import special
 
 EXTREMA = (reductions.max_p, reductions.min_p)
 INTS = (np.int8, np.int64, np.uint32)
@@ -27,11 +28,20 @@ MULTI_BLOCK = {
 }
 
 
-def _make(shape, axis, layout, keepdims=False, values=rand):
-    def make(dtype):
+def _operand(shape, layout=None, values=rand):
+    """dtype -> ``values(shape, dtype)`` laid out by ``layout``."""
+    def build(dtype):
         x = values(shape, dtype)
-        return [x if layout is None else layout(x)], {"axis": axis, "keepdims": keepdims}
-    return make
+        return x if layout is None else layout(x)
+    return build
+
+
+def _with(operand, **params):
+    return lambda dtype: ([operand(dtype)], params)
+
+
+def _make(shape, axis, layout, keepdims=False, values=rand):
+    return _with(_operand(shape, layout, values), axis=axis, keepdims=keepdims)
 
 
 def _ints(shape, dtype):
@@ -54,12 +64,16 @@ def _with_nans(shape, dtype):
     return x
 
 
+# The simulator is slow: float32 where partial sums combine over two passes, float64 elsewhere;
+# max/min (the same code path) where partials combine.
 ROWS: list = []
 for _name, (_shape, _axis, _layout) in MULTI_BLOCK.items():
+    _two = "two passes" in _name
     ROWS.append(Row(f"sum {_name}", reductions.sum_p, _make(_shape, _axis, _layout),
-                    backends=("cuda",)))
-    ROWS += [Row(f"{p.name} {_name}", p, _make(_shape, _axis, _layout), backends=("cuda",),
-                 exact=("cuda",)) for p in EXTREMA]
+                    dtypes=FLOATS if _two else (np.float64,), backends=("cuda",)))
+    if _two:
+        ROWS += [Row(f"{p.name} {_name}", p, _make(_shape, _axis, _layout), dtypes=(np.float64,),
+                     backends=("cuda",), exact=("cuda",)) for p in EXTREMA]
 ROWS += [
     Row("sum keepdims, two passes", reductions.sum_p, _make((30, 5), (0,), None, True),
         backends=("cuda",)),
@@ -89,3 +103,42 @@ for _p in EXTREMA:
         Row(f"{_p.name} of booleans", _p, _make((7, 3), (1,), None, keepdims=True, values=_booleans),
             dtypes=(np.bool_,), backends=("cuda",), exact=("cuda",)),
     ]
+
+
+# -- softmax, log_softmax, logsumexp (row kernels) ---------------------------------------------
+def _edges(shape, dtype):
+    """Large logits (the shift matters), an all -inf row, rows with inf and NaN."""
+    x = rand(shape, dtype) * 300
+    x[1] = -np.inf
+    x[2, 1] = np.inf
+    x[3, 0] = np.nan
+    x[4, 2] = -np.inf
+    return x
+
+
+#: name: (shape, axes, layout or None, values)
+ROW_CASES = {
+    "short rows (several per block)": ((7, 10), (1,), None, rand),
+    "columns (output-fast)": ((12, 5), (0,), None, rand),
+    "long rows": ((3, 20), (1,), None, rand),
+    "outer axes of a transposed array": ((5, 4, 6), (0, 2), lambda x: x.transpose(2, 1, 0), rand),
+    "zero stride": ((6,), (1,), lambda x: np.broadcast_to(x[:, None], (6, 4)), rand),
+    "every axis": ((4, 5), (0, 1), None, rand),
+    "large, infinite and NaN logits": ((6, 5), (1,), None, _edges),
+    "0-d": ((), (), None, rand),
+}
+SOFTMAXES = (special._softmax_p, special._log_softmax_p)
+for _name, (_shape, _axes, _layout, _values) in ROW_CASES.items():
+    _x = _operand(_shape, _layout, _values)
+    ROWS += [Row(f"{p.name} {_name}", p, _with(_x, axes=_axes), backends=("cuda",))
+             for p in SOFTMAXES]
+    ROWS += [Row(f"logsumexp {_name} keepdims={k}", special._logsumexp_p,
+                 _with(_x, axes=_axes, keepdims=k), backends=("cuda",)) for k in (False, True)]
+ROWS += [
+    Row("logsumexp of empty rows", special._logsumexp_p,
+        lambda dtype: ([np.zeros((3, 0), dtype)], {"axes": (1,), "keepdims": False}),
+        backends=("cuda",), exact=("cuda",)),
+    Row("softmax of an empty array", special._softmax_p,
+        lambda dtype: ([np.zeros((0, 4), dtype)], {"axes": (1,)}), backends=("cuda",),
+        exact=("cuda",)),
+]

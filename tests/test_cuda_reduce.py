@@ -120,3 +120,16 @@ def test_other_dtypes_run_on_the_host_counted(dtype):
     got = red.sum_kernel(dev.to_device(x), (0,), False)
     assert _host_ops()["sum"] == before["sum"] + 1
     np.testing.assert_array_equal(dev.to_host(got), np.add.reduce(x, axis=0))
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_softmax_of_integers_runs_on_the_host_counted():
+    from funcgrad.backends import _cuda_arrays as dev
+    from funcgrad.scipy import special
+
+    x = np.arange(6).reshape(2, 3)
+    before = _host_ops()
+    got = red.KERNELS[special._softmax_p](dev.to_device(x), (1,))
+    assert _host_ops()["softmax"] == before["softmax"] + 1
+    np.testing.assert_allclose(dev.to_host(got), special._softmax_p.impl(x, axes=(1,)), rtol=1e-15)

@@ -1,4 +1,4 @@
-"""CUDA kernels for ``sum``, ``max`` and ``min`` over any axes: block-level tree reductions.
+"""CUDA kernels for ``sum``, ``max``, ``min`` (and the softmax family) over any axes: block-level tree reductions.
 
 The plan, in index arithmetic only (no copy of the operand):
 
@@ -39,6 +39,13 @@ from the same kernel (no element is read) and the reference's ``ValueError`` for
 Other dtypes (float16, complex), negative strides and host scalars also go to
 ``host_call``, counted.
 
+``softmax``, ``log_softmax`` and ``logsumexp`` (the primitives of
+:mod:`funcgrad.scipy.special`, float32/float64) use the same split and thread layouts
+with one block column per output and no second pass: the column reads its row three
+times (the max, the sum of ``exp(x - max)`` with a tree after each, then the result),
+with the reference's rule for the shift (0 where the max is not finite).  Rows are
+meant to be short (classes, not batches); a very long row runs on one block.
+
 The sizes below are module constants picked when a kernel is first launched: a GPU's
 on hardware, much smaller ones under Numba's CUDA simulator (which runs each thread
 as a Python thread), so that the tests reach several blocks and the second pass with
@@ -55,6 +62,7 @@ import numpy as np
 
 from funcgrad.backends import _cuda_arrays as dev
 from funcgrad.ops import reductions
+from funcgrad.scipy import special
 
 
 class Sizes(NamedTuple):
@@ -120,7 +128,7 @@ _MAX = _Op(reductions.max_p, "max", _same_dtype, _lowest)
 _MIN = _Op(reductions.min_p, "min", _same_dtype, _highest)
 
 
-# -- the kernel -------------------------------------------------------------------------------
+# -- the kernels ------------------------------------------------------------------------------
 @functools.cache
 def _device_functions():
     global cuda
@@ -137,6 +145,16 @@ def _device_functions():
         return off + i * strides[0]
 
     @cuda.jit(device=True)
+    def place(rows, reduction_fast):
+        """This thread's (row, column, distance between rows in the block) and output index."""
+        t, cols = cuda.threadIdx.x, cuda.blockDim.x // rows
+        if reduction_fast:
+            r, c, rstep = t % rows, t // rows, 1
+        else:
+            r, c, rstep = t // cols, t % cols, cols
+        return r, rstep, cuda.blockIdx.x * cols + c
+
+    @cuda.jit(device=True)
     def add(a, b):
         return a + b
 
@@ -150,7 +168,26 @@ def _device_functions():
     def minimum(a, b):
         return b if (b < a or b != b) else a  # noqa: PLR0124  (as in maximum)
 
-    return offset, {"add": add, "max": maximum, "min": minimum}
+    def tree(combine):
+        @cuda.jit(device=True)
+        def reduce_column(partial, value, r, rows, rstep):
+            """Combine ``value`` over the ``rows`` threads of this thread's column; every
+            thread of the block calls it (it synchronises) and gets the column's result.
+            ``partial`` may be written again only after one more ``syncthreads``."""
+            t = cuda.threadIdx.x
+            partial[t] = value
+            cuda.syncthreads()
+            step = rows // 2
+            while step > 0:
+                if r < step:
+                    partial[t] = combine(partial[t], partial[t + step * rstep])
+                cuda.syncthreads()
+                step //= 2
+            return partial[t - r * rstep]
+        return reduce_column
+
+    combines = {"add": add, "max": maximum, "min": minimum}
+    return offset, place, combines, {name: tree(f) for name, f in combines.items()}
 
 
 @functools.cache
@@ -159,21 +196,15 @@ def _kernel_for(combine_name: str, acc_dtype: np.dtype, block: int):
     per operand dtype and number of merged axes at first launch)."""
     from numba import from_dtype
 
-    offset, combines = _device_functions()
-    combine = combines[combine_name]
+    offset, place, combines, trees = _device_functions()
+    combine, reduce_column = combines[combine_name], trees[combine_name]
     acc_type = from_dtype(acc_dtype)
 
     @cuda.jit
     def reduce_kernel(x, out, identity, kshape, kstrides, rshape, rstrides, m, n, chunk,
                       rows, reduction_fast):
         # x: flat view of the operand from its first element; out: (S, m) partials.
-        t = cuda.threadIdx.x
-        cols = block // rows
-        if reduction_fast:
-            r, c, rstep = t % rows, t // rows, 1
-        else:
-            r, c, rstep = t // cols, t % cols, cols
-        i = cuda.blockIdx.x * cols + c
+        r, rstep, i = place(rows, reduction_fast)
         acc = identity
         if i < m:
             base = offset(i, kshape, kstrides)
@@ -182,34 +213,92 @@ def _kernel_for(combine_name: str, acc_dtype: np.dtype, block: int):
             while j < stop:
                 acc = combine(acc, x[base + offset(j, rshape, rstrides)])
                 j += rows
-        partial = cuda.shared.array(block, acc_type)
-        partial[t] = acc
-        cuda.syncthreads()
-        step = rows // 2
-        while step > 0:
-            if r < step:
-                partial[t] = combine(partial[t], partial[t + step * rstep])
-            cuda.syncthreads()
-            step //= 2
+        acc = reduce_column(cuda.shared.array(block, acc_type), acc, r, rows, rstep)
         if r == 0 and i < m:
-            out[cuda.blockIdx.y * m + i] = partial[t]
+            out[cuda.blockIdx.y * m + i] = acc
 
     return reduce_kernel
 
 
+@functools.cache
+def _row_kernel_for(mode: str, dtype: np.dtype, block: int):
+    """The kernel of ``softmax``, ``log_softmax`` or ``logsumexp`` (``mode``) on float
+    ``dtype``: each output's row is read three times by its column of threads (the max,
+    the sum of exponentials, the result), with a tree after each of the first two."""
+    from numba import from_dtype
+
+    offset, place, combines, trees = _device_functions()
+    maximum, max_column, sum_column = combines["max"], trees["max"], trees["add"]
+    acc_type = from_dtype(dtype)
+    whole_rows, normalise = mode != "logsumexp", mode == "softmax"
+
+    @cuda.jit(device=True)
+    def exp(d, consts):
+        # Beyond the dtype's range a GPU's exp gives inf; the simulator's math.exp would raise.
+        return consts[2] if d > consts[3] else math.exp(d)
+
+    @cuda.jit(device=True)
+    def log(total, consts):
+        return -consts[2] if total == consts[0] else math.log(total)  # log(0): the simulator raises
+
+    @cuda.jit
+    def row_kernel(x, out, consts, kshape, kstrides, kostrides, rshape, rstrides, rostrides, m,
+                   n, rows, reduction_fast):
+        # consts: (0, -inf, inf, log of the largest float) in the dtype.
+        r, rstep, i = place(rows, reduction_fast)
+        partial = cuda.shared.array(block, acc_type)
+        base = offset(i, kshape, kstrides) if i < m else 0
+        top = consts[1]
+        j = r
+        while j < n and i < m:
+            top = maximum(top, x[base + offset(j, rshape, rstrides)])
+            j += rows
+        shift = max_column(partial, top, r, rows, rstep)
+        cuda.syncthreads()  # every thread has its shift: partial is free for the sums
+        if not math.isfinite(shift):  # as the reference: -inf (or empty), inf and NaN shift by 0
+            shift = consts[0]
+        total = consts[0]
+        j = r
+        while j < n and i < m:
+            total += exp(x[base + offset(j, rshape, rstrides)] - shift, consts)
+            j += rows
+        total = sum_column(partial, total, r, rows, rstep)
+        if i >= m:
+            return
+        if not whole_rows:
+            if r == 0:
+                out[i] = log(total, consts) + shift
+            return
+        out_base, lse = offset(i, kshape, kostrides), log(total, consts) + shift
+        j = r
+        while j < n:
+            v = x[base + offset(j, rshape, rstrides)]
+            at = out_base + offset(j, rshape, rostrides)
+            if normalise:
+                out[at] = exp(v - shift, consts) / total
+            else:
+                out[at] = v - lse
+            j += rows
+
+    return row_kernel
+
+
 # -- planning ---------------------------------------------------------------------------------
-def _merge(axes: list[tuple[int, int]]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(sizes, element strides) of ``axes`` (outer first) with one-run neighbours merged."""
-    merged: list[list[int]] = []
-    for n, s in axes:
+def _merge(axes: list[tuple[int, tuple[int, ...]]], arrays: int) -> tuple[tuple[int, ...], list]:
+    """``(sizes, [strides of each array])`` of ``axes``, given as ``(size, (stride in each
+    array, ...))`` outer first, with size-1 axes dropped and neighbours that are one
+    memory run in every array merged.  Never empty: no axes give one of size 1."""
+    merged: list[tuple[int, tuple[int, ...]]] = []
+    for n, strides in axes:
         if n == 1:
             continue
-        if merged and merged[-1][1] == s * n:
-            merged[-1] = [merged[-1][0] * n, s]
+        if merged and all(prev == s * n for prev, s in zip(merged[-1][1], strides)):
+            merged[-1] = (merged[-1][0] * n, strides)
         else:
-            merged.append([n, s])
-    merged = merged or [[1, 0]]
-    return tuple(n for n, _ in merged), tuple(s for _, s in merged)
+            merged.append((n, strides))
+    if not merged:
+        merged = [(1, (0,) * arrays)]
+    return tuple(n for n, _ in merged), list(zip(*(s for _, s in merged)))
 
 
 def _pow2_at_least(k: int) -> int:
@@ -265,33 +354,50 @@ def _reduce_flat(op: _Op, flat, kept, red, m: int, n: int, acc_dtype: np.dtype):
     return _reduce_flat(op, out, ((m,), (1,)), ((p.splits,), (m,)), m, p.splits, acc_dtype)
 
 
+def _element_strides(x) -> tuple[int, ...] | None:
+    """``x``'s strides in elements; None when a kernel cannot index it (host scalar,
+    negative or unaligned strides)."""
+    if not dev.is_device_array(x):
+        return None
+    itemsize = x.dtype.itemsize
+    if any(s < 0 or s % itemsize for s in x.strides):
+        return None
+    return tuple(s // itemsize for s in x.strides)
+
+
+def _split(shape, strides: list[tuple[int, ...]], axis) -> tuple:
+    """The merged kept and reduced axes, ``(sizes, [strides of each array])`` each, the
+    reduced ones ordered by decreasing stride in the first array."""
+    axes = [(n, tuple(s[a] for s in strides)) for a, n in enumerate(shape)]
+    kept = _merge([e for a, e in enumerate(axes) if a not in axis], len(strides))
+    red = _merge(sorted((axes[a] for a in axis), key=lambda e: -e[1][0]), len(strides))
+    return kept, red
+
+
+def _flat(x, strides):
+    """A 1-D view of ``x``'s memory from its first element, as far as it reaches."""
+    if x.size == 0:
+        return dev.empty((1,), x.dtype)  # never read
+    span = 1 + sum((k - 1) * s for k, s in zip(x.shape, strides))
+    return dev.view(x, (span,), (x.dtype.itemsize,))
+
+
 def _reduce(op: _Op, x, axis, keepdims):
     params = {"axis": axis, "keepdims": keepdims}
-    if not dev.is_device_array(x):
+    strides = _element_strides(x)
+    acc_dtype = None if strides is None else op.result_dtype(np.dtype(x.dtype))
+    if acc_dtype is None:
         return dev.host_call(op.primitive, x, **params)
-    dtype, itemsize = np.dtype(x.dtype), x.dtype.itemsize
-    acc_dtype = op.result_dtype(dtype)
     axis = tuple(axis)
-    strides = tuple(x.strides)
-    if acc_dtype is None or any(s < 0 or s % itemsize for s in strides):
-        return dev.host_call(op.primitive, x, **params)
-    kept_axes = [a for a in range(x.ndim) if a not in axis]
-    m = math.prod(x.shape[a] for a in kept_axes)
+    m = math.prod(k for a, k in enumerate(x.shape) if a not in axis)
     n = math.prod(x.shape[a] for a in axis)
     if n == 0 and op is not _SUM:
         return dev.host_call(op.primitive, x, **params)  # the reference's ValueError
-    out_shape = tuple(1 if a in axis else x.shape[a] for a in range(x.ndim) if keepdims or a not in axis)
+    out_shape = tuple(1 if a in axis else k for a, k in enumerate(x.shape) if keepdims or a not in axis)
     if m == 0:
         return dev.empty(out_shape, acc_dtype)
-    elements = [(x.shape[a], s // itemsize) for a, s in enumerate(strides)]
-    kept = _merge([elements[a] for a in kept_axes])
-    red = _merge(sorted((elements[a] for a in axis), key=lambda e: -e[1]))
-    if x.size == 0:
-        flat = dev.empty((1,), dtype)  # never read: n == 0
-    else:
-        span = 1 + sum((k - 1) * s for k, s in elements)
-        flat = dev.view(x, (span,), (itemsize,))
-    out = _reduce_flat(op, flat, kept, red, m, n, acc_dtype)
+    (kshape, (kstrides,)), (rshape, (rstrides,)) = _split(x.shape, [strides], axis)
+    out = _reduce_flat(op, _flat(x, strides), (kshape, kstrides), (rshape, rstrides), m, n, acc_dtype)
     return dev.view(out, out_shape, dev.c_strides(out_shape, acc_dtype.itemsize))
 
 
@@ -317,8 +423,57 @@ def min_kernel(x, axis, keepdims):
     return _reduce(_MIN, x, axis, keepdims)
 
 
+# -- softmax, log_softmax, logsumexp: one pass of row kernels -----------------------------------
+def _row_op(mode: str, primitive, x, axes, keepdims=None):
+    """``primitive`` (``mode``) over ``axes`` of device array ``x``, C-contiguous result."""
+    params = {"axes": axes} if keepdims is None else {"axes": axes, "keepdims": keepdims}
+    strides = _element_strides(x)
+    if strides is None or np.dtype(x.dtype) not in _FLOATS:
+        return dev.host_call(primitive, x, **params)
+    dtype, axes = np.dtype(x.dtype), tuple(axes)
+    m = math.prod(k for a, k in enumerate(x.shape) if a not in axes)
+    n = math.prod(x.shape[a] for a in axes)
+    if keepdims is None:
+        out_shape = tuple(x.shape)
+    else:
+        out_shape = tuple(1 if a in axes else k for a, k in enumerate(x.shape)
+                          if keepdims or a not in axes)
+    if math.prod(out_shape) == 0:
+        return dev.empty(out_shape, dtype)
+    out = dev.empty((math.prod(out_shape),), dtype)
+    ostrides = [s // dtype.itemsize for s in dev.c_strides(x.shape, dtype.itemsize)]
+    (kshape, (kstrides, kostrides)), (rshape, (rstrides, rostrides)) = _split(
+        x.shape, [strides, ostrides], axes)
+    cfg = sizes()
+    p = plan(m, n, rstrides[-1] <= kstrides[-1], cfg)
+    consts = (dtype.type(0), dtype.type(-np.inf), dtype.type(np.inf),
+              dtype.type(np.log(np.finfo(dtype).max)))
+    kernel = _row_kernel_for(mode, dtype, cfg.block)
+    kernel[p.blocks, cfg.block](_flat(x, strides), out, consts, kshape, kstrides, kostrides,
+                                rshape, rstrides, rostrides, m, n, p.rows, p.reduction_fast)
+    return dev.view(out, out_shape, dev.c_strides(out_shape, dtype.itemsize))
+
+
+def softmax_kernel(x, axes):
+    """``softmax`` over ``axes`` (max-shifted, as ``funcgrad.scipy.special.softmax``)."""
+    return _row_op("softmax", special._softmax_p, x, axes)
+
+
+def log_softmax_kernel(x, axes):
+    """``log_softmax`` over ``axes`` (``x - logsumexp(x, axes, keepdims=True)``)."""
+    return _row_op("log_softmax", special._log_softmax_p, x, axes)
+
+
+def logsumexp_kernel(a, axes, keepdims):
+    """``logsumexp`` over ``axes`` (max-shifted, as ``funcgrad.scipy.special.logsumexp``)."""
+    return _row_op("logsumexp", special._logsumexp_p, a, axes, keepdims)
+
+
 KERNELS: dict = {
     reductions.sum_p: sum_kernel,
     reductions.max_p: max_kernel,
     reductions.min_p: min_kernel,
+    special._softmax_p: softmax_kernel,
+    special._log_softmax_p: log_softmax_kernel,
+    special._logsumexp_p: logsumexp_kernel,
 }
