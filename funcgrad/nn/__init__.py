@@ -28,6 +28,11 @@ from funcgrad.nn.activations import (
                                      softplus,
                                      tanh,
 )
+from funcgrad.nn.attention import (
+                                     MultiheadAttention,
+                                     dot_product_attention,
+                                     dot_product_attention_weights,
+)
 from funcgrad.nn.io import load, save
 from funcgrad.nn.layers import MLP, Dropout, Embedding, Linear, Module, Sequential
 from funcgrad.nn.losses import (
@@ -36,19 +41,28 @@ from funcgrad.nn.losses import (
                                      mse,
                                      softmax_cross_entropy,
 )
-from funcgrad.nn.recurrent import LSTMCell, RNNCell
+from funcgrad.nn.norm import BatchNorm, GroupNorm, LayerNorm, RMSNorm
+from funcgrad.nn.recurrent import GRUCell, LSTMCell, RNNCell
 
 __all__ = [
                                      "MLP",
+                                     "BatchNorm",
                                      "Dropout",
                                      "Embedding",
+                                     "GRUCell",
+                                     "GroupNorm",
                                      "LSTMCell",
+                                     "LayerNorm",
                                      "Linear",
                                      "Module",
+                                     "MultiheadAttention",
+                                     "RMSNorm",
                                      "RNNCell",
                                      "Sequential",
                                      "binary_cross_entropy",
                                      "binary_cross_entropy_with_logits",
+                                     "dot_product_attention",
+                                     "dot_product_attention_weights",
                                      "gelu",
                                      "leaky_relu",
                                      "load",

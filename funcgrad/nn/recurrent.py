@@ -1,4 +1,4 @@
-"""Recurrent cells: one time step of an Elman RNN (tanh) and of an LSTM.
+"""Recurrent cells: one time step of an Elman RNN (tanh), an LSTM and a GRU.
 
 A cell maps ``(params, x, state)`` to the new state; unroll it over time with
 a Python loop (under ``jit`` the loop is traced once and unrolled).  Inputs
@@ -32,13 +32,13 @@ from funcgrad.nn._util import check_float_dtype, check_positive_int, check_rng
 from funcgrad.nn.activations import sigmoid
 from funcgrad.nn.layers import Module, _check_last_dim, _check_param_shape
 
-__all__ = ["LSTMCell", "RNNCell"]
+__all__ = ["GRUCell", "LSTMCell", "RNNCell"]
 
 Array = Any
 DTypeLike = Any
 
 
-def _init_cell(cell: RNNCell | LSTMCell, rng: np.random.Generator, dtype: DTypeLike,
+def _init_cell(cell: RNNCell | LSTMCell | GRUCell, rng: np.random.Generator, dtype: DTypeLike,
                gates: int) -> dict[str, np.ndarray]:
     rng = check_rng(rng, f"{cell!r}.init")
     dt = check_float_dtype(dtype, f"{cell!r}.init")
@@ -145,3 +145,61 @@ class LSTMCell(Module):
         i, f, g, o = fnp.split(z, 4, axis=-1)
         c_new = sigmoid(f) * c + sigmoid(i) * fnp.tanh(g)
         return sigmoid(o) * fnp.tanh(c_new), c_new
+
+
+@dataclass(frozen=True)
+class GRUCell(Module):
+    """One GRU step ``h -> h'`` with PyTorch's equations (``torch.nn.GRUCell``).
+
+    With ``a = x @ w_ih + b_ih`` and ``b = h @ w_hh + b_hh`` split into blocks
+    ``r, z, n`` (PyTorch's order): ``r = sigmoid(a_r + b_r)``, ``z = sigmoid(a_z +
+    b_z)``, ``n = tanh(a_n + r * b_n)`` and ``h' = (1 - z) * n + z * h``.  The reset
+    gate multiplies ``h @ w_hh_n + b_hh_n`` (Cho et al. 2014 v3, cuDNN, PyTorch;
+    flax's ``GRUCell`` is the same function with its biases arranged differently).
+    Parameters: ``{"w_ih": (input_size, 3 * hidden_size), "w_hh": (hidden_size,
+    3 * hidden_size), "b_ih": (3 * hidden_size,), "b_hh": (3 * hidden_size,)}``;
+    all drawn from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))`` as in PyTorch.
+
+    Examples:
+        >>> import numpy as np
+        >>> cell = GRUCell(2, 3)
+        >>> params = cell.init(np.random.default_rng(0))
+        >>> h = cell.apply(params, np.ones((5, 2)), cell.initial_state((5,)))
+        >>> h.shape
+        (5, 3)
+    """
+
+    input_size: int
+    hidden_size: int
+
+    def __post_init__(self) -> None:
+        check_positive_int(self.input_size, "input_size", "GRUCell")
+        check_positive_int(self.hidden_size, "hidden_size", "GRUCell")
+
+    def init(self, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> dict[str, np.ndarray]:
+        """Weights and both biases drawn from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
+        rng = check_rng(rng, f"{self!r}.init")    # one stream of draws (a key is split once)
+        params = _init_cell(self, rng, dtype, 3)
+        params["b_ih"] = params.pop("b")
+        params["b_hh"] = _initializers.uniform(rng, (3 * self.hidden_size,),
+                                               1.0 / math.sqrt(self.hidden_size), params["b_ih"].dtype)
+        return params
+
+    def initial_state(self, batch_shape: tuple[int, ...] = (),
+                      dtype: DTypeLike = np.float64) -> np.ndarray:
+        """Zeros of shape ``batch_shape + (hidden_size,)``."""
+        return np.zeros(tuple(batch_shape) + (self.hidden_size,), dtype)
+
+    def apply(self, params: dict[str, Array], x: Array, h: Array) -> Array:  # type: ignore[override]
+        """The next hidden state from input ``x`` and hidden state ``h``."""
+        n, hid = self.input_size, self.hidden_size
+        w_ih = _check_param_shape(params, "w_ih", (n, 3 * hid), self)
+        w_hh = _check_param_shape(params, "w_hh", (hid, 3 * hid), self)
+        b_ih = _check_param_shape(params, "b_ih", (3 * hid,), self)
+        b_hh = _check_param_shape(params, "b_hh", (3 * hid,), self)
+        _check_last_dim(x, n, "x", self)
+        _check_last_dim(h, hid, "h", self)
+        a_r, a_z, a_n = fnp.split(fnp.matmul(x, w_ih) + b_ih, 3, axis=-1)
+        b_r, b_z, b_n = fnp.split(fnp.matmul(h, w_hh) + b_hh, 3, axis=-1)
+        r, z = sigmoid(a_r + b_r), sigmoid(a_z + b_z)
+        return (1.0 - z) * fnp.tanh(a_n + r * b_n) + z * h
