@@ -9,7 +9,7 @@ The plan, in index arithmetic only (no copy of the operand):
    whatever ``axis`` was.  The result is ``M`` outputs, each the reduction of ``N``
    elements; output ``i`` and reduced index ``j`` become an element offset by
    unravelling them over the (few) merged axes.
-2. *One kernel, two thread layouts.*  A block of ``BLOCK`` threads is a
+2. *One kernel, two thread layouts.*  A block of ``block`` threads is a
    ``rows x cols`` grid: ``cols`` outputs side by side, ``rows`` threads per output
    striding over its ``N`` elements; then a tree over the ``rows`` partial results in
    shared memory (``log2(rows)`` steps, one ``syncthreads`` each) and one write per
@@ -17,17 +17,17 @@ The plan, in index arithmetic only (no copy of the operand):
 
    - *reduction-fast* (the reduced axis is the innermost in memory: ``sum(x, -1)``):
      consecutive threads take consecutive elements of one output, ``rows`` is the
-     power of two covering ``N`` (up to ``BLOCK``) and a block handles
-     ``BLOCK // rows`` outputs (a whole block on one long row, several short rows
+     power of two covering ``N`` (up to ``block``) and a block handles
+     ``block // rows`` outputs (a whole block on one long row, several short rows
      per block);
    - *output-fast* (a kept axis is the innermost: ``sum(x, 0)`` of a
      ``(batch, features)`` array, the backward pass's unbroadcast): a block takes a
-     strip of ``STRIP`` consecutive columns, consecutive threads read consecutive
-     columns of one row, and the ``BLOCK // STRIP`` thread rows stride down the rows.
+     strip of ``strip`` consecutive columns, consecutive threads read consecutive
+     columns of one row, and the ``block // strip`` thread rows stride down the rows.
 
 3. *Second pass.*  When there are too few outputs to fill the device, the ``N``
    elements are cut into ``S`` chunks (``blockIdx.y``) so that about
-   ``TARGET_BLOCKS`` blocks run; each writes a partial result to an ``(S, M)``
+   ``target_blocks`` blocks run; each writes a partial result to an ``(S, M)``
    array, which the same code then reduces over its leading axis (output-fast,
    coalesced).
 
@@ -46,10 +46,10 @@ times (the max, the sum of ``exp(x - max)`` with a tree after each, then the res
 with the reference's rule for the shift (0 where the max is not finite).  Rows are
 meant to be short (classes, not batches); a very long row runs on one block.
 
-The sizes below are module constants picked when a kernel is first launched: a GPU's
-on hardware, much smaller ones under Numba's CUDA simulator (which runs each thread
+The sizes (``block``, ``strip``, ...: :class:`Sizes`) are module constants, picked at
+each launch: a GPU's (:data:`GPU_SIZES`) on hardware, much smaller ones under Numba's CUDA simulator (which runs each thread
 as a Python thread), so that the tests reach several blocks and the second pass with
-tiny arrays.  The code path is the same.
+tiny arrays (:data:`SIM_SIZES`).  The code path is the same.
 """
 
 from __future__ import annotations
@@ -101,26 +101,29 @@ class _Op(NamedTuple):
     identity: Any  # result dtype -> identity element
 
 
+def _has_kernel(dtype: np.dtype) -> bool:
+    return dtype in _FLOATS or dtype.kind in "iub"
+
+
+@functools.cache
 def _sum_dtype(dtype: np.dtype) -> np.dtype | None:
-    if dtype in _FLOATS or dtype.kind in "iub":
-        return np.add.reduce(np.zeros(1, dtype)).dtype
-    return None
+    return np.add.reduce(np.zeros(1, dtype)).dtype if _has_kernel(dtype) else None
 
 
 def _same_dtype(dtype: np.dtype) -> np.dtype | None:
-    return dtype if dtype in _FLOATS or dtype.kind in "iub" else None
+    return dtype if _has_kernel(dtype) else None
 
 
 def _lowest(dtype: np.dtype):
     if dtype.kind == "f":
         return dtype.type(-np.inf)
-    return dtype.type(False) if dtype.kind == "b" else np.iinfo(dtype).min
+    return dtype.type(False if dtype.kind == "b" else np.iinfo(dtype).min)
 
 
 def _highest(dtype: np.dtype):
     if dtype.kind == "f":
         return dtype.type(np.inf)
-    return dtype.type(True) if dtype.kind == "b" else np.iinfo(dtype).max
+    return dtype.type(True if dtype.kind == "b" else np.iinfo(dtype).max)
 
 
 _SUM = _Op(reductions.sum_p, "add", _sum_dtype, lambda dt: dt.type(0))
@@ -146,7 +149,8 @@ def _device_functions():
 
     @cuda.jit(device=True)
     def place(rows, reduction_fast):
-        """This thread's (row, column, distance between rows in the block) and output index."""
+        """This thread's row within its output's column of threads, the distance between
+        two rows in thread ids, and its output's index."""
         t, cols = cuda.threadIdx.x, cuda.blockDim.x // rows
         if reduction_fast:
             r, c, rstep = t % rows, t // rows, 1
