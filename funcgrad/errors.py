@@ -85,3 +85,8 @@ class BackendUnavailableError(FuncgradError, RuntimeError):
 class DistributedError(FuncgradError, RuntimeError):
     """``funcgrad.distributed``: the ranks of an MPI job disagree (tree structure, shapes, dtypes
     or arguments of a collective), or MPI was asked for and cannot be used (no ``mpi4py``)."""
+
+
+class UnsupportedError(FuncgradError, NotImplementedError):
+    """A valid argument combination funcgrad does not implement (``conv_general_dilated``'s
+    ``batch_group_count > 1``, ``reduce_window`` with a computation other than add, max, min)."""
