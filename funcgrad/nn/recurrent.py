@@ -38,7 +38,24 @@ Array = Any
 DTypeLike = Any
 
 
-def _init_cell(cell: RNNCell | LSTMCell | GRUCell, rng: np.random.Generator, dtype: DTypeLike,
+@dataclass(frozen=True)
+class _Cell(Module):
+    """The sizes every cell has, checked once; the state is one hidden vector unless overridden."""
+
+    input_size: int
+    hidden_size: int
+
+    def __post_init__(self) -> None:
+        check_positive_int(self.input_size, "input_size", type(self).__name__)
+        check_positive_int(self.hidden_size, "hidden_size", type(self).__name__)
+
+    def initial_state(self, batch_shape: tuple[int, ...] = (),
+                      dtype: DTypeLike = np.float64) -> np.ndarray:
+        """Zeros of shape ``batch_shape + (hidden_size,)``."""
+        return np.zeros(tuple(batch_shape) + (self.hidden_size,), dtype)
+
+
+def _init_cell(cell: _Cell, rng: np.random.Generator, dtype: DTypeLike,
                gates: int) -> dict[str, np.ndarray]:
     rng = check_rng(rng, f"{cell!r}.init")
     dt = check_float_dtype(dtype, f"{cell!r}.init")
@@ -49,7 +66,7 @@ def _init_cell(cell: RNNCell | LSTMCell | GRUCell, rng: np.random.Generator, dty
             "b": _initializers.uniform(rng, (gates * h,), k, dt)}
 
 
-def _preactivation(cell: RNNCell | LSTMCell, params: dict[str, Array], x: Array, h: Array,
+def _preactivation(cell: _Cell, params: dict[str, Array], x: Array, h: Array,
                    gates: int) -> Array:
     """``x @ w_ih + h @ w_hh + b``, after checking every shape."""
     n, hid = cell.input_size, cell.hidden_size
@@ -62,7 +79,7 @@ def _preactivation(cell: RNNCell | LSTMCell, params: dict[str, Array], x: Array,
 
 
 @dataclass(frozen=True)
-class RNNCell(Module):
+class RNNCell(_Cell):
     """``h' = tanh(x @ w_ih + h @ w_hh + b)``.
 
     Parameters: ``{"w_ih": (input_size, hidden_size), "w_hh": (hidden_size,
@@ -76,21 +93,9 @@ class RNNCell(Module):
         (3,)
     """
 
-    input_size: int
-    hidden_size: int
-
-    def __post_init__(self) -> None:
-        check_positive_int(self.input_size, "input_size", "RNNCell")
-        check_positive_int(self.hidden_size, "hidden_size", "RNNCell")
-
     def init(self, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> dict[str, np.ndarray]:
         """Weights and bias drawn from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
         return _init_cell(self, rng, dtype, 1)
-
-    def initial_state(self, batch_shape: tuple[int, ...] = (),
-                      dtype: DTypeLike = np.float64) -> np.ndarray:
-        """Zeros of shape ``batch_shape + (hidden_size,)``."""
-        return np.zeros(tuple(batch_shape) + (self.hidden_size,), dtype)
 
     def apply(self, params: dict[str, Array], x: Array, h: Array) -> Array:  # type: ignore[override]
         """The next hidden state from input ``x`` and hidden state ``h``."""
@@ -98,7 +103,7 @@ class RNNCell(Module):
 
 
 @dataclass(frozen=True)
-class LSTMCell(Module):
+class LSTMCell(_Cell):
     """One LSTM step: ``(h, c) -> (h', c')`` with input, forget, cell and output gates.
 
     ``z = x @ w_ih + h @ w_hh + b`` is split into four blocks ``i, f, g, o``
@@ -115,13 +120,6 @@ class LSTMCell(Module):
         >>> h.shape, c.shape
         ((5, 3), (5, 3))
     """
-
-    input_size: int
-    hidden_size: int
-
-    def __post_init__(self) -> None:
-        check_positive_int(self.input_size, "input_size", "LSTMCell")
-        check_positive_int(self.hidden_size, "hidden_size", "LSTMCell")
 
     def init(self, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> dict[str, np.ndarray]:
         """Weights and bias drawn from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
@@ -148,7 +146,7 @@ class LSTMCell(Module):
 
 
 @dataclass(frozen=True)
-class GRUCell(Module):
+class GRUCell(_Cell):
     """One GRU step ``h -> h'`` with PyTorch's equations (``torch.nn.GRUCell``).
 
     With ``a = x @ w_ih + b_ih`` and ``b = h @ w_hh + b_hh`` split into blocks
@@ -169,13 +167,6 @@ class GRUCell(Module):
         (5, 3)
     """
 
-    input_size: int
-    hidden_size: int
-
-    def __post_init__(self) -> None:
-        check_positive_int(self.input_size, "input_size", "GRUCell")
-        check_positive_int(self.hidden_size, "hidden_size", "GRUCell")
-
     def init(self, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> dict[str, np.ndarray]:
         """Weights and both biases drawn from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
         rng = check_rng(rng, f"{self!r}.init")    # one stream of draws (a key is split once)
@@ -184,11 +175,6 @@ class GRUCell(Module):
         params["b_hh"] = _initializers.uniform(rng, (3 * self.hidden_size,),
                                                1.0 / math.sqrt(self.hidden_size), params["b_ih"].dtype)
         return params
-
-    def initial_state(self, batch_shape: tuple[int, ...] = (),
-                      dtype: DTypeLike = np.float64) -> np.ndarray:
-        """Zeros of shape ``batch_shape + (hidden_size,)``."""
-        return np.zeros(tuple(batch_shape) + (self.hidden_size,), dtype)
 
     def apply(self, params: dict[str, Array], x: Array, h: Array) -> Array:  # type: ignore[override]
         """The next hidden state from input ``x`` and hidden state ``h``."""
