@@ -32,7 +32,8 @@ A kernel is generated and compiled (lazily, by ``numba.cuda.jit`` on first launc
 once per (Program, operand dtypes, operand patterns, rank) and kept in memory; the
 layout work of a call is cached per operand shapes, strides and dtypes.  What the
 table does not compute (complex or float16 operands, a primitive without a scalar
-expression, a primitive with parameters such as ``round``'s decimals) runs on the host through
+expression, a primitive with parameters such as ``round``'s decimals, a device array
+with negative strides) runs on the host through
 :func:`funcgrad.backends._cuda_arrays.host_call`, counted in ``STATS``.
 
 Under Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) the same kernel source
@@ -246,6 +247,8 @@ _MAX_PLANS = 4096
 def _signature(x) -> Any:
     """What a plan depends on for operand ``x``; ``None``: no kernel takes it (run on the host)."""
     if dev.is_device_array(x):
+        if any(s < 0 for s in x.strides):
+            return None  # (a view's memory begins at its first element: see _cuda_arrays.view)
         return (x.shape, tuple(x.strides), np.dtype(x.dtype))
     if isinstance(x, np.generic):
         return np.dtype(x.dtype)
