@@ -40,16 +40,21 @@ def run(command: list[str]) -> tuple[str, tuple[int, str, str]]:
 
 
 @pytest.fixture(scope="module")
+def mpiexec() -> str:
+    pytest.importorskip("mpi4py", reason="the mpi extra is not installed (pip install -e '.[mpi]')")
+    path = shutil.which("mpiexec")
+    if path is None:
+        pytest.skip("no mpiexec on PATH (pip install mpich)")
+    return path
+
+
+@pytest.fixture(scope="module")
 def single_process():
     return run([sys.executable, str(EXAMPLE), *ARGS])
 
 
 @pytest.mark.parametrize("ranks", [2, 3])
-def test_mpiexec_run_prints_the_single_process_accuracy(ranks, single_process):
-    pytest.importorskip("mpi4py", reason="the mpi extra is not installed (pip install -e '.[mpi]')")
-    mpiexec = shutil.which("mpiexec")
-    if mpiexec is None:
-        pytest.skip("no mpiexec on PATH (pip install mpich)")
+def test_mpiexec_run_prints_the_single_process_accuracy(ranks, mpiexec, single_process):
     out, (size, loss, accuracy) = run([mpiexec, "-n", str(ranks), sys.executable, str(EXAMPLE),
                                        *ARGS])
     _, (one, single_loss, single_accuracy) = single_process
