@@ -106,6 +106,9 @@ def test_layouts_collapse_to_flat_or_fewer_axes():
     plan = cf._make_plan(program, cf._program_typer(program),
                          (cf._signature(dev.to_device(x)), cf._signature(dev.to_device(x))))
     assert plan.views == (((24,), (8,)), ((24,), (8,)))
+    flat = np.arange(5.0)  # already flat: passed as is
+    plan = cf._make_plan(program, cf._program_typer(program), (cf._signature(dev.to_device(flat)),) * 2)
+    assert plan.views == (None, None)
     assert cf._kernels[next(k for k in cf._kernels if k[0] is program)]  # compiled, cached
 
 

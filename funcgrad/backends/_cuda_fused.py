@@ -296,6 +296,8 @@ def _make_plan(key, typer: Callable, sigs: tuple) -> Plan | None:
             kinds[k], views[k] = "c", (tuple(rank_shape), (itemsize,))
         else:
             kinds[k], views[k] = "a", (tuple(rank_shape), tuple(st))
+        if views[k] == sigs[k][:2]:
+            views[k] = None  # already laid out so: passed as is (no view to build per call)
     patterns = Patterns(tuple(kinds), rank if "a" in kinds else 1)
     simulated = dev.simulated()
     kernel_key = (key, tuple(_typing_entry(s) for s in sigs), patterns, simulated)
