@@ -426,3 +426,34 @@ def test_fori_loop_with_a_traced_trip_count_is_a_while_kernel():
     got, stats = runs(f, W, np.int64(9))
     assert stats["kernel_runs"] == 1 and stats["step_runs"] == 0
     assert_same(got, reference(f, W, np.int64(9)))
+
+
+def test_an_lstm_like_body_groups_its_elementwise_code_into_few_loop_nests():
+    # Gate slices of one matmul, three saved values per sigmoid (grad's residuals): the
+    # generated function computes them in loop nests that read the gates at an offset and
+    # write the saved values into their stacked outputs, with the reference's numbers.
+    from funcgrad.backends import _numba_bodies as bodies
+
+    rng = np.random.default_rng(3)
+    w, xs = rng.normal(size=(4, 8)) * 0.5, rng.normal(size=(20, 3, 4))
+
+    def loss(w, xs):
+        def cell(c, x):
+            z = (x + c) @ w
+            c = c * (1 / (1 + fnp.exp(-z[:, :4]))) + fnp.tanh(z[:, 4:])
+            return c, None
+        return fnp.sum(lax.scan(cell, np.zeros((3, 4)), xs)[0] ** 2)
+
+    g = fg.grad(loss)
+    got, stats = runs(g, w, xs)
+    assert stats["body_kernel_runs"] == 2 and stats["step_runs"] == 0
+    assert_same(got, reference(g, w, xs), rtol=1e-12)
+    (node,) = [n for n in fg.jit(g, backend="numba").lower(w, xs).nodes
+               if n.name == "scan" and not n.params["reverse"]]
+    source = bodies.scan_body_source(loops.scan_plan(node.params["body"], node.params["num_consts"],
+                                                     node.params["num_carry"]).optimized,
+                                     node.params["num_consts"], node.params["num_carry"])[0]
+    assert "i2 + 4]" in source  # z[:, 4:] read at an offset, not through a strided view
+    assert "= y0[t]" in source  # a saved value computed into its stacked output
+    nests = [line for line in source.splitlines() if line.startswith("def f")]
+    assert len(nests) <= 4, nests  # (the add of the matmul's operands, then <= 1 exp/tanh each)
