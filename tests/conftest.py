@@ -6,6 +6,7 @@ HYPOTHESIS_PROFILE=nightly for a long one (meant for tests/test_random_programs.
 """
 
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -47,6 +48,26 @@ settings.register_profile(
     suppress_health_check=_SLOW_DATA_OK,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_cuda_simulator(request):
+    """Tests marked ``cuda`` run with a short thread switch interval.
+
+    Numba's CUDA simulator runs each CUDA thread as a Python thread, and its main thread
+    polls while holding the interpreter lock, so each ``syncthreads`` waits out whole 5 ms
+    switch intervals: 0.1 ms makes the CUDA tests ~2.5x faster (26 s -> 10 s for the
+    reduction rows).  Other tests keep Python's default.
+    """
+    if request.node.get_closest_marker("cuda") is None:
+        yield
+        return
+    saved = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(saved)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
