@@ -6,7 +6,8 @@ primitive           kernel
 ``matmul``          a tiled shared-memory kernel, batched and broadcast leading
                     axes (:mod:`funcgrad.backends._cuda_matmul`)
 ``sum``, ``max``,   block-level tree reductions over any axes
-``min``             (:mod:`funcgrad.backends._cuda_reduce`)
+``min``,            (:mod:`funcgrad.backends._cuda_reduce`); ``softmax``,
+``softmax``, ...    ``log_softmax`` and ``logsumexp`` one block per row
 ``fused`` and the   one generated kernel per fused Program, from the same fusion
 elementwise ops     groups and scalar table as the Numba CPU backend
                     (:mod:`funcgrad.backends._cuda_fused`)
