@@ -4,9 +4,9 @@
 
 Each is a composition of primitives (slices, gathers, products and sums), so it is
 differentiable in every floating-point argument, batches under ``vmap`` and runs under
-``jit`` with no rule of its own.  ``convolve`` and ``correlate`` gather the sliding windows
-of the padded signal into a matrix and multiply by the kernel (``O(n m)`` memory, as NumPy's
-direct method is ``O(n m)`` time).
+``jit`` with no rule of its own.  ``convolve`` and ``correlate`` are one 1-D ``conv``
+(:mod:`funcgrad.ops.conv`, the primitive behind ``lax.conv_general_dilated``): ``O(n m)``
+time and memory, as NumPy's direct method.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from funcgrad.ops import indexing, misc
 from funcgrad.ops import reductions as red
 from funcgrad.ops import shape as sh
 from funcgrad.ops._family import dtype_of, shape_of
+from funcgrad.ops.conv import conv_general_dilated
 from funcgrad.ops.linalg import matmul
 from funcgrad.ops.reductions import normalize_axis
 from funcgrad.ops.sorting import argsort, searchsorted
@@ -275,11 +276,14 @@ def _signals(a, v, name):
 
 
 def _full_rows(a, kernel, start: int, count: int):
-    """Rows ``start .. start + count`` of the full convolution of ``a`` with ``kernel``."""
+    """Rows ``start .. start + count`` of the full cross-correlation of ``a`` with ``kernel``
+    (``a`` padded by ``len(kernel) - 1`` zeros each side): one 1-D ``conv`` whose padding
+    keeps just those rows."""
     n, m = shape_of(a)[0], shape_of(kernel)[0]
-    padded = sh.pad(a, (m - 1, m - 1))
-    windows = (np.arange(start, start + count)[:, None] + np.arange(m)[None, :])
-    return matmul(padded[windows], sh.flip(kernel, 0)) if count else padded[:0]
+    lo = m - 1 - start
+    out = conv_general_dilated(sh.reshape(a, (1, 1, n)), sh.reshape(kernel, (1, 1, m)), (1,),
+                               [(lo, count + m - 1 - n - lo)])
+    return sh.reshape(out, (count,))
 
 
 def convolve(a, v, mode: str = "full"):
@@ -292,7 +296,7 @@ def convolve(a, v, mode: str = "full"):
     a, v = _signals(a, v, "convolve")
     n, m = shape_of(a)[0], shape_of(v)[0]
     start, count = _window(mode, n, m, (min(n, m) - 1) // 2)
-    return _full_rows(a, v, start, count)
+    return _full_rows(a, sh.flip(v, 0), start, count)
 
 
 def correlate(a, v, mode: str = "valid"):
@@ -306,7 +310,7 @@ def correlate(a, v, mode: str = "valid"):
     n, m = shape_of(a)[0], shape_of(v)[0]
     same = (m - 1) // 2 if n >= m else n - 1 - (n - 1) // 2
     start, count = _window(mode, n, m, same)
-    return _full_rows(a, ew.conj(sh.flip(v, 0)), start, count)
+    return _full_rows(a, ew.conj(v), start, count)
 
 
 def _window(mode, n: int, m: int, same_start: int) -> tuple[int, int]:

@@ -194,7 +194,7 @@ def _swap01(x):
 
 def _vjp_lhs(g, ans, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
              feature_group_count):
-    n, c, *in_sizes = shape_of(lhs)
+    _, c, *in_sizes = shape_of(lhs)
     o, cg, *window = shape_of(rhs)
     k, groups = len(window), feature_group_count
     spatial = tuple(range(2, 2 + k))
@@ -211,8 +211,8 @@ def _vjp_lhs(g, ans, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dil
 
 def _vjp_rhs(g, ans, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
              feature_group_count):
-    n, c, *in_sizes = shape_of(lhs)
-    o, cg, *window = shape_of(rhs)
+    n, _, *in_sizes = shape_of(lhs)
+    _, cg, *window = shape_of(rhs)
     k, groups = len(window), feature_group_count
     if 0 in shape_of(g):
         return None
@@ -240,8 +240,8 @@ def _batch(values, dims, *, window_strides, padding, lhs_dilation, rhs_dilation,
            feature_group_count):
     lhs, rhs = values
     ld, rd = dims
-    params = dict(window_strides=window_strides, padding=padding, lhs_dilation=lhs_dilation,
-                  rhs_dilation=rhs_dilation)
+    params = {"window_strides": window_strides, "padding": padding, "lhs_dilation": lhs_dilation,
+              "rhs_dilation": rhs_dilation}
     groups = feature_group_count
     if rd is None:  # the batch joins N
         b = shape_of(lhs)[ld]
@@ -400,7 +400,7 @@ def conv_general_dilated(lhs, rhs, window_strides: Sequence[int], padding,
         lhs = sh.transpose(lhs, dnums.lhs_spec)
     if dnums.rhs_spec != tuple(range(len(dnums.rhs_spec))):
         rhs = sh.transpose(rhs, dnums.rhs_spec)
-    (n, c, *in_sizes), (o, i, *window) = shape_of(lhs), shape_of(rhs)
+    (_, c, *in_sizes), (o, i, *window) = shape_of(lhs), shape_of(rhs)
     k = len(in_sizes)
     if groups < 1 or c % groups or o % groups or c != i * groups:
         raise ShapeError(f"convolution: lhs has {c} features and rhs {i} input and {o} output "
