@@ -10,15 +10,18 @@ operation, on arrays whose shapes are the body's static shapes:
 ==================  ==========================================================
 operation           generated code
 ==================  ==========================================================
-``fused``, lone     a loop nest over the result writing each element from the
+``fused``, lone     loop nests over the result writing each element from the
 elementwise ops     scalar code of :mod:`~funcgrad.backends._numba_fused` (NumPy's
-                    loop dtypes, broadcasting by index)
+                    loop dtypes, broadcasting by index); the operations of one
+                    shape share loop nests (:mod:`~funcgrad.backends._numba_groups`)
 ``broadcast_to``,   the same loop nest, copying (casting)
 ``convert``
-``matmul``          ``np.dot`` (BLAS) for float 1-D/2-D operands
-``getitem``         basic indexing (slices, integers): a view
+``matmul``          ``np.dot`` (BLAS) for float 1-D/2-D operands (a strided view
+                    copied first; a ``.T`` passed as it is)
+``getitem``         basic indexing (slices, integers): a view (read at an offset
+                    by the loop nests)
 ``unslice``         zeros, then a slice assignment
-``transpose``,      ``np.transpose`` (a view); ``reshape`` of a contiguous copy
+``transpose``,      ``.T`` or ``np.transpose`` (a view); ``reshape`` of a contiguous copy
 ``reshape``
 ``sum``             a loop nest adding in the input's order
 ==================  ==========================================================

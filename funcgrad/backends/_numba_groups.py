@@ -26,7 +26,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from funcgrad.backends._numba_fused import _SUPPORTED, HELPERS, SCALAR_TABLE, Unsupported, type_program
+from funcgrad.backends._numba_fused import (
+    _SUPPORTED,
+    HELPERS,
+    SCALAR_TABLE,
+    Unsupported,
+    type_program,
+)
 from funcgrad.optimize._rewrite import is_python_scalar
 from funcgrad.optimize.fusion import CONST, IN, TMP, Program, fused_p
 
@@ -202,6 +208,7 @@ def _emit(low, env: dict, group: Group, needed: list) -> None:
 
 def _write(low, env, group, needed, ext, out_of, body) -> None:
     """The loop nest's function and its call (the arrays of ``needed`` made first)."""
+    # (imported here: _numba_bodies imports this module)
     from funcgrad.backends._numba_bodies import Emitter, _loops, _read
 
     f = Emitter()
