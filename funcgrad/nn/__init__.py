@@ -48,6 +48,7 @@ from funcgrad.nn.attention import (
                                      dot_product_attention,
                                      dot_product_attention_weights,
 )
+from funcgrad.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from funcgrad.nn.io import load, save
 from funcgrad.nn.layers import MLP, Dropout, Embedding, Linear, Module, Sequential
 from funcgrad.nn.losses import (
@@ -68,6 +69,9 @@ from funcgrad.nn.recurrent import GRUCell, LSTMCell, RNNCell
 __all__ = [
                                      "MLP",
                                      "BatchNorm",
+                                     "Conv1d",
+                                     "Conv2d",
+                                     "ConvTranspose2d",
                                      "Dropout",
                                      "Embedding",
                                      "GRUCell",

@@ -167,13 +167,15 @@ class GRUCell(_Cell):
         (5, 3)
     """
 
-    def init(self, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> dict[str, np.ndarray]:
+    def init(self, rng: np.random.Generator,
+             dtype: DTypeLike = np.float64) -> dict[str, np.ndarray]:
         """Weights and both biases drawn from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
         rng = check_rng(rng, f"{self!r}.init")    # one stream of draws (a key is split once)
         params = _init_cell(self, rng, dtype, 3)
         params["b_ih"] = params.pop("b")
-        params["b_hh"] = _initializers.uniform(rng, (3 * self.hidden_size,),
-                                               1.0 / math.sqrt(self.hidden_size), params["b_ih"].dtype)
+        k = 1.0 / math.sqrt(self.hidden_size)
+        params["b_hh"] = _initializers.uniform(rng, (3 * self.hidden_size,), k,
+                                               params["b_ih"].dtype)
         return params
 
     def apply(self, params: dict[str, Array], x: Array, h: Array) -> Array:  # type: ignore[override]
