@@ -1,4 +1,4 @@
-"""funcgrad.nn convolution and pooling layers (NHWC) against direct NumPy loops (and PyTorch if installed)."""
+"""funcgrad.nn convolution and pooling layers (NHWC) against direct NumPy loops and PyTorch."""
 
 from __future__ import annotations
 
@@ -76,12 +76,12 @@ def np_conv_transpose(x, w, b, stride, padding, output_padding, dilation, groups
 
 CONV2D_CASES = [
     # kwargs, input shape (N, H, W, C_in), C_out
-    (dict(kernel_size=3), (2, 5, 6, 2), 3),
-    (dict(kernel_size=(2, 3), stride=(2, 1), padding=1), (1, 6, 5, 2), 4),
-    (dict(kernel_size=3, padding="SAME", stride=2), (2, 7, 6, 1), 2),
-    (dict(kernel_size=2, dilation=2, padding=((1, 0), (0, 2))), (1, 6, 6, 3), 2),
-    (dict(kernel_size=3, groups=2, padding=1), (1, 4, 5, 4), 6),
-    (dict(kernel_size=3, groups=3, padding=1, bias=False), (2, 4, 4, 3), 3),          # depthwise
+    ({"kernel_size": 3}, (2, 5, 6, 2), 3),
+    ({"kernel_size": (2, 3), "stride": (2, 1), "padding": 1}, (1, 6, 5, 2), 4),
+    ({"kernel_size": 3, "padding": "SAME", "stride": 2}, (2, 7, 6, 1), 2),
+    ({"kernel_size": 2, "dilation": 2, "padding": ((1, 0), (0, 2))}, (1, 6, 6, 3), 2),
+    ({"kernel_size": 3, "groups": 2, "padding": 1}, (1, 4, 5, 4), 6),
+    ({"kernel_size": 3, "groups": 3, "padding": 1, "bias": False}, (2, 4, 4, 3), 3),  # depthwise
 ]
 
 
@@ -176,11 +176,11 @@ def test_conv_under_jit_and_vmap():
 # ---------------------------------------------------------------------------
 
 TRANSPOSE_CASES = [
-    (dict(kernel_size=2, stride=2), (1, 3, 2, 1), 2),
-    (dict(kernel_size=3, stride=2, padding=1, output_padding=1), (2, 3, 3, 2), 3),
-    (dict(kernel_size=(4, 3), stride=(2, 3), padding=(1, 2)), (1, 3, 4, 2), 2),
-    (dict(kernel_size=3, dilation=2, padding=1, groups=2), (1, 4, 3, 4), 2),
-    (dict(kernel_size=3, stride=2, padding=3), (1, 5, 5, 1), 1),       # padding > span of k
+    ({"kernel_size": 2, "stride": 2}, (1, 3, 2, 1), 2),
+    ({"kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}, (2, 3, 3, 2), 3),
+    ({"kernel_size": (4, 3), "stride": (2, 3), "padding": (1, 2)}, (1, 3, 4, 2), 2),
+    ({"kernel_size": 3, "dilation": 2, "padding": 1, "groups": 2}, (1, 4, 3, 4), 2),
+    ({"kernel_size": 3, "stride": 2, "padding": 3}, (1, 5, 5, 1), 1),  # padding > span of k
 ]
 
 
