@@ -8,7 +8,7 @@ import pytest
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad import nn
-from funcgrad.errors import ArgumentError, ShapeError
+from funcgrad.errors import ArgumentError, DTypeError, ShapeError
 from funcgrad.testing import check_grads
 
 
@@ -261,3 +261,112 @@ def test_conv_errors():
         nn.ConvTranspose2d(3, 4, kernel_size=3, stride=2, output_padding=2)
     with pytest.raises(ArgumentError, match="output_padding=0 and groups=1"):
         nn.ConvTranspose2d(3, 4, kernel_size=3, stride=2, padding="SAME", output_padding=1)
+
+
+# ---------------------------------------------------------------------------
+# MaxPool2d, AvgPool2d
+# ---------------------------------------------------------------------------
+
+def np_pool(x, kernel, stride, pads, kind, count_include_pad=True):
+    """A loop over output windows of x (N, H, W, C); padding is -inf (max) or 0 (mean)."""
+    fill = -np.inf if kind == "max" else 0.0
+    xp = np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=fill)
+    ones = np.pad(np.ones(x.shape[1:3]), pads)
+    out_h = (xp.shape[1] - kernel[0]) // stride[0] + 1
+    out_w = (xp.shape[2] - kernel[1]) // stride[1] + 1
+    out = np.empty((x.shape[0], out_h, out_w, x.shape[3]))
+    for i, j in np.ndindex(out_h, out_w):
+        rows = slice(i * stride[0], i * stride[0] + kernel[0])
+        cols = slice(j * stride[1], j * stride[1] + kernel[1])
+        window = xp[:, rows, cols, :]
+        if kind == "max":
+            out[:, i, j] = window.max(axis=(1, 2))
+        else:
+            count = kernel[0] * kernel[1] if count_include_pad else ones[rows, cols].sum()
+            out[:, i, j] = window.sum(axis=(1, 2)) / count
+    return out
+
+
+POOL_CASES = [
+    ({"kernel_size": 2}, (2, 4, 6, 3)),
+    ({"kernel_size": 3, "stride": 2, "padding": 1}, (1, 7, 6, 2)),
+    ({"kernel_size": (2, 3), "stride": (1, 2), "padding": (1, 0)}, (2, 5, 7, 1)),
+    ({"kernel_size": 3, "stride": 1, "padding": ((0, 2), (1, 1))}, (1, 4, 4, 2)),
+]
+
+
+@pytest.mark.parametrize("kwargs,shape", POOL_CASES)
+def test_pooling_forward_against_loop(kwargs, shape):
+    x = rng(10).standard_normal(shape)
+    pool = nn.MaxPool2d(**kwargs)
+    assert pool.init(rng()) is None
+    np.testing.assert_array_equal(pool.apply(None, x),
+                                  np_pool(x, pool.kernel_size, pool.stride, pool.padding, "max"))
+    for include in (True, False):
+        avg = nn.AvgPool2d(**kwargs, count_include_pad=include)
+        expected = np_pool(x, avg.kernel_size, avg.stride, avg.padding, "mean", include)
+        np.testing.assert_allclose(avg.apply(None, x), expected, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(avg.apply(None, x[0]), expected[0], rtol=1e-13, atol=1e-15)
+
+
+def test_max_pool_gradient_goes_to_the_first_maximum():
+    x = np.array([[1.0, 3.0], [3.0, 0.0]]).reshape(1, 2, 2, 1)
+    g = fg.grad(lambda x: fnp.sum(nn.MaxPool2d(2).apply(None, x)))(x)
+    np.testing.assert_array_equal(g[0, :, :, 0], [[0.0, 1.0], [0.0, 0.0]])
+    # without ties: the cotangent lands on the argmax of each window (a scatter written out)
+    x = rng(11).standard_normal((2, 4, 4, 3))
+    w = rng(12).standard_normal((2, 2, 2, 3))
+    g = fg.grad(lambda x: fnp.sum(nn.MaxPool2d(2).apply(None, x) * w))(x)
+    expected = np.zeros_like(x)
+    for n, i, j, c in np.ndindex(2, 2, 2, 3):
+        block = x[n, 2 * i:2 * i + 2, 2 * j:2 * j + 2, c]
+        a, b = np.unravel_index(block.argmax(), block.shape)
+        expected[n, 2 * i + a, 2 * j + b, c] = w[n, i, j, c]
+    np.testing.assert_array_equal(g, expected)
+
+
+@pytest.mark.parametrize("pool", [nn.MaxPool2d(2, stride=1, padding=1),
+                                  nn.AvgPool2d(3, stride=2, padding=1),
+                                  nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False)])
+def test_pooling_gradients(pool):
+    x = rng(13).standard_normal((2, 4, 3, 2))          # continuous: no ties in a window
+    check_grads(lambda x: pool.apply(None, x), (x,), order=2)
+
+
+def test_pooling_same_jit_vmap_and_float32():
+    x = rng(14).standard_normal((3, 5, 5, 2)).astype(np.float32)
+    for pool in (nn.MaxPool2d(2, padding="SAME"), nn.AvgPool2d(3, stride=2, padding="same")):
+        y = pool.apply(None, x)
+        assert y.dtype == np.float32 and y.shape == (3, 3, 3, 2)      # ceil(5 / 2) = 3
+        np.testing.assert_allclose(fg.jit(lambda x, p=pool: p.apply(None, x))(x), y, rtol=1e-6)
+        np.testing.assert_allclose(fg.vmap(lambda x, p=pool: p.apply(None, x))(x), y, rtol=1e-6)
+
+
+def test_pooling_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = rng(15).standard_normal((2, 7, 6, 3))
+    xt = torch.tensor(x.transpose(0, 3, 1, 2))
+
+    def back(t):
+        return t.numpy().transpose(0, 2, 3, 1)
+
+    np.testing.assert_array_equal(nn.MaxPool2d(3, stride=2, padding=1).apply(None, x),
+                                  back(torch.nn.functional.max_pool2d(xt, 3, 2, 1)))
+    for include in (True, False):
+        expected = back(torch.nn.functional.avg_pool2d(xt, 3, 2, 1, count_include_pad=include))
+        np.testing.assert_allclose(
+            nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=include).apply(None, x),
+            expected, rtol=1e-13)
+
+
+def test_pooling_errors():
+    with pytest.raises(ShapeError, match=r"\(N, H, W, C\) or \(H, W, C\)"):
+        nn.MaxPool2d(2).apply(None, np.ones((4, 4)))
+    with pytest.raises(ShapeError, match="smaller than the kernel"):
+        nn.MaxPool2d(2, padding=2)
+    with pytest.raises(ArgumentError, match="stride"):
+        nn.AvgPool2d(2, stride=0)
+    with pytest.raises(DTypeError, match="floating"):
+        nn.AvgPool2d(2).apply(None, np.ones((1, 4, 4, 1), np.int64))
+    np.testing.assert_array_equal(nn.MaxPool2d(2).apply(None, np.arange(16).reshape(4, 4, 1)),
+                                  [[[5], [7]], [[13], [15]]])

@@ -64,10 +64,12 @@ from funcgrad.nn.losses import (
                                      softmax_cross_entropy,
 )
 from funcgrad.nn.norm import BatchNorm, GroupNorm, LayerNorm, RMSNorm
+from funcgrad.nn.pooling import AvgPool2d, MaxPool2d
 from funcgrad.nn.recurrent import GRUCell, LSTMCell, RNNCell
 
 __all__ = [
                                      "MLP",
+                                     "AvgPool2d",
                                      "BatchNorm",
                                      "Conv1d",
                                      "Conv2d",
@@ -79,6 +81,7 @@ __all__ = [
                                      "LSTMCell",
                                      "LayerNorm",
                                      "Linear",
+                                     "MaxPool2d",
                                      "Module",
                                      "MultiheadAttention",
                                      "RMSNorm",
