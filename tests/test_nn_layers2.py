@@ -239,6 +239,21 @@ def test_batch_norm_under_jit_with_aux_state():
     assert bn.init_state(np.float32)["mean"].dtype == np.float32
 
 
+def test_batch_norm_dtypes():
+    """y has x's dtype and the state keeps its own, in both modes (float32 activations with
+    float64 statistics here)."""
+    bn = nn.BatchNorm(3)
+    params = bn.init(rng(), np.float32)
+    x = rng(9).standard_normal((4, 3)).astype(np.float32)
+    y, state = bn.apply(params, x, state=bn.init_state(np.float64))
+    assert y.dtype == np.float32 and state["mean"].dtype == state["var"].dtype == np.float64
+    np.testing.assert_allclose(state["mean"], 0.1 * x.astype(np.float64).mean(0), rtol=1e-6)
+    y_eval, _ = bn.apply(params, x, state=state, train=False)
+    assert y_eval.dtype == np.float32
+    step = fg.jit(lambda s: bn.apply(params, x, state=s)[1])
+    assert step(bn.init_state(np.float32))["var"].dtype == np.float32
+
+
 def test_batch_norm_errors():
     bn = nn.BatchNorm(2)
     params = bn.init(rng())

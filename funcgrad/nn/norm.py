@@ -30,7 +30,13 @@ import numpy as np
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad.errors import ArgumentError, ShapeError, TreeStructureError
-from funcgrad.nn._util import check_float_dtype, check_positive_int, check_rng, shape_of
+from funcgrad.nn._util import (
+    check_float_dtype,
+    check_positive_int,
+    check_rng,
+    dtype_of,
+    shape_of,
+)
 from funcgrad.nn.layers import Module, _check_param_shape
 
 __all__ = ["BatchNorm", "GroupNorm", "LayerNorm", "RMSNorm"]
@@ -241,7 +247,8 @@ class BatchNorm(Module):
     The state is ``{"mean": zeros(C), "var": ones(C)}`` from :meth:`init_state`;
     ``apply(params, x, state=state, train=True)`` returns ``(y, new_state)``.  The
     new state carries no gradient (it is computed from ``stop_gradient`` of the
-    batch statistics); under ``grad`` return it as auxiliary data (``has_aux=True``).
+    batch statistics) and keeps the state's dtype; ``y`` has the dtype of ``x``.  Under
+    ``grad`` return the new state as auxiliary data (``has_aux=True``).
     ``Sequential`` does not thread state: call a ``BatchNorm`` directly.
 
     Examples:
@@ -307,8 +314,10 @@ class BatchNorm(Module):
         _check_trailing(x, (c,), self, min_ndim=2)
         shape = shape_of(x)
         axes = tuple(range(len(shape) - 1))
+        dt = dtype_of(x)
         if not train:
-            y = (x - running_mean) / fnp.sqrt(running_var + self.eps)
+            mean, var = fnp.astype(running_mean, dt), fnp.astype(running_var, dt)
+            y = (x - mean) / fnp.sqrt(var + self.eps)
             return _affine(self, params, y, (c,), self.use_scale, self.use_bias), state
         n = int(np.prod(shape[:-1]))
         if n < 2:
@@ -319,7 +328,10 @@ class BatchNorm(Module):
         var = fnp.mean(centred * centred, axis=axes)
         y = centred / fnp.sqrt(var + self.eps)
         m = self.momentum
-        batch_mean, batch_var = fg.stop_gradient(mean), fg.stop_gradient(var)
+        # The state keeps its own dtype (float32 statistics for float16 activations, say).
+        sd = dtype_of(running_mean)
+        batch_mean = fnp.astype(fg.stop_gradient(mean), sd)
+        batch_var = fnp.astype(fg.stop_gradient(var), sd)
         new_state = {"mean": (1.0 - m) * running_mean + m * batch_mean,
                      "var": (1.0 - m) * running_var + m * batch_var * (n / (n - 1))}
         return _affine(self, params, y, (c,), self.use_scale, self.use_bias), new_state
