@@ -412,6 +412,10 @@ def test_mha_jit_vmap_and_unbatched():
     np.testing.assert_allclose(per_example, expected, rtol=1e-12)
     np.testing.assert_allclose(mha.apply(params, x[0], mask=mask[0], causal=True), expected[0],
                                rtol=1e-12)
+    p32 = fg.tree.map(lambda p: p.astype(np.float32), params)
+    y32 = mha.apply(p32, x.astype(np.float32), mask=mask, causal=True)
+    assert y32.dtype == np.float32
+    np.testing.assert_allclose(y32, expected, rtol=1e-4, atol=1e-5)
 
 
 def test_mha_dropout():
