@@ -171,7 +171,7 @@ def reduce_window(operand, init_value, computation: Callable, window_dimensions:
     if np.shape(init_value) != () or not np.asarray(init_value == identity).all():
         raise UnsupportedError(f"reduce_window: init_value {init_value!r} is not supported for "
                                f"{kind} over {np.dtype(dtype_of(x))} values; use its identity "
-                               f"{identity!r} (padding takes that value)")
+                               f"{identity} (padding takes that value)")
     window = _ints("window_dimensions", window_dimensions, rank, 1)
     strides = (1,) * rank if window_strides is None else _ints("window_strides", window_strides,
                                                                rank, 1)

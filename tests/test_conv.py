@@ -1,0 +1,241 @@
+"""Convolution and pooling beyond the op table (tests/op_records_conv.py): errors, the
+layout helpers, ties in max pooling, windows that hold only padding, transposed
+convolutions as gradients, and ``fnp.convolve``/``correlate`` against NumPy."""
+
+import itertools
+
+import numpy as np
+import pytest
+from op_records_conv import loop_conv
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad import lax
+from funcgrad.errors import ArgumentError, ShapeError, UnsupportedError
+from funcgrad.testing import check_grads
+
+
+# -- errors -----------------------------------------------------------------------------------
+X4, W4 = np.ones((1, 4, 5, 5)), np.ones((6, 2, 3, 3))
+W1 = np.ones((6, 4, 3, 3))  # one feature group
+
+ERRORS = [
+    ("feature counts", lambda: lax.conv(np.ones((1, 3, 5, 5)), np.ones((2, 2, 3, 3)), (1, 1), "VALID"),
+     ShapeError, r"lhs has 3 features and rhs 2 input and 2 output features"),
+    ("groups do not divide outputs",
+     lambda: lax.conv_general_dilated(X4, np.ones((5, 2, 3, 3)), (1, 1), "VALID",
+                                      feature_group_count=2), ShapeError, "divisible"),
+    ("rank mismatch", lambda: lax.conv(np.ones((1, 1, 5)), np.ones((1, 1, 3, 3)), (1,), "VALID"),
+     ShapeError, r"same number of dimensions.*\(1, 1, 5\) and \(1, 1, 3, 3\)"),
+    ("rank too small", lambda: lax.conv(np.ones((1, 5)), np.ones((1, 5)), (), "VALID"),
+     ShapeError, "at least 3"),
+    ("bad padding string", lambda: lax.conv(X4, W1, (1, 1), "FULL"), ArgumentError,
+     r"padding must be one of \('SAME', 'SAME_LOWER', 'VALID'\).*'FULL'"),
+    ("padding pairs count", lambda: lax.conv(X4, W1, (1, 1), [(1, 1)]), ArgumentError,
+     r"2 \(low, high\) integer pairs"),
+    ("strides count", lambda: lax.conv(X4, W1, (1,), "VALID"), ArgumentError,
+     r"window_strides must be 2 integers >= 1"),
+    ("zero stride", lambda: lax.conv(X4, W1, (1, 0), "VALID"), ArgumentError,
+     "window_strides"),
+    ("dimension numbers letters",
+     lambda: lax.conv_general_dilated(X4, W4, (1, 1), "VALID",
+                                      dimension_numbers=("NCHW", "OIHX", "NCHW")), ArgumentError,
+     "same spatial axes"),
+    ("dimension numbers length",
+     lambda: lax.conv_general_dilated(X4, W4, (1, 1), "VALID",
+                                      dimension_numbers=("NCH", "OIH", "NCH")), ShapeError,
+     r"has 3 axes"),
+    ("dimension numbers type",
+     lambda: lax.conv_general_dilated(X4, W4, (1, 1), "VALID", dimension_numbers="NCHW"),
+     ArgumentError, "three strings"),
+    ("batch groups",
+     lambda: lax.conv_general_dilated(X4, W4, (1, 1), "VALID", batch_group_count=2),
+     UnsupportedError, "batch_group_count=2 is not supported"),
+    ("string padding with lhs_dilation",
+     lambda: lax.conv_general_dilated(X4, W1, (1, 1), "SAME", lhs_dilation=(2, 2)),
+     ArgumentError, "conv_transpose"),
+    ("reduce_window computation",
+     lambda: lax.reduce_window(np.ones(4), 1.0, fnp.multiply, (2,), (1,), "VALID"),
+     UnsupportedError, "lax.add, lax.max or lax.min"),
+    ("reduce_window init", lambda: lax.reduce_window(np.ones(4), 0.0, lax.max, (2,), (1,), "VALID"),
+     UnsupportedError, r"use its identity -inf"),
+    ("reduce_window window rank",
+     lambda: lax.reduce_window(np.ones((2, 4)), 0.0, lax.add, (2,), (1,), "VALID"),
+     ArgumentError, r"window_dimensions must be 2 integers"),
+    ("reduce_window padding", lambda: lax.reduce_window(np.ones(4), 0.0, lax.add, (2,), (1,), "same!"),
+     ArgumentError, "padding must be one of"),
+]
+
+
+@pytest.mark.parametrize("name, call, cls, match", ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors_say_what_was_expected_and_received(name, call, cls, match):
+    with pytest.raises(cls, match=match):
+        call()
+
+
+def test_unsupported_error_is_a_not_implemented_error():
+    with pytest.raises(NotImplementedError):
+        lax.conv_general_dilated(X4, W4, (1, 1), "VALID", batch_group_count=2)
+
+
+# -- layout helpers ---------------------------------------------------------------------------
+def test_dimension_numbers_are_axis_permutations_in_the_kernel_spatial_order():
+    dn = lax.conv_dimension_numbers((1, 5, 6, 3), (2, 4, 3, 8), ("NHWC", "HWIO", "NHWC"))
+    assert dn == lax.ConvDimensionNumbers((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2))
+    # The kernel names W before H: every spec lists its spatial axes in that order.
+    dn = lax.conv_dimension_numbers((1, 3, 5, 6), (8, 3, 4, 2), ("NCHW", "OIWH", "NHWC"))
+    assert dn == lax.ConvDimensionNumbers((0, 1, 3, 2), (0, 1, 2, 3), (0, 3, 2, 1))
+    assert lax.conv_dimension_numbers((1, 1, 1), (1, 1, 1), None) == ((0, 1, 2),) * 3
+    assert lax.conv_dimension_numbers((), (), dn) is dn
+
+
+@pytest.mark.parametrize("n, k, s", list(itertools.product(range(1, 7), range(1, 4), range(1, 4))))
+def test_same_padding_gives_ceil_in_over_stride_outputs(n, k, s):
+    (lo, hi), = lax.padtype_to_pads((n,), (k,), (s,), "SAME")
+    (lo2, hi2), = lax.padtype_to_pads((n,), (k,), (s,), "SAME_LOWER")
+    assert (lo2, hi2) == (hi, lo) and 0 <= hi - lo <= 1
+    out = lax.conv(np.ones((1, 1, n)), np.ones((1, 1, k)), (s,), "SAME")
+    assert out.shape == (1, 1, -(-n // s))
+    np.testing.assert_array_equal(out, loop_conv(np.ones((1, 1, n)), np.ones((1, 1, k)), (s,),
+                                                 [(lo, hi)]))
+
+
+def test_a_window_larger_than_the_padded_input_gives_an_empty_result_and_gradients():
+    x, w = np.ones((2, 1, 2)), np.ones((3, 1, 4))
+    assert lax.conv(x, w, (1,), "VALID").shape == (2, 3, 0)
+    gx, gw = fg.grad(lambda x, w: fnp.sum(lax.conv(x, w, (1,), "VALID")), argnums=(0, 1))(x, w)
+    assert gx.shape == x.shape and gw.shape == w.shape and not gx.any() and not gw.any()
+
+
+def test_preferred_element_type_computes_and_returns_in_that_dtype():
+    x, w = np.ones((1, 1, 3), np.float32), np.ones((1, 1, 2), np.float32)
+    out = lax.conv_general_dilated(x, w, (1,), "VALID", preferred_element_type=np.float64)
+    assert out.dtype == np.float64
+    assert lax.conv(x, w, (1,), "VALID").dtype == np.float32
+    g = fg.grad(lambda x: fnp.sum(lax.conv_general_dilated(x, w, (1,), "VALID",
+                                                           preferred_element_type=np.float64)))(x)
+    assert g.dtype == np.float32
+
+
+def test_integer_convolution_stays_integer():
+    x, w = np.arange(5).reshape(1, 1, 5), np.array([[[1, -1]]])
+    out = lax.conv(x, w, (1,), "VALID")
+    assert out.dtype == np.result_type(x, w)
+    np.testing.assert_array_equal(out, [[[-1, -1, -1, -1]]])
+
+
+# -- transposed convolution -------------------------------------------------------------------
+@pytest.mark.parametrize("n, k, s", [(6, 3, 2), (8, 4, 2), (9, 3, 3), (5, 2, 1)])
+def test_conv_transpose_with_a_transposed_kernel_is_the_gradient_of_a_same_convolution(n, k, s):
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, n, 3)), rng.standard_normal((k, 3, 4))  # NHC, HIO
+    dn = ("NHC", "HIO", "NHC")
+    y, pull = fg.vjp(lambda x: lax.conv_general_dilated(x, w, (s,), "SAME", dimension_numbers=dn), x)
+    g = rng.standard_normal(y.shape)
+    expected, = pull(g)
+    got = lax.conv_transpose(g, w, (s,), "SAME", dimension_numbers=dn, transpose_kernel=True)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_transpose_shapes_follow_jax():
+    x = np.ones((1, 4, 4, 2))  # NHWC
+    w = np.ones((3, 3, 2, 5))  # HWIO
+    assert lax.conv_transpose(x, w, (2, 2), "SAME").shape == (1, 8, 8, 5)
+    assert lax.conv_transpose(x, w, (2, 2), "VALID").shape == (1, 9, 9, 5)
+    assert lax.conv_transpose(x, w, (1, 1), [(0, 0), (1, 1)]).shape == (1, 2, 4, 5)
+
+
+# -- pooling ------------------------------------------------------------------------------------
+def test_max_pool_sends_a_tied_window_gradient_to_its_first_maximum():
+    x = np.array([1.0, 3.0, 3.0, 2.0])
+    # windows [1, 3], [3, 3], [3, 2]: the first maximum of each is x[1], x[1], x[2]
+    g = fg.grad(lambda x: fnp.sum(lax.reduce_window(x, -np.inf, lax.max, (2,), (1,), "VALID")))(x)
+    np.testing.assert_array_equal(g, [0.0, 2.0, 1.0, 0.0])
+    g = fg.grad(lambda x: fnp.sum(lax.reduce_window(x, np.inf, lax.min, (2,), (1,), "VALID")))(
+        np.array([2.0, 1.0, 1.0]))
+    np.testing.assert_array_equal(g, [0.0, 2.0, 0.0])
+    _, t = fg.jvp(lambda x: lax.reduce_window(x, -np.inf, lax.max, (2,), (1,), "VALID"), (x,),
+                  (np.array([10.0, 20.0, 30.0, 40.0]),))
+    np.testing.assert_array_equal(t, [20.0, 20.0, 30.0])
+
+
+def test_a_window_of_only_padding_is_the_identity_with_a_zero_gradient():
+    x = np.array([1.0, -2.0])
+    f = lambda x: lax.reduce_window(x, -np.inf, lax.max, (1,), (1,), [(1, 0)])  # noqa: E731
+    np.testing.assert_array_equal(f(x), [-np.inf, 1.0, -2.0])
+    g = fg.grad(lambda x: fnp.sum(fnp.where(np.isfinite(f(x)), f(x), 0.0)))(x)
+    np.testing.assert_array_equal(g, [1.0, 1.0])
+
+
+def test_integer_max_pool_pads_with_the_dtype_minimum():
+    x = np.array([[3, -7, 5]], np.int32)
+    out = lax.reduce_window(x, np.iinfo(np.int32).min, lax.max, (1, 2), (1, 1), "SAME")
+    assert out.dtype == np.int32
+    np.testing.assert_array_equal(out, [[3, 5, 5]])
+
+
+def test_average_pool_second_derivative_through_a_smooth_function():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0.5, 2.0, (1, 2, 4, 4))
+
+    def f(x):
+        avg = lax.reduce_window(x, 0.0, lax.add, (1, 1, 2, 2), (1, 1, 2, 2), "VALID") / 4.0
+        return fnp.sum(fnp.sin(avg) * avg)
+
+    check_grads(f, (x,), order=2)
+
+
+def test_small_cnn_jit_grad_equals_eager_grad_on_both_backends():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 6, 6, 1))
+    params = (rng.standard_normal((3, 3, 1, 4)), rng.standard_normal((2, 2, 4, 2)))
+    dn = ("NHWC", "HWIO", "NHWC")
+
+    def loss(params, x):
+        w1, w2 = params
+        h = fnp.tanh(lax.conv_general_dilated(x, w1, (1, 1), "SAME", dimension_numbers=dn))
+        h = lax.reduce_window(h, -np.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+        h = lax.conv_general_dilated(h, w2, (1, 1), "VALID", dimension_numbers=dn,
+                                     rhs_dilation=(1, 1))
+        return fnp.mean(h ** 2)
+
+    expected = fg.grad(loss)(params, x)
+    for backend in ("numpy", "numba"):
+        got = fg.jit(fg.grad(loss), backend=backend)(params, x)
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
+    check_grads(loss, (params, x), order=1)
+    per_example = fg.vmap(fg.grad(loss), in_axes=(None, 0))(params, x[:, None])
+    for g, e in zip(per_example, expected):
+        np.testing.assert_allclose(g.mean(axis=0), e, rtol=1e-10, atol=1e-12)
+
+
+# -- fnp.convolve and fnp.correlate -------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_convolve_and_correlate_match_numpy_for_every_length_pair(mode):
+    rng = np.random.default_rng(3)
+    for n, m in itertools.product(range(1, 7), repeat=2):
+        a, v = rng.standard_normal(n), rng.standard_normal(m)
+        np.testing.assert_allclose(fnp.convolve(a, v, mode), np.convolve(a, v, mode),
+                                   rtol=1e-12, atol=1e-12, err_msg=f"convolve {n} {m}")
+        np.testing.assert_allclose(fnp.correlate(a, v, mode), np.correlate(a, v, mode),
+                                   rtol=1e-12, atol=1e-12, err_msg=f"correlate {n} {m}")
+        za, zv = a + 1j * rng.standard_normal(n), v - 1j * rng.standard_normal(m)
+        np.testing.assert_allclose(fnp.correlate(za, zv, mode), np.correlate(za, zv, mode),
+                                   rtol=1e-12, atol=1e-12, err_msg=f"complex correlate {n} {m}")
+
+
+def test_convolve_keeps_numpy_dtypes():
+    for a, v in (([1, 2, 3], [0, 1]), (np.ones(3, np.float32), np.ones(2, np.float32)),
+                 ([1, 2, 3], [0.5])):
+        got, expected = fnp.convolve(a, v), np.convolve(a, v)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_correlate_with_the_longer_kernel_differentiates_in_both():
+    rng = np.random.default_rng(4)
+    a, v = rng.standard_normal(3), rng.standard_normal(5)
+    for mode in ("full", "same", "valid"):
+        check_grads(lambda a, v: fnp.correlate(a, v, mode), (a, v), order=2)
+        check_grads(lambda a, v: fnp.convolve(a, v, mode), (a, v), order=1)
