@@ -31,7 +31,7 @@ def _read(x, pos, in_sizes, dilation, pads):
 
 def loop_conv(x, w, strides, pads, lhs_dilation=None, rhs_dilation=None, groups=1):
     """XLA's convolution in the NC.../OI... layout, one output position and window offset at a time."""
-    n, c, *in_sizes = x.shape
+    n, _, *in_sizes = x.shape
     o, cg, *window = w.shape
     k = len(in_sizes)
     ld, rd = lhs_dilation or (1,) * k, rhs_dilation or (1,) * k

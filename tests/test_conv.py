@@ -14,7 +14,6 @@ from funcgrad import lax
 from funcgrad.errors import ArgumentError, ShapeError, UnsupportedError
 from funcgrad.testing import check_grads
 
-
 # -- errors -----------------------------------------------------------------------------------
 X4, W4 = np.ones((1, 4, 5, 5)), np.ones((6, 2, 3, 3))
 W1 = np.ones((6, 4, 3, 3))  # one feature group
@@ -161,7 +160,9 @@ def test_max_pool_sends_a_tied_window_gradient_to_its_first_maximum():
 
 def test_a_window_of_only_padding_is_the_identity_with_a_zero_gradient():
     x = np.array([1.0, -2.0])
-    f = lambda x: lax.reduce_window(x, -np.inf, lax.max, (1,), (1,), [(1, 0)])  # noqa: E731
+    def f(x):
+        return lax.reduce_window(x, -np.inf, lax.max, (1,), (1,), [(1, 0)])
+
     np.testing.assert_array_equal(f(x), [-np.inf, 1.0, -2.0])
     g = fg.grad(lambda x: fnp.sum(fnp.where(np.isfinite(f(x)), f(x), 0.0)))(x)
     np.testing.assert_array_equal(g, [1.0, 1.0])
@@ -237,5 +238,5 @@ def test_correlate_with_the_longer_kernel_differentiates_in_both():
     rng = np.random.default_rng(4)
     a, v = rng.standard_normal(3), rng.standard_normal(5)
     for mode in ("full", "same", "valid"):
-        check_grads(lambda a, v: fnp.correlate(a, v, mode), (a, v), order=2)
-        check_grads(lambda a, v: fnp.convolve(a, v, mode), (a, v), order=1)
+        check_grads(lambda a, v, mode=mode: fnp.correlate(a, v, mode), (a, v), order=2)
+        check_grads(lambda a, v, mode=mode: fnp.convolve(a, v, mode), (a, v), order=1)
