@@ -234,6 +234,16 @@ def huber(predictions: Array, targets: Array | None = None, delta: float = 1.0,
 huber_loss = huber
 
 
+def _check_vectors(a: Array, b: Array, names: tuple[str, str], where: str) -> None:
+    """Floating ``a`` and ``b`` of one shape ``(..., D)``: the losses over the last axis."""
+    for x, name in zip((a, b), names):
+        _check_floating(x, name, where)
+    _same_shape(a, b, names, where)
+    if len(shape_of(a)) == 0:
+        raise ShapeError(f"{where}: {names[0]} and {names[1]} must have a last axis to reduce, "
+                         "shape (..., D); got shape ()")
+
+
 def cosine_similarity(predictions: Array, targets: Array, epsilon: float = 0.0,
                       reduction: str = "mean") -> Array:
     """Cosine of the angle between ``predictions`` and ``targets`` along the last axis (optax's).
@@ -250,12 +260,7 @@ def cosine_similarity(predictions: Array, targets: Array, epsilon: float = 0.0,
         array([ 1.        , -0.70710678])
     """
     where = "cosine_similarity"
-    _check_floating(predictions, "predictions", where)
-    _check_floating(targets, "targets", where)
-    _same_shape(predictions, targets, ("predictions", "targets"), where)
-    if len(shape_of(predictions)) == 0:
-        raise ShapeError(f"{where}: predictions must have a vector axis, shape (..., D); got "
-                         f"predictions.shape=()")
+    _check_vectors(predictions, targets, ("predictions", "targets"), where)
 
     def unit(v):
         sq = fnp.sum(v * v, axis=-1, keepdims=True)
@@ -268,8 +273,8 @@ def kl_divergence(log_predictions: Array, targets: Array, reduction: str = "mean
     """``KL(targets || predictions) = sum(t * (log t - log_predictions))`` over the last axis (optax's).
 
     ``log_predictions`` are log-probabilities (e.g. ``log_softmax(logits)``), ``targets``
-    probabilities of the same shape; a target of 0 contributes 0 (``0 log 0 = 0``), with
-    zero gradient.  The per-example values have shape ``targets.shape[:-1]``.
+    probabilities of the same shape; a target of 0 contributes 0 (``0 log 0 = 0``) and no
+    gradient to ``log_predictions``.  The per-example values have shape ``targets.shape[:-1]``.
 
     Examples:
         >>> import numpy as np
@@ -278,12 +283,7 @@ def kl_divergence(log_predictions: Array, targets: Array, reduction: str = "mean
         array([0.69314718])
     """
     where = "kl_divergence"
-    _check_floating(log_predictions, "log_predictions", where)
-    _check_floating(targets, "targets", where)
-    _same_shape(log_predictions, targets, ("log_predictions", "targets"), where)
-    if len(shape_of(targets)) == 0:
-        raise ShapeError(f"{where}: targets must have a class axis, shape (..., C); got "
-                         f"targets.shape=()")
+    _check_vectors(log_predictions, targets, ("log_predictions", "targets"), where)
     zero = targets == 0
     log_t = fnp.where(zero, 0.0, fnp.log(fnp.where(zero, 1.0, targets)))
     return _reduce(fnp.sum(targets * (log_t - log_predictions), axis=-1), reduction, where)
