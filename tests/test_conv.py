@@ -240,3 +240,18 @@ def test_correlate_with_the_longer_kernel_differentiates_in_both():
     for mode in ("full", "same", "valid"):
         check_grads(lambda a, v, mode=mode: fnp.correlate(a, v, mode), (a, v), order=2)
         check_grads(lambda a, v, mode=mode: fnp.convolve(a, v, mode), (a, v), order=1)
+
+
+@pytest.mark.parametrize("window, outputs", [((2, 2), 20), ((4, 3), 9)],
+                         ids=["window-major", "output-major"])
+def test_im2col_in_blocks_of_examples_equals_the_loop(monkeypatch, window, outputs):
+    from funcgrad.ops import conv as conv_module
+
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((5, 4, 5, 4)), rng.standard_normal((6, 2) + window)
+    expected = loop_conv(x, w, (1, 1), [(1, 0), (0, 1)], groups=2)
+    per_example = 4 * int(np.prod(window)) * outputs  # features * window * outputs
+    for block in (1, 2 * per_example, 10**9):  # one example, two, all at a time
+        monkeypatch.setattr(conv_module, "COLS_BLOCK", block)
+        got = lax.conv_general_dilated(x, w, (1, 1), [(1, 0), (0, 1)], feature_group_count=2)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

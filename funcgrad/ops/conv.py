@@ -10,8 +10,10 @@ arguments (padding strings, dimension numbers such as ``('NHWC', 'HWIO', 'NHWC')
 transposes its operands into that layout and the result out of it.
 
 The reference is im2col: a strided view of every window of the dilated and padded
-input, copied once into a ``(G, C/G * window, N * out)`` matrix and multiplied by the
-kernel (one BLAS product per group).
+input, copied once into an ``(N, G, C/G * window, out)`` stack of matrices and multiplied
+by the kernel (one BLAS product per example and group, straight into the ``(N, O, out)``
+layout); when the window is larger than the output (a kernel gradient), into
+``(G, N * out, C/G * window)`` rows instead (one product per group).
 
 The rules are JAX's (``_conv_general_dilated_transpose_lhs/rhs``): the operand
 cotangents are convolutions themselves, so every derivative order works.
@@ -54,6 +56,8 @@ __all__ = ["ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_gener
            "conv_transpose", "conv_with_general_padding", "padtype_to_pads"]
 
 PADDINGS = ("SAME", "SAME_LOWER", "VALID")
+#: Elements of im2col matrix built at once (a block of examples): small enough for the cache.
+COLS_BLOCK = 1 << 20
 
 
 # -- geometry ---------------------------------------------------------------------------------
@@ -144,15 +148,26 @@ def _conv_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
         return np.zeros((n, o) + out_sizes, dtype)
     x = dilate_and_pad(lhs.astype(dtype, copy=False), lhs_dilation, padding)
     view = windows(x, window, window_strides, rhs_dilation)  # (n, c, *out, *window)
-    k, p = len(window), int(np.prod(out_sizes))
-    # im2col, window-major: (g, c/g, *window, n, *out); the copy reads rows of `out`.
+    k, p, size = len(window), int(np.prod(out_sizes)), int(np.prod(window))
     view = view.reshape((n, g, c // g) + out_sizes + tuple(window))
-    perm = (1, 2) + tuple(range(3 + k, 3 + 2 * k)) + (0,) + tuple(range(3, 3 + k))
-    cols = view.transpose(perm).reshape(g, -1, n * p)
     kernel = rhs.astype(dtype, copy=False).reshape(g, o // g, -1)
-    out = np.matmul(kernel, cols)  # (g, o/g, n * p)
-    out = out.reshape((o, n) + out_sizes)
-    return np.ascontiguousarray(np.moveaxis(out, 1, 0))
+    out_axes, window_axes = tuple(range(3, 3 + k)), tuple(range(3 + k, 3 + 2 * k))
+    # A block of examples at a time, so that its im2col matrix stays in cache.
+    block = max(1, COLS_BLOCK // (c * size * p))
+    if p >= size:  # im2col window-major, per example: the copy reads rows of `out`
+        out = np.empty((n, g, o // g, p), dtype)
+        for i in range(0, n, block):
+            cols = view[i:i + block].transpose((0, 1, 2) + window_axes + out_axes)
+            np.matmul(kernel, cols.reshape(-1, g, c // g * size, p), out=out[i:i + block])
+        return out.reshape((n, o) + out_sizes)
+    # Big windows, few outputs (a kernel gradient): output-major rows, the copy reads rows of
+    # the window, and one product per group for a block of examples.
+    out = np.empty((g, n, p, o // g), dtype)
+    for i in range(0, n, block):
+        cols = view[i:i + block].transpose((1, 0) + out_axes + (2,) + window_axes)
+        out[:, i:i + block] = np.matmul(cols.reshape(g, -1, c // g * size),
+                                        kernel.transpose(0, 2, 1)).reshape(g, -1, p, o // g)
+    return np.ascontiguousarray(out.transpose(1, 0, 3, 2)).reshape((n, o) + out_sizes)
 
 
 def _conv_aval(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
