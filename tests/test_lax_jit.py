@@ -457,3 +457,31 @@ def test_an_lstm_like_body_groups_its_elementwise_code_into_few_loop_nests():
     assert "= y0[t]" in source  # a saved value computed into its stacked output
     nests = [line for line in source.splitlines() if line.startswith("def f")]
     assert len(nests) <= 4, nests  # (the add of the matmul's operands, then <= 1 exp/tanh each)
+
+
+def test_a_sum_of_disjoint_slice_gradients_is_written_in_place_with_gaps_left_zero():
+    # The VJP of z[:, :2] and z[:, 3:] (column 2 unused) is a sum of two unslices: the
+    # generated function computes each straight into one array, column 2 zeros.
+    from funcgrad.backends import _numba_bodies as bodies
+
+    rng = np.random.default_rng(4)
+    w, xs = rng.normal(size=(5, 5)) * 0.4, rng.normal(size=(20, 3, 5))
+
+    def loss(w, xs):
+        def cell(c, x):
+            z = (c + x) @ w
+            c = (x * 0.5 + fnp.sum(fnp.tanh(z[:, :2]), axis=1, keepdims=True)
+                 + fnp.sum(fnp.sin(z[:, 3:]), axis=1, keepdims=True) * 0.3)
+            return c, None
+        return fnp.sum(lax.scan(cell, np.zeros((3, 5)), xs)[0] ** 2)
+
+    g = fg.grad(loss)
+    got, stats = runs(g, w, xs)
+    assert stats["body_kernel_runs"] == 2 and stats["step_runs"] == 0
+    assert_same(got, reference(g, w, xs), rtol=1e-12)
+    (node,) = [n for n in fg.jit(g, backend="numba").lower(w, xs).nodes
+               if n.name == "scan" and n.params["reverse"]]
+    source = bodies.scan_body_source(loops.scan_plan(node.params["body"], node.params["num_consts"],
+                                                     node.params["num_carry"]).optimized,
+                                     node.params["num_consts"], node.params["num_carry"])[0]
+    assert "i2 + 3] = " in source and "+ 0.0" in source and "np.zeros((3, 5)" in source

@@ -177,7 +177,7 @@ class Lowering:
                 continue
             if node.kind == CONSTANT:
                 env[id(node)] = self.constant(node)
-            elif groupable(node):
+            elif groupable(node) and id(node) not in groups.scatter:
                 groups.add(node)
             else:
                 _rule(node)  # (raises Unsupported now, not when the node's turn comes)

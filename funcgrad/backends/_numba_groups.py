@@ -73,6 +73,27 @@ class Groups:
         self.pending: dict[tuple, Group] = {}
         self.tail: list = []
         self.waiting: set[int] = set()
+        self.scatter = {k: us for k, us in scatter_sums(graph, self.readers).items()
+                        if not any(id(u) in self.outputs for u in us)}
+        self.sum_of: dict[int, str] = {}  # id(unslice) -> the array of its scatter sum
+        self.sum_array: dict[int, str] = {}  # id(scatter sum) -> its array
+        for node in graph.nodes:
+            if id(node) in self.scatter:
+                self._allocate(node)
+
+    def _allocate(self, node) -> None:
+        """The array of a scatter sum; its slices' values computed straight into it where they can."""
+        out, us = self.low.emit.fresh(), self.scatter[id(node)]
+        covered = sum(int(np.prod(u.inputs[0].shape)) for u in us) == int(np.prod(node.shape))
+        self.low.emit(f"{out} = np.{'empty' if covered else 'zeros'}({tuple(node.shape)!r}, "
+                      f"np.{np.dtype(node.dtype).name})")
+        self.low.layout[out] = "C"
+        self.sum_array[id(node)] = out
+        for u in us:
+            self.sum_of[id(u)] = out
+            x = u.inputs[0]
+            if (groupable(x) and self.readers.get(id(x)) == {id(u)} and id(x) not in self.outputs):
+                self.low.targets[id(x)] = (out, view_parts(u.params["index"], tuple(node.shape)))
 
     def add(self, node) -> None:
         """Put ``node`` into the group of its shape, first emitting what it must follow."""
@@ -98,7 +119,39 @@ class Groups:
             self._lower(node)
 
     def _lower(self, node) -> None:
-        self.env[id(node)] = self.rule_of(node)(self.low, node, [self.env[id(i)] for i in node.inputs])
+        if id(node) in self.scatter:  # its slices are in its array already
+            self.env[id(node)] = self.sum_array[id(node)]
+        elif id(node) in self.sum_of:
+            self.env[id(node)] = self._unslice(node)
+        else:
+            self.env[id(node)] = self.rule_of(node)(self.low, node,
+                                                    [self.env[id(i)] for i in node.inputs])
+
+    def _unslice(self, node) -> str:
+        """An unslice of a scatter sum: its value copied (``+ 0.0``) into the sum's array,
+        unless the loop nest computing it wrote it there."""
+        from funcgrad.backends._numba_bodies import Emitter, _read
+
+        out, (x,) = self.sum_of[id(node)], node.inputs
+        if id(x) in self.low.written:
+            return out
+        name, shape = self.env[id(x)], tuple(x.shape)
+        view = self.low.views.get(name)
+        f, idx = Emitter(), [f"i{d + 1}" for d in range(len(shape))]
+        for d, i in enumerate(idx):
+            f("    " * d + f"for {i} in range(a0.shape[{d}]):")
+        f.depth += len(shape)
+        read = _read("a0", shape, idx) if view is None else _read_view("a0", view[1], shape, idx)
+        write = _read_view("o0", view_parts(node.params["index"], tuple(node.shape)), shape, idx)
+        f(f"{write} = {read} + 0.0")
+        arg = name if view is None else view[0]
+        if view is not None:  # the loop bounds come from a0: read the view itself
+            f.lines = [line.replace("a0.shape", "b0.shape") for line in f.lines]
+            params, args = ["o0", "a0", "b0"], [out, arg, name]
+        else:
+            params, args = ["o0", "a0"], [out, arg]
+        self.low.emit(f"{self.low.emit.function(params, f)}({', '.join(args)})")
+        return out
 
     def flush_all(self) -> None:
         for shape in list(self.pending):
@@ -209,7 +262,7 @@ def _emit(low, env: dict, group: Group, needed: list) -> None:
 def _write(low, env, group, needed, ext, out_of, body) -> None:
     """The loop nest's function and its call (the arrays of ``needed`` made first)."""
     # (imported here: _numba_bodies imports this module)
-    from funcgrad.backends._numba_bodies import Emitter, _loops, _read
+    from funcgrad.backends._numba_bodies import Emitter, _read
 
     f = Emitter()
     f.helpers.update(name for name in HELPERS if any(f"{name}(" in line for line in body))
@@ -219,7 +272,11 @@ def _write(low, env, group, needed, ext, out_of, body) -> None:
         args.append(view[0] if view is not None else name)
         if not node.shape:
             f(f"x{k} = a{k}")
-    idx = _loops(f, "o0", len(group.shape))
+    rank = len(group.shape)
+    idx = [f"i{d + 1}" for d in range(rank)]
+    for d, i in enumerate(idx):
+        f("    " * d + f"for {i} in range(n{d}):")
+    f.depth += rank
     for k, (name, (_, node)) in enumerate(ext.items()):
         if node.shape:
             view = low.views.get(name)
@@ -227,11 +284,17 @@ def _write(low, env, group, needed, ext, out_of, body) -> None:
                     else _read_view(f"a{k}", view[1], tuple(node.shape), idx))
             f(f"x{k} = {read}")
     f(*body)
-    f(*[f"o{j}[{', '.join(idx)}] = t{out_of[id(m)]}" for j, m in enumerate(needed)])
     outs = []
-    for m in needed:
-        out = low.emit.fresh()
+    for j, m in enumerate(needed):
         target = low.targets.pop(id(m), None)
+        t = f"t{out_of[id(m)]}"
+        if isinstance(target, tuple):  # a slice of a scatter sum's array (see scatter_sums)
+            outs.append(target[0])
+            f(f"{_read_view(f'o{j}', target[1], tuple(group.shape), idx)} = {t} + 0.0")
+            low.written.add(id(m))
+            env[id(m)] = target[0]  # (read by nothing else)
+            continue
+        out = low.emit.fresh()
         low.emit(f"{out} = {target}" if target is not None
                  else f"{out} = np.empty({tuple(m.shape)!r}, np.{np.dtype(m.dtype).name})")
         if target is not None:
@@ -239,8 +302,11 @@ def _write(low, env, group, needed, ext, out_of, body) -> None:
         low.layout[out] = "C"
         env[id(m)] = out
         outs.append(out)
-    params = [f"o{j}" for j in range(len(outs))] + [f"a{k}" for k in range(len(args))]
-    low.emit(f"{low.emit.function(params, f)}({', '.join(outs + args)})")
+        f(f"o{j}[{', '.join(idx)}] = {t}")
+    params = ([f"o{j}" for j in range(len(outs))] + [f"a{k}" for k in range(len(args))]
+              + [f"n{d}" for d in range(rank)])
+    dims = [repr(int(n)) for n in group.shape]
+    low.emit(f"{low.emit.function(params, f)}({', '.join(outs + args + dims)})")
 
 
 def _read_view(var: str, parts: tuple, shape: tuple, idx: list[str]) -> str:
@@ -275,3 +341,55 @@ def view_parts(index: tuple, base_shape: tuple) -> tuple | None:
         else:
             return None
     return tuple(parts) + tuple(("s", 0) for _ in base_shape[len(index):])
+
+
+# -- a sum of disjoint unslices (a gradient of slices: an LSTM's four gates) ------------------
+def scatter_sums(graph, readers: dict) -> dict:
+    """``{id(sum node): [unslice nodes]}`` for each sum whose operands are ``unslice``\\ s of
+    disjoint unit-step slices, each read by that sum only, with the sum's shape and float dtype.
+
+    Such a sum is one array: zeros where no slice falls, elsewhere ``x + 0.0`` of the slice's
+    value (the ``+ 0.0`` is what the sum's additions of zeros make of a ``-0.0``).
+    """
+    from funcgrad.ops.elementwise import add_p
+    from funcgrad.ops.indexing import unslice_p
+
+    out = {}
+    for node in graph.nodes:
+        if np.dtype(node.dtype).kind != "f" or not node.shape:
+            continue
+        if node.primitive is fused_p:
+            program = node.params["program"]
+            if not all(p is add_p and all(tag != CONST for tag, _ in ops)
+                       for p, ops in program.instructions):
+                continue
+            uses = [v for _, ops in program.instructions for tag, v in ops if tag == IN]
+            if sorted(uses) != list(range(len(node.inputs))):
+                continue
+        elif node.primitive is not add_p:
+            continue
+        parts = _disjoint_unslices(node, readers, unslice_p)
+        if parts is not None:
+            out[id(node)] = parts
+    return out
+
+
+def _disjoint_unslices(node, readers: dict, unslice_p) -> list | None:
+    shape, seen, found = tuple(node.shape), set(), []
+    covered = np.zeros(shape, bool) if np.prod(shape) <= 1 << 16 else None
+    for u in node.inputs:
+        if (u.primitive is not unslice_p or len(u.inputs) != 1 or id(u) in seen
+                or readers.get(id(u)) != {id(node)} or tuple(u.shape) != shape
+                or u.dtype != node.dtype or u.inputs[0].dtype != node.dtype or covered is None):
+            return None
+        index = u.params["index"]
+        parts = view_parts(index, shape)
+        if parts is None:
+            return None
+        region = covered[index]
+        if region.any() or region.shape != tuple(u.inputs[0].shape):
+            return None
+        covered[index] = True
+        seen.add(id(u))
+        found.append(u)
+    return found
