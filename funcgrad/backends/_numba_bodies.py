@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import NamedTuple
 
 import numpy as np
 from numba.core.errors import NumbaError
@@ -493,6 +494,7 @@ class WholeLoop:
     def __init__(self, make, compile_loop, lock):
         self._make, self._compile, self._lock = make, compile_loop, lock
         self._kernel = _UNSET
+        self.ys_layouts: dict = {}  # length -> _Layout of the stacked outputs
         self.constants: tuple = ()
         self.source: str | None = None
 
@@ -526,7 +528,11 @@ def run_scan(whole: WholeLoop, body: Graph, consts, init, xs, num_carry: int, le
     n = len(body.inputs) - len(xs) - num_carry
     ins = body.inputs
     carries = [as_carry(c, node) for c, node in zip(init, ins[n:n + num_carry])]
-    ys = stacked_outputs([((length,) + tuple(o.shape), o.dtype) for o in body.outputs[num_carry:]])
+    layout = whole.ys_layouts.get(length)  # (worked out once per length: ~3 us a call)
+    if layout is None:
+        layout = whole.ys_layouts[length] = _stacked_layout(
+            [((length,) + tuple(o.shape), o.dtype) for o in body.outputs[num_carry:]])
+    ys = stacked_outputs(layout)
     final = whole(length, reverse, *carries, *[np.ascontiguousarray(x) for x in xs],
                   *[_operand(k) for k in consts], *whole.constants, *ys)
     if final is None:
@@ -539,15 +545,16 @@ SHARED_OUTPUTS_MIN_BYTES = 1 << 22
 
 
 def stacked_outputs(avals) -> list:
-    """Empty arrays of these ``(shape, dtype)``: views of one buffer when they are large together.
+    """Empty arrays of these ``(shape, dtype)`` (or of a :func:`_stacked_layout` of them): views
+    of one buffer when they are large together.
 
     A scan recorded for reverse mode stacks a dozen residuals; allocated one by one (4 MB
     each for a 1,000-step LSTM) each is faulted in page by page on its first write (20 of
     the 52 ms of that forward scan).  One buffer of at least 4 MiB gets NumPy's huge-page
     advice: 37 ms.  The views keep the whole buffer alive while any of them lives.
     """
-    sizes = [-(-math.prod(s) * np.dtype(d).itemsize // 64) * 64 for s, d in avals]
-    if len(avals) < 2 or sum(sizes) < SHARED_OUTPUTS_MIN_BYTES:
+    avals, sizes, shared = avals if isinstance(avals, _Layout) else _stacked_layout(avals)
+    if not shared:
         return [np.empty(s, d) for s, d in avals]
     buffer, out, offset = np.empty(sum(sizes), np.uint8), [], 0
     for (shape, dtype), size in zip(avals, sizes):
@@ -555,6 +562,17 @@ def stacked_outputs(avals) -> list:
         out.append(buffer[offset:offset + n].view(dtype).reshape(shape))
         offset += size
     return out
+
+
+class _Layout(NamedTuple):
+    avals: list
+    sizes: list   # bytes of each, rounded up to 64
+    shared: bool  # one buffer for all
+
+
+def _stacked_layout(avals) -> _Layout:
+    sizes = [-(-math.prod(s) * np.dtype(d).itemsize // 64) * 64 for s, d in avals]
+    return _Layout(avals, sizes, len(avals) >= 2 and sum(sizes) >= SHARED_OUTPUTS_MIN_BYTES)
 
 
 def run_while(whole: WholeLoop, body: Graph, cond_consts, body_consts, init) -> list | None:
