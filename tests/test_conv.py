@@ -255,3 +255,24 @@ def test_im2col_in_blocks_of_examples_equals_the_loop(monkeypatch, window, outpu
         monkeypatch.setattr(conv_module, "COLS_BLOCK", block)
         got = lax.conv_general_dilated(x, w, (1, 1), [(1, 0), (0, 1)], feature_group_count=2)
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("strides, rhs_dilation, groups", [((1, 1), (1, 1), 1), ((2, 1), (1, 2), 1),
+                                                           ((1, 2), (2, 1), 2)])
+def test_kernel_first_strategy_for_few_output_features_equals_the_loop(monkeypatch, strides,
+                                                                       rhs_dilation, groups):
+    from funcgrad.ops import conv as conv_module
+
+    calls = []
+    original = conv_module._kernel_first
+    monkeypatch.setattr(conv_module, "_kernel_first", lambda *a: calls.append(1) or original(*a))
+    rng = np.random.default_rng(6)
+    x, w = rng.standard_normal((3, 32, 6, 7)), rng.standard_normal((groups, 32 // groups, 3, 2))
+    pads = [(1, 2), (0, 1)]
+    expected = loop_conv(x, w, strides, pads, rhs_dilation=rhs_dilation, groups=groups)
+    for block in (1, 10**9):  # one example at a time, then all
+        monkeypatch.setattr(conv_module, "COLS_BLOCK", block)
+        got = lax.conv_general_dilated(x, w, strides, pads, rhs_dilation=rhs_dilation,
+                                       feature_group_count=groups)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert len(calls) == 2

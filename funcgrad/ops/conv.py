@@ -13,7 +13,9 @@ The reference is im2col: a strided view of every window of the dilated and padde
 input, copied once into an ``(N, G, C/G * window, out)`` stack of matrices and multiplied
 by the kernel (one BLAS product per example and group, straight into the ``(N, O, out)``
 layout); when the window is larger than the output (a kernel gradient), into
-``(G, N * out, C/G * window)`` rows instead (one product per group).
+``(G, N * out, C/G * window)`` rows instead (one product per group).  With few output
+features (an input gradient), the features are contracted first over the whole input and
+the window's shifted slices added, so no window is copied (:func:`_kernel_first`).
 
 The rules are JAX's (``_conv_general_dilated_transpose_lhs/rhs``): the operand
 cotangents are convolutions themselves, so every derivative order works.
@@ -58,6 +60,8 @@ __all__ = ["ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_gener
 PADDINGS = ("SAME", "SAME_LOWER", "VALID")
 #: Elements of im2col matrix built at once (a block of examples): small enough for the cache.
 COLS_BLOCK = 1 << 20
+#: The largest window (elements) that :func:`_kernel_first` adds slice by slice.
+SHIFT_MAX_WINDOW = 32
 
 
 # -- geometry ---------------------------------------------------------------------------------
@@ -147,27 +151,69 @@ def _conv_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
     if 0 in out_sizes or 0 in (n, o) or lhs.size == 0 or rhs.size == 0:
         return np.zeros((n, o) + out_sizes, dtype)
     x = dilate_and_pad(lhs.astype(dtype, copy=False), lhs_dilation, padding)
-    view = windows(x, window, window_strides, rhs_dilation)  # (n, c, *out, *window)
-    k, p, size = len(window), int(np.prod(out_sizes)), int(np.prod(window))
-    view = view.reshape((n, g, c // g) + out_sizes + tuple(window))
-    kernel = rhs.astype(dtype, copy=False).reshape(g, o // g, -1)
+    kernel = rhs.astype(dtype, copy=False).reshape(g, o // g, c // g, -1)
+    p, size = int(np.prod(out_sizes)), int(np.prod(window))
+    # Measured (float32, 3x3 windows, 28x28 inputs, 32 examples): kernel-first is 4x faster
+    # with O = 1, C = 32; as fast with O = 16, C = 32; 1.2x slower with O = 32, C = 64.
+    if size <= SHIFT_MAX_WINDOW and 4 * o * x[0, 0].size <= c * p:
+        out = _kernel_first(x, kernel, tuple(window), out_sizes, window_strides, rhs_dilation)
+    else:
+        view = windows(x, window, window_strides, rhs_dilation)  # (n, c, *out, *window)
+        view = view.reshape((n, g, c // g) + out_sizes + tuple(window))
+        im2col = _window_major if p >= size else _output_major
+        out = im2col(view, kernel.reshape(g, o // g, -1), len(window), p)
+    return out.reshape((n, o) + out_sizes)
+
+
+def _blocks(n: int, per_example: int):
+    """Slices of examples whose working matrix holds about ``COLS_BLOCK`` elements (in cache)."""
+    step = max(1, COLS_BLOCK // max(1, per_example))
+    return [slice(i, i + step) for i in range(0, n, step)]
+
+
+def _window_major(view, kernel, k: int, p: int):
+    """im2col per example, ``(C/G * window, out)``: the copy reads rows of ``out``; one product
+    per example and group, straight into the ``(N, G, O/G, out)`` layout."""
+    n, g = view.shape[:2]
     out_axes, window_axes = tuple(range(3, 3 + k)), tuple(range(3 + k, 3 + 2 * k))
-    # A block of examples at a time, so that its im2col matrix stays in cache.
-    block = max(1, COLS_BLOCK // (c * size * p))
-    if p >= size:  # im2col window-major, per example: the copy reads rows of `out`
-        out = np.empty((n, g, o // g, p), dtype)
-        for i in range(0, n, block):
-            cols = view[i:i + block].transpose((0, 1, 2) + window_axes + out_axes)
-            np.matmul(kernel, cols.reshape(-1, g, c // g * size, p), out=out[i:i + block])
-        return out.reshape((n, o) + out_sizes)
-    # Big windows, few outputs (a kernel gradient): output-major rows, the copy reads rows of
-    # the window, and one product per group for a block of examples.
-    out = np.empty((g, n, p, o // g), dtype)
-    for i in range(0, n, block):
-        cols = view[i:i + block].transpose((1, 0) + out_axes + (2,) + window_axes)
-        out[:, i:i + block] = np.matmul(cols.reshape(g, -1, c // g * size),
-                                        kernel.transpose(0, 2, 1)).reshape(g, -1, p, o // g)
-    return np.ascontiguousarray(out.transpose(1, 0, 3, 2)).reshape((n, o) + out_sizes)
+    out = np.empty((n, g, kernel.shape[1], p), kernel.dtype)
+    for b in _blocks(n, g * kernel.shape[2] * p):
+        cols = view[b].transpose((0, 1, 2) + window_axes + out_axes)
+        np.matmul(kernel, cols.reshape(-1, g, kernel.shape[2], p), out=out[b])
+    return out
+
+
+def _output_major(view, kernel, k: int, p: int):
+    """Big windows, few outputs (a kernel gradient): ``(N * out, C/G * window)`` rows, so the
+    copy reads rows of the window; one product per group for a block of examples."""
+    n, g = view.shape[:2]
+    out_axes, window_axes = tuple(range(3, 3 + k)), tuple(range(3 + k, 3 + 2 * k))
+    og = kernel.shape[1]
+    out = np.empty((g, n, p, og), kernel.dtype)
+    for b in _blocks(n, g * kernel.shape[2] * p):
+        cols = view[b].transpose((1, 0) + out_axes + (2,) + window_axes)
+        out[:, b] = np.matmul(cols.reshape(g, -1, kernel.shape[2]),
+                              kernel.transpose(0, 2, 1)).reshape(g, -1, p, og)
+    return np.ascontiguousarray(out.transpose(1, 0, 3, 2))
+
+
+def _kernel_first(x, kernel, window, out_sizes, strides, rhs_dilation):
+    """Few output features (an input gradient): contract the features first, one product per
+    example and group over the whole padded input, ``(O/G * window, C/G) @ (C/G, in)``, then add
+    the window's shifted, strided slices.  No window is copied: cheaper than im2col when the
+    products ``O * in`` are a few times fewer than the windows' elements ``C * out``."""
+    n, _, *sizes = x.shape
+    g, og, cg, size = kernel.shape
+    first = kernel.transpose(0, 1, 3, 2).reshape(g, og * size, cg)
+    flat = np.ascontiguousarray(x).reshape(n, g, cg, -1)
+    out = np.zeros((n, g, og) + out_sizes, kernel.dtype)
+    for b in _blocks(n, g * og * size * flat.shape[-1]):
+        z = np.matmul(first, flat[b]).reshape((-1, g, og, size) + tuple(sizes))
+        for j, offset in enumerate(np.ndindex(*window)):
+            taps = tuple(slice(t * d, t * d + (m - 1) * s + 1, s)
+                         for t, d, m, s in zip(offset, rhs_dilation, out_sizes, strides))
+            out[b] += z[(slice(None),) * 3 + (j,) + taps]
+    return out
 
 
 def _conv_aval(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
