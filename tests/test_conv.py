@@ -47,6 +47,8 @@ ERRORS = [
     ("dimension numbers type",
      lambda: lax.conv_general_dilated(X4, W4, (1, 1), "VALID", dimension_numbers="NCHW"),
      ArgumentError, "three strings"),
+    ("groups type", lambda: lax.conv_general_dilated(X4, W4, (1, 1), "VALID", feature_group_count=2.0),
+     ArgumentError, "feature_group_count must be an integer"),
     ("batch groups",
      lambda: lax.conv_general_dilated(X4, W4, (1, 1), "VALID", batch_group_count=2),
      UnsupportedError, "batch_group_count=2 is not supported"),

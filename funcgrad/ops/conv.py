@@ -453,7 +453,11 @@ def conv_general_dilated(lhs, rhs, window_strides: Sequence[int], padding,
     if batch_group_count != 1:
         raise UnsupportedError(f"conv_general_dilated: batch_group_count={batch_group_count} is "
                                "not supported (only 1)")
-    groups = operator.index(feature_group_count)
+    try:
+        groups = operator.index(feature_group_count)
+    except TypeError:
+        raise ArgumentError(f"conv_general_dilated: feature_group_count must be an integer, got "
+                            f"{feature_group_count!r}") from None
     if preferred_element_type is not None:
         lhs = misc.astype(lhs, preferred_element_type)
         rhs = misc.astype(rhs, preferred_element_type)
