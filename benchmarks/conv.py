@@ -32,20 +32,28 @@ def _problems(quick: bool):
             ("avg pool 2x2", (n, 32, 28, 28), "avg")]
 
 
+def _loss(lax, xp, kind):
+    """``½ Σ y²`` of the layer, written once for ``funcgrad.lax`` and ``jax.lax`` (same names):
+    ``loss(x)`` for pooling (``kind`` "max" or "avg"), ``loss(x, w)`` for the convolution."""
+    if kind == "max":
+        return lambda x: 0.5 * xp.sum(lax.reduce_window(x, -np.inf, lax.max, (1, 1, 2, 2),
+                                                         (1, 1, 2, 2), "VALID") ** 2)
+    if kind == "avg":
+        return lambda x: 0.5 * xp.sum((lax.reduce_window(x, 0.0, lax.add, (1, 1, 2, 2),
+                                                          (1, 1, 2, 2), "VALID") * 0.25) ** 2)
+    return lambda x, w: 0.5 * xp.sum(
+        lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=DN) ** 2)
+
+
 def _funcgrad(x, w):
     import funcgrad as fg
     import funcgrad.numpy as fnp
     from funcgrad import lax
 
     if isinstance(w, str):
-        def layer(x):
-            if w == "max":
-                return lax.reduce_window(x, -np.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
-            return lax.reduce_window(x, 0.0, lax.add, (1, 1, 2, 2), (1, 1, 2, 2), "VALID") * 0.25
-        step = fg.jit(fg.value_and_grad(lambda x: 0.5 * fnp.sum(layer(x) ** 2)))
+        step = fg.jit(fg.value_and_grad(_loss(lax, fnp, w)))
         return lambda: step(x)
-    step = fg.jit(fg.value_and_grad(lambda x, w: 0.5 * fnp.sum(
-        lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=DN) ** 2), argnums=(0, 1)))
+    step = fg.jit(fg.value_and_grad(_loss(lax, fnp, "conv"), argnums=(0, 1)))
     return lambda: step(x, w)
 
 
@@ -74,18 +82,12 @@ def _jax(x, w):
     jax = peer("jax")
     if jax is None:
         return None
-    lax, jnp = jax.lax, jax.numpy
-    xj = jnp.asarray(x)
+    xj = jax.numpy.asarray(x)
     if isinstance(w, str):
-        def layer(x):
-            if w == "max":
-                return lax.reduce_window(x, -jnp.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
-            return lax.reduce_window(x, 0.0, lax.add, (1, 1, 2, 2), (1, 1, 2, 2), "VALID") * 0.25
-        step = jax.jit(jax.value_and_grad(lambda x: 0.5 * jnp.sum(layer(x) ** 2)))
+        step = jax.jit(jax.value_and_grad(_loss(jax.lax, jax.numpy, w)))
         return lambda: jax.block_until_ready(step(xj))
-    wj = jnp.asarray(w)
-    step = jax.jit(jax.value_and_grad(lambda x, w: 0.5 * jnp.sum(
-        lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=DN) ** 2), argnums=(0, 1)))
+    wj = jax.numpy.asarray(w)
+    step = jax.jit(jax.value_and_grad(_loss(jax.lax, jax.numpy, "conv"), argnums=(0, 1)))
     return lambda: jax.block_until_ready(step(xj, wj))
 
 
