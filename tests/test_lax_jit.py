@@ -428,12 +428,21 @@ def test_fori_loop_with_a_traced_trip_count_is_a_while_kernel():
     assert_same(got, reference(f, W, np.int64(9)))
 
 
+def _whole_loop_source(f, args, reverse: bool) -> str:
+    """The generated function of the forward (or reverse) scan of ``jit(f)(*args)``."""
+    from funcgrad.backends import _numba_bodies as bodies
+
+    (node,) = [n for n in fg.jit(f, backend="numba").lower(*args).nodes
+               if n.name == "scan" and n.params["reverse"] == reverse]
+    p = node.params
+    body = loops.scan_plan(p["body"], p["num_consts"], p["num_carry"]).optimized
+    return bodies.scan_body_source(body, p["num_consts"], p["num_carry"])[0]
+
+
 def test_an_lstm_like_body_groups_its_elementwise_code_into_few_loop_nests():
     # Gate slices of one matmul, three saved values per sigmoid (grad's residuals): the
     # generated function computes them in loop nests that read the gates at an offset and
     # write the saved values into their stacked outputs, with the reference's numbers.
-    from funcgrad.backends import _numba_bodies as bodies
-
     rng = np.random.default_rng(3)
     w, xs = rng.normal(size=(4, 8)) * 0.5, rng.normal(size=(20, 3, 4))
 
@@ -448,11 +457,7 @@ def test_an_lstm_like_body_groups_its_elementwise_code_into_few_loop_nests():
     got, stats = runs(g, w, xs)
     assert stats["body_kernel_runs"] == 2 and stats["step_runs"] == 0
     assert_same(got, reference(g, w, xs), rtol=1e-12)
-    (node,) = [n for n in fg.jit(g, backend="numba").lower(w, xs).nodes
-               if n.name == "scan" and not n.params["reverse"]]
-    source = bodies.scan_body_source(loops.scan_plan(node.params["body"], node.params["num_consts"],
-                                                     node.params["num_carry"]).optimized,
-                                     node.params["num_consts"], node.params["num_carry"])[0]
+    source = _whole_loop_source(g, (w, xs), reverse=False)
     assert "i2 + 4]" in source  # z[:, 4:] read at an offset, not through a strided view
     assert "= y0[t]" in source  # a saved value computed into its stacked output
     nests = [line for line in source.splitlines() if line.startswith("def f")]
@@ -462,8 +467,6 @@ def test_an_lstm_like_body_groups_its_elementwise_code_into_few_loop_nests():
 def test_a_sum_of_disjoint_slice_gradients_is_written_in_place_with_gaps_left_zero():
     # The VJP of z[:, :2] and z[:, 3:] (column 2 unused) is a sum of two unslices: the
     # generated function computes each straight into one array, column 2 zeros.
-    from funcgrad.backends import _numba_bodies as bodies
-
     rng = np.random.default_rng(4)
     w, xs = rng.normal(size=(5, 5)) * 0.4, rng.normal(size=(20, 3, 5))
 
@@ -479,9 +482,5 @@ def test_a_sum_of_disjoint_slice_gradients_is_written_in_place_with_gaps_left_ze
     got, stats = runs(g, w, xs)
     assert stats["body_kernel_runs"] == 2 and stats["step_runs"] == 0
     assert_same(got, reference(g, w, xs), rtol=1e-12)
-    (node,) = [n for n in fg.jit(g, backend="numba").lower(w, xs).nodes
-               if n.name == "scan" and n.params["reverse"]]
-    source = bodies.scan_body_source(loops.scan_plan(node.params["body"], node.params["num_consts"],
-                                                     node.params["num_carry"]).optimized,
-                                     node.params["num_consts"], node.params["num_carry"])[0]
+    source = _whole_loop_source(g, (w, xs), reverse=True)
     assert "i2 + 3] = " in source and "+ 0.0" in source and "np.zeros((3, 5)" in source
