@@ -422,3 +422,22 @@ def test_print_inside_a_loop_body_runs_every_iteration(capsys, wrap):
         return lax.fori_loop(0, 3, body, x)
     assert wrap(f)(np.array(1.0)) == 8.0
     assert capsys.readouterr().out == "i=0 c=1.0\ni=1 c=2.0\ni=2 c=4.0\n"
+
+
+def test_debug_nans_turns_on_beside_dead_weak_proxies():
+    # Numba's CUDA simulator leaves weakref.proxy objects whose referents are gone;
+    # switching debug_nans on walks every object and must not trip over them.
+    import weakref
+
+    class Referent:
+        pass
+
+    referent = Referent()
+    proxy = weakref.proxy(referent)
+    del referent
+    try:
+        fg.config.update("debug_nans", True)
+        assert fg.config.read("debug_nans") is True
+    finally:
+        fg.config.update("debug_nans", False)
+    assert proxy is not None

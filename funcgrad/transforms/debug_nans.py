@@ -291,7 +291,9 @@ def install() -> None:
     if _active:
         return
     for obj in gc.get_objects():
-        if isinstance(obj, Primitive):
+        # type(), not isinstance(): isinstance asks a dead weakref.proxy (numba.cuda's
+        # simulator leaves some) for its __class__, which raises ReferenceError.
+        if issubclass(type(obj), Primitive):
             _wrap(obj)
     Primitive.__init__ = _init_and_wrap  # primitives made while the option is on
     JVPTrace.process = _checked_jvp_process
