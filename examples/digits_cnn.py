@@ -18,9 +18,10 @@ epoch and writes a PNG of the learning curves and the first layer's kernels to
 ``--png``.
 
 Measured on a shared 2-core machine: the default 20 epochs reach 99.56 % test
-accuracy (2 of 450 wrong) in 11 s of training (14 s in all, jit compilation
-included; up to 35 s when the cores are busy); seeds 0 to 7 give 98.9 % to
-99.8 %.  ``--epochs 3 --width 8`` takes about 3 s and reaches about 90 %.
+accuracy (2 of 450 wrong) in 11 to 23 s of training, depending on the other
+jobs on the cores (about 3 s more for start-up and the jit trace); seeds 0 to 7
+give 98.9 % to 99.8 %.  ``--epochs 3 --width 8`` takes about 3 s and reaches
+about 90 %.
 """
 
 from __future__ import annotations
