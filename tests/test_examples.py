@@ -164,3 +164,105 @@ def test_rnn_sin_cos(tmp_path, capsys):
     assert results["traces"] == 1
     assert f"held-out MSE {results['mse']:.3e}" in out
     assert_png(results["plot_png"])
+
+
+# ---------------------------------------------------------------------------
+# digits_cnn.py: Conv2d, BatchNorm (state through the jitted step), MaxPool2d
+# ---------------------------------------------------------------------------
+
+def test_digits_cnn_shift_moves_each_image_by_at_most_one_pixel():
+    example = load("digits_cnn")
+    images = np.random.default_rng(0).uniform(size=(50, 8, 8, 1))
+    shifted = example.shift(images, np.random.default_rng(1))
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    moves = set()
+    for image, moved, source in zip(images, shifted, padded, strict=True):
+        found = [(dy, dx) for dy in range(3) for dx in range(3)
+                 if np.array_equal(moved, source[dy:dy + 8, dx:dx + 8])]
+        assert len(found) == 1, "not a one-pixel shift of the image (zeros coming in)"
+        moves.add(found[0])
+    assert len(moves) == 9                             # all nine shifts occur among 50 images
+    np.testing.assert_array_equal(example.shift(images, np.random.default_rng(1), 0), images)
+
+
+def test_digits_cnn(tmp_path, capsys):
+    png = tmp_path / "cnn.png"
+    results = load("digits_cnn").main(
+        ["--epochs", "3", "--width", "8", "--no-progress", "--png", str(png)])
+    out = capsys.readouterr().out
+    assert results["test_accuracy"] >= 0.8             # about 0.90; 0.9956 with the defaults
+    assert results["losses"][-1] < 0.7 * results["losses"][0]
+    assert results["traces"] == 1                      # one jit trace for every batch
+    assert results["wrong"] == round((1 - results["test_accuracy"]) * 450)
+    assert f"final test accuracy {results['test_accuracy']:.4f} ({results['wrong']} of 450 " \
+           "wrong) after 3 epochs" in out
+    assert out.count("test accuracy") == 4             # three epoch lines and the final one
+    assert_png(png)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cnn.png"]    # no partial file left
+
+
+# ---------------------------------------------------------------------------
+# digits_vae.py: the reparameterisation trick with funcgrad.random keys
+# ---------------------------------------------------------------------------
+
+def test_digits_vae_kl_matches_quadrature():
+    from scipy import integrate, stats
+
+    example = load("digits_vae")
+    mu, log_var = np.array([[0.3, -1.2, 2.0]]), np.array([[-0.5, 0.7, 0.0]])
+
+    def kl_1d(m, lv):
+        q = stats.norm(m, np.exp(lv / 2))
+        return integrate.quad(lambda z: q.pdf(z) * (q.logpdf(z) - stats.norm.logpdf(z)),
+                              -30, 30, points=[m], limit=200)[0]
+
+    expected = sum(kl_1d(m, lv) for m, lv in zip(mu[0], log_var[0], strict=True))
+    np.testing.assert_allclose(example.kl_to_standard_normal(mu, log_var), [expected],
+                               rtol=1e-8)
+
+
+def test_digits_vae(tmp_path, capsys):
+    png = tmp_path / "vae.png"
+    results = load("digits_vae").main(["--epochs", "8", "--no-progress", "--png", str(png)])
+    out = capsys.readouterr().out
+    elbos = results["elbos"]
+    assert len(elbos) == 8 and elbos[-1] > elbos[0] + 5          # about -40 to -26.5 nats
+    # A lower bound on log p(x) above the best independent-pixel model's exact log p(x).
+    assert results["test_elbo"] > results["baseline"]
+    assert results["test_kl"] > 0
+    np.testing.assert_allclose(results["test_elbo"],
+                               results["test_log_likelihood"] - results["test_kl"], rtol=1e-10)
+    assert results["traces"] == 1
+    assert f"epoch  8: training ELBO {elbos[-1]:8.3f} nats per image" in out
+    assert f"held-out ELBO {results['test_elbo']:.3f} nats per image" in out
+    assert_png(png)
+
+
+# ---------------------------------------------------------------------------
+# tiny_transformer.py: a 2-layer causal transformer learning to sort
+# ---------------------------------------------------------------------------
+
+def test_tiny_transformer_batches_are_sorting_examples():
+    batch = load("tiny_transformer").make_batch(np.random.default_rng(0), 5, 6, 10)
+    assert batch.shape == (5, 13)
+    np.testing.assert_array_equal(batch[:, 6], 10)
+    np.testing.assert_array_equal(batch[:, 7:], np.sort(batch[:, :6], axis=1))
+
+
+def test_tiny_transformer(tmp_path, capsys):
+    png = tmp_path / "transformer.png"
+    results = load("tiny_transformer").main(
+        ["--steps", "80", "--dim", "32", "--length", "4", "--warmup", "10", "--no-progress",
+         "--png", str(png)])
+    out = capsys.readouterr().out
+    history = results["history"]
+    assert [step for step, _, _ in history] == list(range(8, 81, 8))
+    assert history[-1][1] < 0.5 * history[0][1]                 # the loss fell
+    assert results["token_accuracy"] >= 0.85                    # 0.9999 with the defaults
+    generated, held_out = results["generated"], results["held_out"]
+    assert results["sorted_right"] == np.mean(np.all(generated == held_out, axis=1))
+    np.testing.assert_array_equal(generated[:, :5], held_out[:, :5])   # the prompts kept
+    assert results["traces"] == 1
+    assert (f"held-out token accuracy {results['token_accuracy']:.4f}, sequences sorted right "
+            f"by greedy decoding {results['sorted_right']:.4f} after 80 steps") in out
+    assert_png(png)
