@@ -88,17 +88,8 @@ def linear_schedule(init_value: float, end_value: float, transition_steps: int,
         >>> [float(schedule(n)) for n in range(6)]
         [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
-    where = "linear_schedule"
-    init_value = _checks.real(init_value, where, "init_value")
-    end_value = _checks.real(end_value, where, "end_value")
-    transition_steps = _checks.integer(transition_steps, where, "transition_steps", low=1)
-    transition_begin = _checks.integer(transition_begin, where, "transition_begin")
-
-    def schedule(count: Any) -> Any:
-        done = fnp.clip(count - transition_begin, 0, transition_steps)
-        return (init_value - end_value) * (1.0 - done / transition_steps) + end_value
-
-    return schedule
+    return _polynomial("linear_schedule", init_value, end_value, None, transition_steps,
+                       transition_begin)
 
 
 def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.0) -> Schedule:
@@ -206,16 +197,24 @@ def polynomial_schedule(init_value: float, end_value: float, power: float, trans
         >>> [float(schedule(n)) for n in range(6)]
         [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
     """
-    where = "polynomial_schedule"
+    return _polynomial("polynomial_schedule", init_value, end_value, power, transition_steps,
+                       transition_begin)
+
+
+def _polynomial(where: str, init_value: float, end_value: float, power: float | None,
+                transition_steps: int, transition_begin: int) -> Schedule:
+    """linear_schedule (``power=None``: no power taken) and polynomial_schedule."""
     init_value = _checks.real(init_value, where, "init_value")
     end_value = _checks.real(end_value, where, "end_value")
-    power = _checks.real(power, where, "power")
+    if power is not None:
+        power = _checks.real(power, where, "power")
     transition_steps = _checks.integer(transition_steps, where, "transition_steps", low=1)
     transition_begin = _checks.integer(transition_begin, where, "transition_begin")
 
     def schedule(count: Any) -> Any:
         done = fnp.clip(count - transition_begin, 0, transition_steps)
-        return (init_value - end_value) * (1.0 - done / transition_steps) ** power + end_value
+        frac = 1.0 - done / transition_steps
+        return (init_value - end_value) * (frac if power is None else frac ** power) + end_value
 
     return schedule
 
