@@ -91,6 +91,32 @@ class DigitsCNN:
         return self.readout.apply(params["readout"], x), new_state
 
 
+def make_train_step(model: DigitsCNN, opt: optim.GradientTransformation):
+    """The jitted training step ``(params, opt_state, bn_state, x, labels) -> (params,
+    opt_state, bn_state, loss)``: softmax cross-entropy, ``value_and_grad`` with BatchNorm's
+    state as auxiliary data, and one ``opt`` update (also timed by ``benchmarks/conv.py``).
+
+    Examples:
+        >>> model = DigitsCNN(4)
+        >>> step = make_train_step(model, optim.sgd(0.1))
+        >>> params, bn_state = model.init(np.random.default_rng(0))
+        >>> x, labels = np.zeros((2, 8, 8, 1)), np.array([0, 1])
+        >>> float(step(params, optim.sgd(0.1).init(params), bn_state, x, labels)[3]) > 0
+        True
+    """
+    def loss(params, bn_state, x, labels):
+        logits, bn_state = model.apply(params, bn_state, x, train=True)
+        return nn.softmax_cross_entropy(logits, labels), bn_state
+
+    @fg.jit
+    def train_step(params, opt_state, bn_state, x, labels):
+        (value, bn_state), grads = fg.value_and_grad(loss, has_aux=True)(
+            params, bn_state, x, labels)
+        updates, opt_state = opt.update(grads, opt_state, params)
+        return optim.apply_updates(params, updates), opt_state, bn_state, value
+    return train_step
+
+
 def save_figure(fig, path: Path) -> None:
     """Write ``fig`` as a PNG to ``path`` atomically (a temporary file, then a rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -148,17 +174,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     opt = optim.adamw(schedule, weight_decay=args.weight_decay)
     opt_state = opt.init(params)
 
-    def loss(params, bn_state, x, labels):
-        logits, bn_state = model.apply(params, bn_state, x, train=True)
-        return nn.softmax_cross_entropy(logits, labels), bn_state
-
-    @fg.jit
-    def train_step(params, opt_state, bn_state, x, labels):
-        (value, bn_state), grads = fg.value_and_grad(loss, has_aux=True)(
-            params, bn_state, x, labels)
-        updates, opt_state = opt.update(grads, opt_state, params)
-        return optim.apply_updates(params, updates), opt_state, bn_state, value
-
+    train_step = make_train_step(model, opt)
     predict = fg.jit(lambda params, bn_state, x: fnp.argmax(
         model.apply(params, bn_state, x, train=False)[0], axis=-1))
 
