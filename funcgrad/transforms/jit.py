@@ -22,6 +22,7 @@ not pay for tiering.
 
 from __future__ import annotations
 
+import re
 import threading
 import types
 import warnings
@@ -34,7 +35,7 @@ import numpy as np
 from funcgrad import tree
 from funcgrad._core.graph import Graph
 from funcgrad._core.interpret import eval_graph
-from funcgrad._core.trace import AbstractTrace, Tracer
+from funcgrad._core.trace import AbstractTrace, Tracer, user_location
 from funcgrad.errors import ArgumentError, BackendUnavailableError
 from funcgrad.transforms._args import (
     array_leaves,
@@ -218,16 +219,26 @@ class Jitted:
         """The dynamic arguments' leaves as arrays; a leaf that is not one names its argument."""
         leaves, treedef = tree.flatten((dynamic, dyn_kwargs))
 
+        owners: list[str] = []
+
         def where(i: int) -> str:
-            return (f"leaf {i} of the arguments {treedef}, in "
-                    f"{self._leaf_owner(treedef, i, static)}")
+            owners.append(self._leaf_owner(treedef, i, static))
+            return f"leaf {i} of the arguments {treedef}, in {owners[-1]}"
         try:
             return array_leaves(leaves, where, f"jit({self.__name__})"), treedef
         except ArgumentError as e:
-            raise ArgumentError(f"{e}. A value that is not an array (a configuration object, "
-                                "a method's self) must be marked static with static_argnums "
-                                "or static_argnames (it must then be hashable), or its class "
-                                "registered as a pytree.") from None
+            # owners[-1] reads "argument 1 ('mode')", "argument 'mode'" or "argument 1".
+            named = re.search(r"'(\w+)'", owners[-1]) if owners else None
+            mark = (f"static_argnames=({named.group(1)!r},)" if named else
+                    f"static_argnums=({owners[-1].split()[-1]},)" if owners
+                    and owners[-1].startswith("argument ") else "static_argnums")
+            loc = user_location()
+            raise ArgumentError(f"{e}{f' (called at {loc[0]}:{loc[1]})' if loc else ''}. A "
+                                "value that is not an array (a string, a configuration object, "
+                                "a method's self) must be marked static: jit("
+                                f"{self.__name__ if self.__name__.isidentifier() else 'f'}, "
+                                f"{mark}) (it must then be hashable; each new value compiles "
+                                "anew), or its class registered as a pytree.") from None
 
     def _signature(self, leaves, treedef, static) -> _Signature:
         avals = tuple((tuple(np.shape(x)), np.dtype(x.dtype)) for x in leaves)
