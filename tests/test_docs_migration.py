@@ -61,7 +61,7 @@ def test_every_funcgrad_name_in_the_tables_exists(page):
         for cell in cells[1:]:  # the funcgrad name and the notes
             for code in re.findall(r"`([^`]+)`", cell):
                 names.update(PREFIXES[m[1]] + m[2] for m in NAME.finditer(code))
-    assert len(names) > 40, sorted(names)
+    assert len(names) > (100 if page == "from_jax.md" else 25), sorted(names)  # the parser saw the tables
     missing = []
     for name in sorted(names):
         try:
