@@ -65,8 +65,23 @@ class ImmutableError(FuncgradError, AttributeError):
     """An attempt to modify a graph node, graph or tracer, which are immutable."""
 
 
+class ItemAssignmentError(ImmutableError, TypeError):
+    """``x[i] = v`` on a traced array, which is immutable; ``x = x.at[i].set(v)`` is the fix.
+    Also a ``TypeError``, the exception Python raises for objects without item assignment."""
+
+
+class AmbiguousTruthValueError(FuncgradError, ValueError):
+    """``bool()`` (an ``if``, ``while``, ``and``, ``or``, ``not``) of a traced array with more than
+    one element: like NumPy's "truth value ... is ambiguous", with the user's line and the fix."""
+
+
 class SerializationError(FuncgradError, ValueError):
     """A parameter file cannot be written or read: an unsavable leaf or node, or a truncated/corrupt file."""
+
+
+class SaveError(SerializationError, OSError):
+    """``nn.save`` could not write its file (a missing or read-only directory, a full disk):
+    the message names the target path; ``errno`` is the operating system's."""
 
 
 class NonFiniteError(FuncgradError, FloatingPointError):

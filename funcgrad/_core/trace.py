@@ -22,6 +22,7 @@ exists; ``bool()``, integer values and ``stop_gradient(x)`` convert (``Tracer._c
 from __future__ import annotations
 
 import gc
+import importlib.util
 import linecache
 import math
 import os
@@ -36,8 +37,10 @@ import numpy as np
 from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.graph import CONSTANT, EMPTY_PARAMS, LIFTED, Node, has_effects, type_string
 from funcgrad.errors import (
+    AmbiguousTruthValueError,
     ConcretizationError,
     ImmutableError,
+    ItemAssignmentError,
     ShapeError,
     TracerConversionError,
     TracerLeakError,
@@ -45,7 +48,12 @@ from funcgrad.errors import (
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
-_SKIP_DIRS = (_PKG_DIR, _NUMPY_DIR)
+# SciPy's frames are not the user's either (scipy.special.softmax(x) converts x inside SciPy);
+# find_spec locates SciPy without importing it.
+_SCIPY_SPEC = importlib.util.find_spec("scipy")
+_SCIPY_DIRS = tuple(os.path.abspath(d) + os.sep
+                    for d in (_SCIPY_SPEC.submodule_search_locations or ())) if _SCIPY_SPEC else ()
+_SKIP_DIRS = (_PKG_DIR, _NUMPY_DIR) + _SCIPY_DIRS
 _state = threading.local()
 
 #: Pause Python's cyclic garbage collector while the outermost trace is open (see docs/performance.md).
@@ -69,7 +77,7 @@ def _skipped(code) -> bool:
 
 
 def user_location(depth: int = 1) -> tuple[str, int] | None:
-    """``(filename, lineno)`` of the innermost frame outside funcgrad and NumPy.
+    """``(filename, lineno)`` of the innermost frame outside funcgrad, NumPy and SciPy.
 
     ``depth`` frames are skipped first (they are known to be funcgrad's own).
     """
@@ -142,6 +150,58 @@ def conversion_hint(what: str, loc: tuple[str, int] | None) -> str:
             "dtype with x.astype(dtype), and build arrays with fnp.at(out)[i].set(v) "
             "(x.at[i].set(v) on a traced x) or fnp.stack instead of writing into a NumPy "
             "buffer. ")
+
+
+def _at(loc: tuple[str, int] | None) -> str:
+    """`` at file:line`` for the user's location, or nothing where it is unknown."""
+    return f" at {loc[0]}:{loc[1]}" if loc else ""
+
+
+# `name[index] op= value` on one line: what x.at[...] spells it as.
+_ITEM_ASSIGNMENT = re.compile(r"^\s*(?P<name>[\w.]+)\s*\[(?P<index>.*)\]\s*(?P<op>[-+*/]?)="
+                              r"(?!=)\s*(?P<value>.+?)\s*(?:#.*)?$")
+_AT_METHOD = {"": "set", "+": "add", "*": "multiply", "/": "divide"}
+_CONDITION = re.compile(r"^\s*(?:el)?(?:if|while)\s+(?P<cond>.+?)\s*:\s*(?:#.*)?$")
+
+
+def _index_text(index) -> str:
+    """An index as the user would write it between brackets (``0``, ``1:3``, ``..., 0``)."""
+    if isinstance(index, tuple):
+        return ", ".join(_index_text(i) for i in index) if index else "()"
+    if isinstance(index, slice):
+        parts = ["" if p is None else repr(p) for p in (index.start, index.stop, index.step)]
+        return ":".join(parts[:2] if index.step is None else parts)
+    if index is Ellipsis:
+        return "..."
+    return repr(index) if isinstance(index, (int, np.integer)) or index is None else "idx"
+
+
+def _functional_update(index, loc: tuple[str, int] | None) -> str:
+    """``Write x = x.at[i].set(v) instead: it`` with the names of the user's line where it has them."""
+    line = linecache.getline(loc[0], loc[1]) if loc else ""
+    found = _ITEM_ASSIGNMENT.match(line)
+    if found and found.group("op") in _AT_METHOD:
+        name, op, value = found.group("name", "op", "value")
+        return (f"Write {name} = {name}.at[{found.group('index')}]."
+                f"{_AT_METHOD[op]}({value}) instead: it")
+    if found:  # x[i] -= v
+        name, value = found.group("name", "value")
+        return f"Write {name} = {name}.at[{found.group('index')}].add(-({value})) instead: it"
+    return f"Write x = x.at[{_index_text(index)}].set(value) instead (x.at[...].add, .multiply, ...): it"
+
+
+def _ambiguous_truth_value(tracer: "Tracer") -> Exception:
+    """The :class:`AmbiguousTruthValueError` for ``bool()`` of a traced array of several elements."""
+    loc = user_location(2)
+    found = _CONDITION.match(linecache.getline(loc[0], loc[1]) if loc else "")
+    cond, bare = (f"({found.group('cond')})", found.group("cond")) if found else ("cond", "cond")
+    return AmbiguousTruthValueError(
+        f"the truth value of a traced {type_string(tracer.shape, tracer.dtype)} array (traced by "
+        f"{tracer._trace.name}){_at(loc)} is ambiguous: it has {tracer.size} elements, and "
+        f"Python's if, while, and, or and not need one True or False. Decide once for all "
+        f"elements with {cond}.any() or {cond}.all(), or choose per element with "
+        f"fnp.where({bare}, a, b) (import funcgrad.numpy as fnp); combine element-wise "
+        f"conditions with & and | instead of and and or.")
 
 
 def _stack() -> list:
@@ -264,7 +324,18 @@ class Tracer:
 
     # bool() loses no derivative: Python control flow on concrete values stays allowed.
     def __bool__(self) -> bool:
+        shape = self.shape
+        if shape and math.prod(shape) != 1:
+            raise _ambiguous_truth_value(self)
         return bool(self.concrete_value("bool()"))
+
+    def __setitem__(self, index, value):
+        loc = user_location()
+        raise ItemAssignmentError(
+            f"traced arrays are immutable: item assignment to a traced "
+            f"{type_string(self.shape, self.dtype)} value (traced by {self._trace.name})"
+            f"{_at(loc)}. {_functional_update(index, loc)} returns a new array with the "
+            "elements replaced, and derivatives flow through both the array and the values.")
 
     def __float__(self) -> float:
         return float(self._convert("float()"))

@@ -34,8 +34,10 @@ from typing import Any
 import numpy as np
 
 from funcgrad import tree
+from funcgrad._core.trace import user_location
 from funcgrad.errors import (
     DTypeError,
+    SaveError,
     SerializationError,
     ShapeError,
     TreeStructureError,
@@ -170,6 +172,15 @@ def save(path: PathLike, params: PyTree) -> None:
 
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    try:
+        _write_atomically(path, directory, members)
+    except OSError as e:
+        raise _save_error(path, directory, e) from e
+    _fsync_directory(directory)
+
+
+def _write_atomically(path: str, directory: str, members: dict[str, np.ndarray]) -> None:
+    """Write ``members`` to a hidden temporary file next to ``path``, then rename it to ``path``."""
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
     # os.open with mode 0o666 lets the umask decide the permissions, as open() would.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
@@ -185,7 +196,26 @@ def save(path: PathLike, params: PyTree) -> None:
         except OSError:
             pass
         raise
-    _fsync_directory(directory)
+
+
+def _save_error(path: str, directory: str, error: OSError) -> SaveError:
+    """A :class:`SaveError` naming ``path`` (not the temporary file) and what to do about ``error``."""
+    if not os.path.isdir(directory):
+        why = (f"its directory {directory} does not exist; create it first "
+               "(os.makedirs(directory, exist_ok=True))")
+    elif os.path.isdir(path):
+        why = "it is a directory; give the path of a file in it"
+    elif isinstance(error, PermissionError):
+        why = (f"the directory {directory} is not writable; choose another path or change "
+               "its permissions")
+    else:
+        why = "the operating system refused; any file already there is unchanged"
+    loc = user_location()
+    where = f" (called at {loc[0]}:{loc[1]})" if loc else ""
+    result = SaveError(f"nn.save cannot write {path!r}{where}: {why} "
+                       f"({error.strerror or error}, errno {error.errno}).")
+    result.errno = error.errno
+    return result
 
 
 # ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ Kept here, not in ``_core``, because the core knows no particular op.
 from __future__ import annotations
 
 from funcgrad._core.primitive import binary_binder
-from funcgrad._core.trace import Tracer
+from funcgrad._core.trace import Tracer, user_location
 from funcgrad.errors import TracerConversionError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import indexing, misc
@@ -60,9 +60,13 @@ def _method_reshape(self, *shape, order="C"):
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     fn = _matmul if ufunc.__name__ == "matmul" else getattr(ew, ufunc.__name__, None)
     if method != "__call__" or fn is None or kwargs:
+        from funcgrad.numpy._ufunc_hints import ufunc_display_name, ufunc_hint
+
+        loc = user_location()
+        call = ufunc_display_name(ufunc) + ("" if method == "__call__" else f".{method}")
         raise TracerConversionError(
-            f"numpy.{ufunc.__name__}.{method} is not supported on traced arrays; "
-            f"use funcgrad.numpy.{ufunc.__name__} (import funcgrad.numpy as fnp)")
+            f"{call}(...) cannot take a traced array{f' at {loc[0]}:{loc[1]}' if loc else ''}: "
+            f"{ufunc_hint(ufunc, method, kwargs)}.")
     return fn(*inputs)
 
 

@@ -23,7 +23,8 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad import tree
-from funcgrad.errors import ArgumentError, TreeStructureError
+from funcgrad._core.trace import user_location
+from funcgrad.errors import ArgumentError, ShapeError, TreeStructureError
 
 PyTree = Any
 
@@ -99,13 +100,44 @@ def same_structure(where: str, first: PyTree, first_name: str, second: PyTree,
                                  f"{second_name} {s2!r}")
 
 
+def same_shapes(where: str, first: PyTree, first_name: str, second: PyTree,
+                second_name: str) -> None:
+    """Raise :class:`ShapeError` naming the first leaf path whose array shapes differ.
+
+    The trees have the same structure; leaves without a ``shape`` (Python scalars, masked
+    placeholders) are not compared.  Without this a mismatch would broadcast silently
+    (``sgd``) or fail inside NumPy with no name.
+    """
+    for a, b in zip(tree.leaves(first), tree.leaves(second)):
+        if hasattr(a, "shape") and hasattr(b, "shape") and tuple(a.shape) != tuple(b.shape):
+            break
+    else:
+        return
+    for (path, a), b in zip(tree.leaves_with_path(first), tree.leaves(second)):
+        if hasattr(a, "shape") and hasattr(b, "shape") and tuple(a.shape) != tuple(b.shape):
+            key, loc = tree.keystr(path), user_location()
+            called = f" (called at {loc[0]}:{loc[1]})" if loc else ""
+            raise ShapeError(
+                f"{where}: {first_name}{key} has shape {tuple(a.shape)}, but "
+                f"{second_name}{key} has shape {tuple(b.shape)}{called}. Each gradient leaf "
+                "must have the shape of its parameter: take the gradients with funcgrad.grad "
+                "of the loss with respect to these very params (grad returns a tree shaped "
+                "like its argument), and pass the params the optimiser was initialised with.")
+
+
 def check_update(where: str, updates: PyTree, params: PyTree | None,
-                 state_tree: PyTree | None = None) -> None:
-    """Raise ``TreeStructureError`` unless ``updates`` fits ``params`` and ``state_tree`` (if given)."""
+                 state_tree: PyTree | None = None, *, state_shapes: bool = True) -> None:
+    """Raise ``TreeStructureError`` unless ``updates`` fits ``params`` and ``state_tree`` (if given),
+    and ``ShapeError`` unless its leaves have their shapes (``state_shapes=False``: the state's
+    leaves are not shaped like the parameters, e.g. factored moments)."""
     if params is not None:
         same_structure(where, updates, "grads", params, "params")
+        same_shapes(where, updates, "grads", params, "params")
     if state_tree is not None:
         same_structure(where, updates, "grads", state_tree, "the state (made by init(params))")
+        if state_shapes:
+            same_shapes(where, updates, "grads", state_tree,
+                        "the state (made by init(params)) at ")
 
 
 def need_params(where: str, updates: PyTree, params: PyTree | None) -> None:

@@ -86,7 +86,7 @@ def scale_by_factored_rms(factored: bool = True, decay_rate: float = 0.8, step_o
     def update(updates: Updates, state: FactoredState,
                params: Params | None = None) -> tuple[Updates, FactoredState]:
         _checks.need_params(where + ".update", updates, params)
-        _checks.check_update(where + ".update", updates, None, state.v)
+        _checks.check_update(where + ".update", updates, None, state.v, state_shapes=False)
         # Steps before step_offset count as step 0 (decay 0), not as a NaN power.
         t = fnp.maximum(state.count - step_offset, 0) + 1
         decay = 1.0 - fnp.astype(t, np.float64) ** (-decay_rate)

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, Protocol
 import funcgrad.numpy as fnp
 from funcgrad import tree
 from funcgrad.errors import ArgumentError
-from funcgrad.optim._checks import cast_like, same_structure
+from funcgrad.optim._checks import cast_like, check_update, same_shapes, same_structure
 
 __all__ = ["EmptyState", "GradientTransformation", "OptState", "Params", "Schedule", "Updates",
            "apply_updates", "chain", "identity"]
@@ -96,8 +96,7 @@ def _named_chain(name: str, *transforms: GradientTransformation) -> GradientTran
                 f"{name}.update: expected the state made by this optimiser's init (a tuple of "
                 f"{len(transforms)} states), got {type(state).__name__} with structure "
                 f"{tree.structure(state)!r}")
-        if params is not None:
-            same_structure(f"{name}.update", updates, "grads", params, "params")
+        check_update(f"{name}.update", updates, params)
         new_state = []
         for t, s in zip(transforms, state):
             updates, s = t.update(updates, s, params)
@@ -133,4 +132,5 @@ def apply_updates(params: Params, updates: Updates) -> Params:
         {'w': array([1.5, 0.5], dtype=float32)}
     """
     same_structure("apply_updates", params, "params", updates, "updates")
+    same_shapes("apply_updates", params, "params", updates, "updates")
     return tree.map(lambda p, u: cast_like(fnp.add(p, u), p), params, updates)

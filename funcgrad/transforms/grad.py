@@ -11,6 +11,7 @@ there too: that is all ``grad(grad(f))`` needs.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 from funcgrad import tree
 from funcgrad._core.dtypes import CARRIES_DERIVATIVE, is_floating, is_inexact
 from funcgrad._core.graph import CONSTANT, LIFTED
-from funcgrad._core.trace import ConcreteTrace, Tracer, gc_paused
+from funcgrad._core.trace import ConcreteTrace, Tracer, gc_paused, user_location
 from funcgrad.errors import (
     ArgumentError,
     DTypeError,
@@ -174,6 +175,37 @@ def _vjp(f, primals, has_aux, fname):
     return (out, fn, aux) if has_aux else (out, fn)
 
 
+def _defined_at(f: Callable) -> str:
+    """`` (defined at file:line, called at file:line)``: where the user's function and call are."""
+    code = getattr(inspect.unwrap(f), "__code__", None)
+    called = user_location()
+    parts = ([f"defined at {code.co_filename}:{code.co_firstlineno}"] if code is not None else []
+             ) + ([f"called at {called[0]}:{called[1]}"] if called else [])
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _check_not_a_container(out, f: Callable, fname: str) -> None:
+    """A ``NonScalarOutputError`` for ``None`` or a pytree of several values (a forgotten
+    ``return``, an ``(loss, aux)`` pair without ``has_aux=True``), with the user's lines."""
+    leaves = tree.leaves(out)
+    if len(leaves) == 1 and leaves[0] is out:
+        return
+    if out is None:
+        raise NonScalarOutputError(
+            f"{fname}: the function returned None{_defined_at(f)}, but it must return a real "
+            "floating-point scalar. Is a return statement missing (return loss, not just "
+            "loss)?")
+    pair = isinstance(out, tuple) and len(out) == 2
+    hint = ("If the second element is auxiliary data (metrics, a state), pass has_aux=True: "
+            "grad(f, has_aux=True)(...) then returns (grads, aux) and value_and_grad(f, "
+            "has_aux=True)(...) returns ((value, aux), grads)." if pair else
+            "Return one scalar (e.g. the sum of the terms), or return (scalar, aux) and pass "
+            "has_aux=True to carry other values out.")
+    raise NonScalarOutputError(
+        f"{fname}: the function must return a scalar, but returned a {type(out).__name__} "
+        f"{tree.structure(out)!r}{_defined_at(f)}. {hint}")
+
+
 def _check_scalar_output(out, fname: str, holomorphic: bool = False) -> None:
     shape = np.shape(out)
     dtype = out.dtype if hasattr(out, "dtype") else np.asarray(out).dtype
@@ -234,6 +266,7 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
         diff_args = split.float_leaves if split else tuple(args[n] for n in nums)
         outs = _vjp(partial, tuple(diff_args), has_aux, fname)
         out, fn = outs[0], outs[1]
+        _check_not_a_container(out, f, fname)
         _check_scalar_output(out, fname, holomorphic)
         grads = fn(np.ones((), out.dtype) if hasattr(out, "dtype") else 1.0)
         grads = split.gradients(grads) if split else grads
