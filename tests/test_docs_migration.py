@@ -108,7 +108,8 @@ def test_x64_is_not_an_option():
 def test_pages_are_linked_and_in_the_navigation(page):
     assert f"](docs/{page})" in (ROOT / "README.md").read_text()
     assert f"]({page})" in (ROOT / "docs" / "index.md").read_text()
-    assert re.search(rf"^\s*- .*: {re.escape(page)}$", (ROOT / "mkdocs.yml").read_text(), re.M)
+    nav = (ROOT / "mkdocs.yml").read_text()
+    assert re.search(rf"^\s*- .*: {re.escape(page)}$", nav, re.MULTILINE)
 
 
 def test_readme_docs_command_sets_what_ci_sets():
