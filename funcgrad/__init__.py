@@ -42,7 +42,7 @@ __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian"
 _LAZY = {
     **{name: (f"funcgrad.{name}", None) for name in (
         "nn", "optim", "scipy", "testing", "backends", "optimize", "lax", "random", "debug",
-        "tree_util", "config")},
+        "tree_util", "config", "distributed")},
     "checkpoint": ("funcgrad.transforms.checkpoint", "checkpoint"),
     "remat": ("funcgrad.transforms.checkpoint", "remat"),
     "checkpoint_policies": ("funcgrad.transforms.checkpoint", "checkpoint_policies"),
