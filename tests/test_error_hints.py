@@ -347,3 +347,54 @@ def test_a_conversion_inside_scipy_reports_the_users_line():
 
 def test_error_classes_are_exported():
     assert fg.errors.ItemAssignmentError is ItemAssignmentError
+
+
+def test_at_out_of_bounds_is_a_shape_error_with_the_line():
+    for update in ("set", "add"):
+        with pytest.raises(ShapeError) as info:
+            grad(lambda x: fnp.sum(getattr(x.at[5], update)(1.0)))(np.ones(3))  # gap-at
+        message = str(info.value)
+        assert f"at {line_of('gap-at')}" in message
+        assert "index [5] is out of bounds for shape (3,)" in message
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (3, -1), 6, (3, 2)])
+def test_reshape_order_f_matches_numpy(shape):
+    # Was a bare ValueError("only order='C' is supported").
+    x = np.arange(6.0)
+    np.testing.assert_array_equal(jit(lambda a: a.reshape(shape, order="F"))(x),
+                                  x.reshape(shape, order="F"))
+    y = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(jit(lambda a: a.reshape(4, 6, order="F"))(y),
+                                  y.reshape(4, 6, order="F"))
+    # The elements of F-order row 0 are x[0] and x[3]: the gradient picks them.
+    np.testing.assert_array_equal(grad(lambda a: fnp.sum(a.reshape(3, 2, order="F")[0]))(x),
+                                  [1.0, 0.0, 0.0, 1.0, 0.0, 0.0])
+
+
+def test_reshape_order_k_is_an_argument_error():
+    with pytest.raises(ArgumentError, match="order must be 'C', 'F' or 'A', got 'K'"):
+        grad(lambda a: fnp.sum(a.reshape(6, order="K")))(np.ones(6))
+
+
+def test_divmod_of_a_tracer_matches_python():
+    # Was a bare TypeError (no __divmod__); d/dx (x mod 2) = 1, d/dx floor(x / 2) = 0.
+    q, r = jit(lambda x: divmod(x, 2.0))(7.5)
+    assert (q, r) == divmod(7.5, 2.0)
+    assert grad(lambda x: divmod(x, 2.0)[1] * 3.0)(5.0) == 3.0
+    assert jit(lambda x: divmod(9.0, x))(4.0) == divmod(9.0, 4.0)
+
+
+def test_format_spec_of_a_tracer(capsys):
+    # Was a bare TypeError "unsupported format string passed to Tracer.__format__".
+    assert grad(lambda x: print(f"{x:.3f}") or x * x)(1.5) == 3.0
+    assert capsys.readouterr().out == "1.500\n"
+    with pytest.raises(fg.errors.ConcretizationError) as info:
+        jit(lambda x: print(f"{x:.3f}") or x)(1.5)  # gap-format
+    assert f"at {line_of('gap-format')}" in str(info.value)
+    assert 'funcgrad.debug.print("{x:.3f}", x=x)' in str(info.value)
+
+
+def test_grad_of_a_function_returning_a_string_names_the_type():
+    with pytest.raises(NonScalarOutputError, match=re.escape("returned a builtins.str ('abc')")):
+        grad(lambda x: "abc")(np.ones(2))

@@ -141,6 +141,9 @@ def conversion_hint(what: str, loc: tuple[str, int] | None) -> str:
     """
     if what == "bool()" or what == "boolean mask indexing":
         return ""
+    if what.startswith("format("):
+        return ("To print a traced value where it has none (under jit or vmap), use "
+                "funcgrad.debug.print(\"{x:.3f}\", x=x): it prints when the function runs. ")
     line = linecache.getline(loc[0], loc[1]) if loc else ""
     prefix, example = _on_the_line(what, line)
     callers = None if prefix else _CALLERS.get(what)
@@ -328,6 +331,12 @@ class Tracer:
         if shape and math.prod(shape) != 1:
             raise _ambiguous_truth_value(self)
         return bool(self.concrete_value("bool()"))
+
+    def __format__(self, spec: str) -> str:
+        """``f"{x:.3f}"`` formats the value (a side effect: no derivative is lost); ``f"{x}"`` is ``repr``."""
+        if not spec:
+            return str(self)
+        return format(self.concrete_value(f"format(x, {spec!r})"), spec)
 
     def __setitem__(self, index, value):
         loc = user_location()

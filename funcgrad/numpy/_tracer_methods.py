@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from funcgrad._core.primitive import binary_binder
 from funcgrad._core.trace import Tracer, user_location
-from funcgrad.errors import TracerConversionError
+from funcgrad.errors import ArgumentError, TracerConversionError
 from funcgrad.ops import elementwise as ew
 from funcgrad.ops import indexing, misc
 from funcgrad.ops import reductions as red
@@ -52,9 +52,19 @@ _COMPARE = {"eq": ew.equal, "ne": ew.not_equal, "lt": ew.less, "le": ew.less_equ
 
 
 def _method_reshape(self, *shape, order="C"):
-    if order != "C":
-        raise ValueError("only order='C' is supported")
-    return sh.reshape(self, shape[0] if len(shape) == 1 else shape)
+    """``ndarray.reshape``; ``order="F"`` reads and writes the elements in column-major order
+    (a reshape of the transpose, transposed back); traced arrays are C-ordered, so "A" is "C"."""
+    shape = shape[0] if len(shape) == 1 else shape
+    if order in ("C", "A"):
+        return sh.reshape(self, shape)
+    if order == "F":
+        reversed_shape = (shape,) if isinstance(shape, int) else tuple(shape)[::-1]
+        return sh.transpose(sh.reshape(sh.transpose(self), reversed_shape))
+    raise ArgumentError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}")
+
+
+def _divmod(a, b):
+    return ew.floor_divide(a, b), ew.mod(a, b)
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
@@ -101,6 +111,8 @@ def install() -> None:
         setattr(Tracer, f"__r{name}__", _swap(fn))
     for name, fn in _COMPARE.items():
         setattr(Tracer, f"__{name}__", _forward(fn))
+    Tracer.__divmod__ = _divmod
+    Tracer.__rdivmod__ = lambda self, other: _divmod(other, self)
     Tracer.__neg__ = lambda self: ew.negative(self)
     Tracer.__pos__ = lambda self: self
     Tracer.__abs__ = lambda self: ew.abs(self)

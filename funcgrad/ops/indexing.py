@@ -73,8 +73,13 @@ def _gather(x, *arrays, index):
     try:
         return x[fill_index(index, arrays)]
     except IndexError as e:
-        raise ShapeError(f"index {_show(index, arrays)} is out of bounds for shape "
-                         f"{np.shape(x)}: {e}") from None
+        raise _out_of_bounds(x, arrays, index, e) from None
+
+
+def _out_of_bounds(x, arrays, index, error: IndexError) -> ShapeError:
+    """NumPy's ``IndexError`` for ``x[index]`` (or ``x.at[index]``) as a :class:`ShapeError`."""
+    return ShapeError(f"index {_show(index, arrays)} is out of bounds for shape "
+                      f"{np.shape(x)}: {error}")
 
 
 def _show(index, arrays):
@@ -91,16 +96,22 @@ def _aligned(index, arrays):
 def _scatter_add(operand, updates, *arrays, index):
     out = np.array(operand, copy=True)
     idx = fill_index(index, arrays)
-    if arrays:
-        np.add.at(out, idx, updates)  # repeated indices accumulate
-    else:
-        out[idx] += updates
+    try:
+        if arrays:
+            np.add.at(out, idx, updates)  # repeated indices accumulate
+        else:
+            out[idx] += updates
+    except IndexError as e:
+        raise _out_of_bounds(operand, arrays, index, e) from None
     return out
 
 
 def _scatter_set(operand, updates, *arrays, index):
     out = np.array(operand, copy=True)
-    out[fill_index(index, arrays)] = updates
+    try:
+        out[fill_index(index, arrays)] = updates
+    except IndexError as e:
+        raise _out_of_bounds(operand, arrays, index, e) from None
     return out
 
 

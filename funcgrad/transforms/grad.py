@@ -12,6 +12,7 @@ there too: that is all ``grad(grad(f))`` needs.
 from __future__ import annotations
 
 import inspect
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -189,7 +190,11 @@ def _check_not_a_container(out, f: Callable, fname: str) -> None:
     ``return``, an ``(loss, aux)`` pair without ``has_aux=True``), with the user's lines."""
     leaves = tree.leaves(out)
     if len(leaves) == 1 and leaves[0] is out:
-        return
+        if hasattr(out, "dtype") or isinstance(out, numbers.Number):
+            return
+        raise NonScalarOutputError(
+            f"{fname}: the function must return a real floating-point scalar, but returned a "
+            f"{type(out).__module__}.{type(out).__qualname__} ({out!r:.60}){_defined_at(f)}.")
     if out is None:
         raise NonScalarOutputError(
             f"{fname}: the function returned None{_defined_at(f)}, but it must return a real "
