@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from op_records_conv import loop_conv
+from op_records_conv import loop_conv, loop_reduce_window
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
@@ -278,3 +278,75 @@ def test_kernel_first_strategy_for_few_output_features_equals_the_loop(monkeypat
                                        feature_group_count=groups)
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize("strides, rhs_dilation, lhs_dilation, pads", [
+    ((1, 1), (1, 1), (1, 1), [(1, 1), (1, 1)]),
+    ((2, 1), (1, 2), (1, 1), [(2, 0), (-1, 1)]),
+    ((1, 2), (2, 1), (2, 1), [(1, 2), (0, 1)]),
+])
+@pytest.mark.parametrize("channels_last_memory", [False, True])
+def test_channels_last_im2col_equals_the_loop(monkeypatch, strides, rhs_dilation, lhs_dilation,
+                                              pads, channels_last_memory):
+    from funcgrad.ops import conv as conv_module
+
+    calls = []
+    original = conv_module._channels_last
+    monkeypatch.setattr(conv_module, "_channels_last",
+                        lambda *a: calls.append(1) or original(*a))
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 7, 6, 9))                   # (N, H, W, C) in memory
+    x = np.moveaxis(x, -1, 1) if channels_last_memory else np.ascontiguousarray(
+        np.moveaxis(x, -1, 1))                               # (N, C, H, W) either way
+    w = rng.standard_normal((5, 9, 3, 2))
+    expected = loop_conv(x, w, strides, pads, lhs_dilation, rhs_dilation)
+    for block in (1, 10**9):  # one example at a time, then all
+        monkeypatch.setattr(conv_module, "COLS_BLOCK", block)
+        got = lax.conv_general_dilated(x, w, strides, pads, lhs_dilation, rhs_dilation)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert len(calls) == 2
+
+
+def _pool_cases():
+    """``(kind, window, strides, padding, window_dilation)`` rows for the running-``where`` path."""
+    return [("max", (1, 2, 2, 1), (1, 2, 2, 1), "VALID", None),
+            ("max", (1, 3, 3, 1), (1, 1, 2, 1), "SAME", None),
+            ("min", (1, 2, 3, 1), (1, 1, 1, 1), [(0, 0), (1, -1), (-1, 2), (0, 0)], None),
+            ("max", (1, 2, 2, 1), (1, 1, 1, 1), [(0, 0), (1, 0), (0, 1), (0, 0)], (1, 2, 3, 1))]
+
+
+@pytest.mark.parametrize("kind, window, strides, padding, dilation", _pool_cases())
+def test_running_where_pooling_equals_the_gather_path_with_ties_nans_and_infinities(
+        monkeypatch, kind, window, strides, padding, dilation):
+    """The running ``where`` over window offsets (windows up to SCAN_MAX_WINDOW elements) and
+    the gather of each window (larger windows) agree on values, the first extreme's gradient
+    (ties from small integers), NaN propagation and infinities; values match the loop."""
+    from funcgrad.ops import pooling
+
+    rng = np.random.default_rng(8)
+    x = rng.integers(-3, 4, (2, 7, 8, 3)).astype(np.float64)   # many ties
+    init, op = (-np.inf, lax.max) if kind == "max" else (np.inf, lax.min)
+    pads = padding if isinstance(padding, str) else [tuple(p) for p in padding]
+
+    def f(x):
+        return lax.reduce_window(x, init, op, window, strides, pads, window_dilation=dilation)
+
+    weights = rng.standard_normal(np.shape(f(x)))
+    grad = fg.jit(fg.grad(lambda x: fnp.sum(f(x) * weights)))
+    if dilation is None and not isinstance(padding, str):  # the loop reads explicit pads only
+        np.testing.assert_array_equal(f(x), loop_reduce_window(x, kind, window, strides, pads))
+    special = x.copy()
+    special[0, 1, 1, 0], special[1, 2, 3, 1], special[0, 5, 6, 2] = np.nan, np.inf, -np.inf
+    special[1, 4, 4, 2] = special[1, 4, 5, 2] = np.nan
+    scan_limit = pooling.SCAN_MAX_WINDOW
+    for data in (x, special):
+        results = []
+        for limit in (scan_limit, 0):  # running where, then gather
+            monkeypatch.setattr(pooling, "SCAN_MAX_WINDOW", limit)
+            results.append((f(data), fg.grad(lambda x: fnp.sum(f(x) * weights))(data)))
+        (v_scan, g_scan), (v_gather, g_gather) = results
+        np.testing.assert_array_equal(v_scan, v_gather)
+        np.testing.assert_array_equal(g_scan, g_gather)
+    assert np.isnan(v_scan).any() and np.isinf(v_scan).any()
+    monkeypatch.setattr(pooling, "SCAN_MAX_WINDOW", scan_limit)
+    np.testing.assert_array_equal(grad(special), g_gather)  # jit (the Numba backend) too

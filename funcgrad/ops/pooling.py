@@ -7,11 +7,16 @@ every rule, so gradients of every order, JVPs, ``vmap`` and ``jit`` come with th
   image with one feature and every axis spatial, with a kernel of ones: ``base_dilation``
   is the convolution's input dilation and ``window_dilation`` its kernel dilation.  Its
   VJP is therefore a convolution too (JAX's pad-and-sum transpose).
-* **max** and **min** gather each window's elements (a constant index table, computed once
-  per geometry), pick the first extreme of each window with ``argmax``/``argmin`` (no
-  derivative), and gather the operand at those positions.  The VJP of that gather
-  sends each cotangent to the first maximum of its window, as JAX's
-  ``select_and_scatter_add`` does; the JVP picks the tangent there.
+* **max** and **min** over windows of up to ``SCAN_MAX_WINDOW`` elements (and no base
+  dilation) are a running ``where`` over the window's offsets: the strided slice of the
+  padded operand at each offset replaces the best so far where it is strictly better
+  (or the first NaN).  Larger windows gather each window's elements (a constant index
+  table, computed once per geometry), pick the first extreme of each window with
+  ``argmax``/``argmin`` (no derivative), and gather the operand at those positions.
+  Either way each cotangent goes to the first maximum of its window, as JAX's
+  ``select_and_scatter_add`` does, and the JVP picks the tangent there; the running
+  ``where`` does it with dense slices and selects (2x2 pooling of 32 maps of 8x8x48,
+  forward and backward: 0.85 -> 0.27 ms).
 
 Padding and base-dilation holes hold ``init_value``, which must be the reduction's
 identity (0, -inf or the dtype's minimum, +inf or the dtype's maximum), as JAX's fast
@@ -41,6 +46,10 @@ from funcgrad.ops._family import dtype_of, shape_of
 from funcgrad.ops.conv import _dilate, _out_sizes, conv_p, padtype_to_pads
 
 __all__ = ["reduce_window"]
+
+#: Windows of up to this many elements take the running ``where`` (:func:`_scan_offsets`);
+#: larger ones gather each window's elements once.
+SCAN_MAX_WINDOW = 16
 
 
 # -- the three reductions ---------------------------------------------------------------------
@@ -96,8 +105,13 @@ def _window_table(shape, window, strides, pads, base_dilation, window_dilation):
 
 def _window_extreme(kind: str):
     pick = red.argmax if kind == "max" else red.argmin
+    beats = ew.greater if kind == "max" else ew.less
 
     def reduce(x, window, strides, pads, base_dilation, window_dilation):
+        out_sizes = _out_sizes(shape_of(x), window, strides, pads, base_dilation, window_dilation)
+        if all(d == 1 for d in base_dilation) and 0 not in out_sizes and (
+                int(np.prod(window)) <= SCAN_MAX_WINDOW):
+            return _scan_offsets(x, beats, window, strides, pads, window_dilation, out_sizes)
         index, valid, any_valid = _window_table(shape_of(x), window, strides, pads, base_dilation,
                                                 window_dilation)
         fill = _identity(kind, dtype_of(x))
@@ -111,6 +125,34 @@ def _window_extreme(kind: str):
             out = ew.where(any_valid, out, fill)
         return out
     return reduce
+
+
+def _scan_offsets(x, beats, window, strides, pads, window_dilation, out_sizes):
+    """The extreme of each window as a running ``where`` over the window's offsets: the
+    strided slice of the (padded) operand at each offset replaces the best so far where it
+    beats it strictly, or is the first NaN (NaN propagates, as ``lax.max``).  The first
+    extreme wins ties, and the VJP of ``where`` and of a slice sends each cotangent there
+    with dense operations (no gather or scatter)."""
+    fill = _identity("max" if beats is ew.greater else "min", dtype_of(x))
+    if any(lo < 0 or hi < 0 for lo, hi in pads):
+        x = indexing.getitem(x, tuple(slice(max(-lo, 0), n - max(-hi, 0))
+                                      for n, (lo, hi) in zip(shape_of(x), pads)))
+    if any(lo > 0 or hi > 0 for lo, hi in pads):
+        x = sh.pad(x, [(max(lo, 0), max(hi, 0)) for lo, hi in pads], constant_values=fill)
+    floating = np.dtype(dtype_of(x)).kind in "fc"
+    best = None
+    for offset in np.ndindex(*window):
+        value = indexing.getitem(x, tuple(slice(t * d, t * d + (m - 1) * s + 1, s) for t, d, m, s
+                                          in zip(offset, window_dilation, out_sizes, strides)))
+        if best is None:
+            best = value
+            continue
+        better = beats(value, best)
+        if floating:
+            better = ew.logical_or(better, ew.logical_and(ew.isnan(value),
+                                                          ew.logical_not(ew.isnan(best))))
+        best = ew.where(better, value, best)
+    return best
 
 
 _REDUCTIONS = {"add": _window_sum, "max": _window_extreme("max"), "min": _window_extreme("min")}
