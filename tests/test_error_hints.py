@@ -398,3 +398,38 @@ def test_format_spec_of_a_tracer(capsys):
 def test_grad_of_a_function_returning_a_string_names_the_type():
     with pytest.raises(NonScalarOutputError, match=re.escape("returned a builtins.str ('abc')")):
         grad(lambda x: "abc")(np.ones(2))
+
+
+@pytest.mark.parametrize("transform", [grad, jit], ids=["grad", "jit"])
+@pytest.mark.parametrize("operand, what", [
+    (None, "a builtins.NoneType (None)"),
+    ("a", "a builtins.str ('a')"),
+    ([1.0, [2.0]], "a ragged list"),
+])
+def test_a_non_numeric_operand_of_a_traced_operation(transform, operand, what):
+    # Were NumPy's bare TypeError / UFuncTypeError / "setting an array element" ValueError.
+    with pytest.raises(ArgumentError) as info:
+        transform(lambda x: fnp.sum(x + operand))(np.ones(2))  # gap-operand
+    assert f"an operand of a traced operation at {line_of('gap-operand')} is {what}" \
+        in str(info.value)
+    assert ("does not return its result" in str(info.value)) == (operand is None)
+
+
+def test_a_list_operand_still_works():
+    np.testing.assert_allclose(grad(lambda x: fnp.sum(x * [1.0, 2.0]))(np.ones(2)), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("jac", [fg.jacrev, fg.jacfwd], ids=["jacrev", "jacfwd"])
+def test_jacobian_of_an_output_with_a_python_number_leaf(jac):
+    # Was a bare AttributeError ('float' object has no attribute 'dtype').
+    x = np.array([1.0, 2.0])
+    d_cube, d_const = jac(lambda x: (fnp.sum(x ** 3), 1.0))(x)
+    np.testing.assert_allclose(d_cube, 3 * x ** 2)
+    np.testing.assert_array_equal(d_const, np.zeros(2))
+
+
+def test_hessian_of_an_output_with_a_python_number_leaf():
+    x = np.array([1.0, 2.0])
+    h_cube, h_const = fg.hessian(lambda x: (fnp.sum(x ** 3), 1.0))(x)
+    np.testing.assert_allclose(h_cube, np.diag(6 * x))
+    np.testing.assert_array_equal(h_const, np.zeros((2, 2)))

@@ -38,6 +38,7 @@ from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.graph import CONSTANT, EMPTY_PARAMS, LIFTED, Node, has_effects, type_string
 from funcgrad.errors import (
     AmbiguousTruthValueError,
+    ArgumentError,
     ConcretizationError,
     ImmutableError,
     ItemAssignmentError,
@@ -205,6 +206,24 @@ def _ambiguous_truth_value(tracer: "Tracer") -> Exception:
         f"elements with {cond}.any() or {cond}.all(), or choose per element with "
         f"fnp.where({bare}, a, b) (import funcgrad.numpy as fnp); combine element-wise "
         f"conditions with & and | instead of and and or.")
+
+
+def _check_operand(value) -> None:
+    """An :class:`ArgumentError` for an operand that is no array: ``None``, a string, a ragged list."""
+    try:
+        dtype = np.asarray(value).dtype if value is not None else np.dtype(object)
+    except ValueError as e:  # NumPy: "setting an array element with a sequence" (ragged)
+        problem = f"a ragged {type(value).__name__} ({e})"
+    else:
+        if dtype.kind not in "OUSV":
+            return
+        problem = f"a {type(value).__module__}.{type(value).__qualname__} ({value!r:.60})"
+    loc = user_location(3)
+    raise ArgumentError(
+        f"an operand of a traced operation{_at(loc)} is {problem}; expected an array, a Python or "
+        "NumPy number, or a (rectangular) list of numbers."
+        + (" A None often comes from a function that does not return its result." if value is None
+           else ""))
 
 
 def _stack() -> list:
@@ -459,6 +478,8 @@ class Trace:
                 node = Node.input(a.shape, a.dtype, user_location(), kind=LIFTED)
                 entry = self.lifted[id(a)] = (a, node)
             return entry[1], a
+        if a is None or isinstance(a, (str, bytes, list, tuple)):
+            _check_operand(a)
         return self.constant(a), a
 
     def constant(self, value) -> Node:

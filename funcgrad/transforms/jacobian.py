@@ -34,11 +34,13 @@ def _basis(leaves) -> list:
     """One batched pytree leaf per input leaf: together, the rows of an identity matrix."""
     sizes = [math.prod(np.shape(x)) for x in leaves]
     total = sum(sizes)
-    dtype = np.result_type(*[x.dtype for x in leaves]) if leaves else np.float64
+    # An output leaf may be a Python number (a constant output such as 1.0): no .dtype.
+    dtypes = [x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype for x in leaves]
+    dtype = np.result_type(*dtypes) if leaves else np.float64
     eye = np.eye(total, dtype=dtype)
     out, start = [], 0
-    for x, n in zip(leaves, sizes):
-        out.append(eye[:, start:start + n].reshape((total,) + tuple(np.shape(x))).astype(x.dtype))
+    for x, n, d in zip(leaves, sizes, dtypes):
+        out.append(eye[:, start:start + n].reshape((total,) + tuple(np.shape(x))).astype(d))
         start += n
     return out
 
