@@ -36,12 +36,10 @@ import numpy as np
 
 from funcgrad._core.dtypes import is_inexact
 from funcgrad._core.graph import CONSTANT, EMPTY_PARAMS, LIFTED, Node, has_effects, type_string
+from funcgrad._core.hints import ambiguous_truth_value_error, item_assignment_error, operand_error
 from funcgrad.errors import (
-    AmbiguousTruthValueError,
-    ArgumentError,
     ConcretizationError,
     ImmutableError,
-    ItemAssignmentError,
     ShapeError,
     TracerConversionError,
     TracerLeakError,
@@ -154,76 +152,6 @@ def conversion_hint(what: str, loc: tuple[str, int] | None) -> str:
             "dtype with x.astype(dtype), and build arrays with fnp.at(out)[i].set(v) "
             "(x.at[i].set(v) on a traced x) or fnp.stack instead of writing into a NumPy "
             "buffer. ")
-
-
-def _at(loc: tuple[str, int] | None) -> str:
-    """`` at file:line`` for the user's location, or nothing where it is unknown."""
-    return f" at {loc[0]}:{loc[1]}" if loc else ""
-
-
-# `name[index] op= value` on one line: what x.at[...] spells it as.
-_ITEM_ASSIGNMENT = re.compile(r"^\s*(?P<name>[\w.]+)\s*\[(?P<index>.*)\]\s*(?P<op>[-+*/]?)="
-                              r"(?!=)\s*(?P<value>.+?)\s*(?:#.*)?$")
-_AT_METHOD = {"": "set", "+": "add", "*": "multiply", "/": "divide"}
-_CONDITION = re.compile(r"^\s*(?:el)?(?:if|while)\s+(?P<cond>.+?)\s*:\s*(?:#.*)?$")
-
-
-def _index_text(index) -> str:
-    """An index as the user would write it between brackets (``0``, ``1:3``, ``..., 0``)."""
-    if isinstance(index, tuple):
-        return ", ".join(_index_text(i) for i in index) if index else "()"
-    if isinstance(index, slice):
-        parts = ["" if p is None else repr(p) for p in (index.start, index.stop, index.step)]
-        return ":".join(parts[:2] if index.step is None else parts)
-    if index is Ellipsis:
-        return "..."
-    return repr(index) if isinstance(index, (int, np.integer)) or index is None else "idx"
-
-
-def _functional_update(index, loc: tuple[str, int] | None) -> str:
-    """``Write x = x.at[i].set(v) instead: it`` with the names of the user's line where it has them."""
-    line = linecache.getline(loc[0], loc[1]) if loc else ""
-    found = _ITEM_ASSIGNMENT.match(line)
-    if found and found.group("op") in _AT_METHOD:
-        name, op, value = found.group("name", "op", "value")
-        return (f"Write {name} = {name}.at[{found.group('index')}]."
-                f"{_AT_METHOD[op]}({value}) instead: it")
-    if found:  # x[i] -= v
-        name, value = found.group("name", "value")
-        return f"Write {name} = {name}.at[{found.group('index')}].add(-({value})) instead: it"
-    return f"Write x = x.at[{_index_text(index)}].set(value) instead (x.at[...].add, .multiply, ...): it"
-
-
-def _ambiguous_truth_value(tracer: "Tracer") -> Exception:
-    """The :class:`AmbiguousTruthValueError` for ``bool()`` of a traced array of several elements."""
-    loc = user_location(2)
-    found = _CONDITION.match(linecache.getline(loc[0], loc[1]) if loc else "")
-    cond, bare = (f"({found.group('cond')})", found.group("cond")) if found else ("cond", "cond")
-    return AmbiguousTruthValueError(
-        f"the truth value of a traced {type_string(tracer.shape, tracer.dtype)} array (traced by "
-        f"{tracer._trace.name}){_at(loc)} is ambiguous: it has {tracer.size} elements, and "
-        f"Python's if, while, and, or and not need one True or False. Decide once for all "
-        f"elements with {cond}.any() or {cond}.all(), or choose per element with "
-        f"fnp.where({bare}, a, b) (import funcgrad.numpy as fnp); combine element-wise "
-        f"conditions with & and | instead of and and or.")
-
-
-def _check_operand(value) -> None:
-    """An :class:`ArgumentError` for an operand that is no array: ``None``, a string, a ragged list."""
-    try:
-        dtype = np.asarray(value).dtype if value is not None else np.dtype(object)
-    except ValueError as e:  # NumPy: "setting an array element with a sequence" (ragged)
-        problem = f"a ragged {type(value).__name__} ({e})"
-    else:
-        if dtype.kind not in "OUSV":
-            return
-        problem = f"a {type(value).__module__}.{type(value).__qualname__} ({value!r:.60})"
-    loc = user_location(3)
-    raise ArgumentError(
-        f"an operand of a traced operation{_at(loc)} is {problem}; expected an array, a Python or "
-        "NumPy number, or a (rectangular) list of numbers."
-        + (" A None often comes from a function that does not return its result." if value is None
-           else ""))
 
 
 def _stack() -> list:
@@ -348,7 +276,8 @@ class Tracer:
     def __bool__(self) -> bool:
         shape = self.shape
         if shape and math.prod(shape) != 1:
-            raise _ambiguous_truth_value(self)
+            raise ambiguous_truth_value_error(self._described("array"), math.prod(shape),
+                                              user_location())
         return bool(self.concrete_value("bool()"))
 
     def __format__(self, spec: str) -> str:
@@ -358,12 +287,12 @@ class Tracer:
         return format(self.concrete_value(f"format(x, {spec!r})"), spec)
 
     def __setitem__(self, index, value):
-        loc = user_location()
-        raise ItemAssignmentError(
-            f"traced arrays are immutable: item assignment to a traced "
-            f"{type_string(self.shape, self.dtype)} value (traced by {self._trace.name})"
-            f"{_at(loc)}. {_functional_update(index, loc)} returns a new array with the "
-            "elements replaced, and derivatives flow through both the array and the values.")
+        raise item_assignment_error(self._described("value"), index, user_location())
+
+    def _described(self, noun: str) -> str:
+        """``a traced f64[3] <noun> (traced by grad of f)``, for error messages."""
+        return (f"a traced {type_string(self.shape, self.dtype)} {noun} "
+                f"(traced by {self._trace.name})")
 
     def __float__(self) -> float:
         return float(self._convert("float()"))
@@ -479,7 +408,9 @@ class Trace:
                 entry = self.lifted[id(a)] = (a, node)
             return entry[1], a
         if a is None or isinstance(a, (str, bytes, list, tuple)):
-            _check_operand(a)
+            error = operand_error(a, user_location())
+            if error is not None:
+                raise error
         return self.constant(a), a
 
     def constant(self, value) -> Node:
