@@ -300,11 +300,12 @@ def test_channels_last_im2col_equals_the_loop(monkeypatch, strides, rhs_dilation
         np.moveaxis(x, -1, 1))                               # (N, C, H, W) either way
     w = rng.standard_normal((5, 9, 3, 2))
     expected = loop_conv(x, w, strides, pads, lhs_dilation, rhs_dilation)
-    for block in (1, 10**9):  # one example at a time, then all
-        monkeypatch.setattr(conv_module, "COLS_BLOCK", block)
+    per_example = 9 * 6 * int(np.prod(expected.shape[2:]))  # features * window * outputs
+    for block in (1, 2 * per_example, 10**9):  # one example at a time, two (3 = 2 + 1), all
+        monkeypatch.setattr(conv_module, "CHANNELS_LAST_BLOCK", block)
         got = lax.conv_general_dilated(x, w, strides, pads, lhs_dilation, rhs_dilation)
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
-    assert len(calls) == 2
+    assert len(calls) == 3
 
 
 def _pool_cases():

@@ -60,6 +60,8 @@ __all__ = ["ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_gener
 PADDINGS = ("SAME", "SAME_LOWER", "VALID")
 #: Elements of im2col matrix built at once (a block of examples): small enough for the cache.
 COLS_BLOCK = 1 << 20
+#: Elements of the channels-last im2col buffer, refilled for each block of examples.
+CHANNELS_LAST_BLOCK = 1 << 16
 #: The fewest input features for which :func:`_channels_last` im2col is used (ungrouped).
 CHANNELS_LAST_MIN = 8
 #: The largest window (elements) that :func:`_kernel_first` adds slice by slice.
@@ -196,14 +198,19 @@ def _channels_last(lhs, rhs, out_sizes, strides, padding, lhs_dilation, rhs_dila
                           + (1 + k,))                                  # (n, *out, *window, c)
     kernel = rhs.transpose(tuple(range(2, 2 + k)) + (1, 0)).reshape(-1, o)  # (*window, c, o)
     out = np.empty((n, p, o), rhs.dtype)
-    for b in _blocks(n, p * size * c):
-        np.matmul(view[b].reshape(-1, size * c), kernel, out=out[b].reshape(-1, o))
+    blocks = _blocks(n, p * size * c, CHANNELS_LAST_BLOCK)
+    cols = np.empty((len(range(*blocks[0].indices(n))),) + view.shape[1:], rhs.dtype)
+    for b in blocks:  # one buffer, refilled: it stays in the cache for the product
+        m = len(range(*b.indices(n)))
+        cols[:m] = view[b]
+        np.matmul(cols[:m].reshape(-1, size * c), kernel, out=out[b].reshape(-1, o))
     return np.moveaxis(out.reshape((n,) + tuple(out_sizes) + (o,)), -1, 1)
 
 
-def _blocks(n: int, per_example: int):
-    """Slices of examples whose working matrix holds about ``COLS_BLOCK`` elements (in cache)."""
-    step = max(1, COLS_BLOCK // max(1, per_example))
+def _blocks(n: int, per_example: int, block: int | None = None):
+    """Slices of examples whose working matrix holds about ``block`` elements (``COLS_BLOCK``
+    by default), so that it stays in the cache."""
+    step = max(1, (COLS_BLOCK if block is None else block) // max(1, per_example))
     return [slice(i, i + step) for i in range(0, n, step)]
 
 
