@@ -433,3 +433,8 @@ def test_hessian_of_an_output_with_a_python_number_leaf():
     h_cube, h_const = fg.hessian(lambda x: (fnp.sum(x ** 3), 1.0))(x)
     np.testing.assert_allclose(h_cube, np.diag(6 * x))
     np.testing.assert_array_equal(h_const, np.zeros((2, 2)))
+
+
+def test_a_string_array_operand_of_a_traced_operation():
+    with pytest.raises(ArgumentError, match=r"is a numpy.ndarray \(array\(\['a', 'b'\]"):
+        jit(lambda x: fnp.sum(x * np.array(["a", "b"])))(np.ones(2))

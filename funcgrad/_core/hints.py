@@ -105,7 +105,7 @@ def operand_error(value, loc: Location) -> ArgumentError | None:
             return None
         problem = f"a {type(value).__module__}.{type(value).__qualname__} ({value!r:.60})"
     return ArgumentError(
-        f"an operand of a traced operation{at_line(loc)} is {problem}; expected an array, a "
-        "Python or NumPy number, or a (rectangular) list of numbers."
+        f"an operand of a traced operation{at_line(loc)} is {problem}; expected a numeric "
+        "array, a Python or NumPy number, or a (rectangular) list of numbers."
         + (" A None often comes from a function that does not return its result." if value is None
            else ""))

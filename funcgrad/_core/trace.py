@@ -407,7 +407,8 @@ class Trace:
                 node = Node.input(a.shape, a.dtype, user_location(), kind=LIFTED)
                 entry = self.lifted[id(a)] = (a, node)
             return entry[1], a
-        if a is None or isinstance(a, (str, bytes, list, tuple)):
+        if a is None or isinstance(a, (str, bytes, list, tuple)) or (
+                isinstance(a, np.ndarray) and a.dtype.kind in "OUSV"):
             error = operand_error(a, user_location())
             if error is not None:
                 raise error
