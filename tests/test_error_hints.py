@@ -438,3 +438,18 @@ def test_hessian_of_an_output_with_a_python_number_leaf():
 def test_a_string_array_operand_of_a_traced_operation():
     with pytest.raises(ArgumentError, match=r"is a numpy.ndarray \(array\(\['a', 'b'\]"):
         jit(lambda x: fnp.sum(x * np.array(["a", "b"])))(np.ones(2))
+
+
+def assigns_through_at(w):
+    w.at[1:] = 0.0  # gap-at-assign
+    return fnp.sum(w)
+
+
+@pytest.mark.parametrize("transform", [grad, jit], ids=["grad", "jit"])
+def test_assignment_to_x_at_suggests_the_set_method(transform):
+    # Was "TypeError: '_AtIndexer' object does not support item assignment".
+    with pytest.raises(ItemAssignmentError) as info:
+        transform(assigns_through_at)(np.ones(3))
+    message = str(info.value)
+    assert f"item assignment to x.at[...] at {line_of('gap-at-assign')}" in message
+    assert "Write w = w.at[1:].set(0.0) instead" in message

@@ -57,21 +57,23 @@ def index_text(index) -> str:
 def _functional_update(index, loc: Location) -> str:
     """``Write x = x.at[i].set(v) instead: it``, in the names of the user's line where it has them."""
     found = _ITEM_ASSIGNMENT.match(_line(loc))
+    name = found.group("name").removesuffix(".at") if found else "x"  # x.at[i] = v: name x
     if found and found.group("op") in _AT_METHOD:
-        name, op, value = found.group("name", "op", "value")
+        op, value = found.group("op", "value")
         return (f"Write {name} = {name}.at[{found.group('index')}]."
                 f"{_AT_METHOD[op]}({value}) instead: it")
     if found:  # x[i] -= v
-        name, value = found.group("name", "value")
+        value = found.group("value")
         return f"Write {name} = {name}.at[{found.group('index')}].add(-({value})) instead: it"
     return (f"Write x = x.at[{index_text(index)}].set(value) instead (x.at[...].add, "
             ".multiply, ...): it")
 
 
-def item_assignment_error(what: str, index, loc: Location) -> ItemAssignmentError:
+def item_assignment_error(what: str, index, loc: Location,
+                          lead: str = "traced arrays are immutable") -> ItemAssignmentError:
     """The error for ``x[index] = v`` on ``what`` (``a traced f64[3] value (traced by ...)``)."""
     return ItemAssignmentError(
-        f"traced arrays are immutable: item assignment to {what}{at_line(loc)}. "
+        f"{lead}: item assignment to {what}{at_line(loc)}. "
         f"{_functional_update(index, loc)} returns a new array with the elements replaced, "
         "and derivatives flow through both the array and the values.")
 

@@ -395,6 +395,14 @@ class _AtIndexer:
     def __getitem__(self, index) -> _AtUpdate:
         return _AtUpdate(self._x, index)
 
+    def __setitem__(self, index, value):
+        from funcgrad._core.hints import item_assignment_error
+        from funcgrad._core.trace import user_location
+
+        raise item_assignment_error("x.at[...]", index, user_location(),
+                                    "x.at[i] names elements for a functional update, made by a "
+                                    "method")
+
 
 class _AtUpdate:
     __slots__ = ("_index", "_x")
