@@ -351,3 +351,44 @@ def test_running_where_pooling_equals_the_gather_path_with_ties_nans_and_infinit
     assert np.isnan(v_scan).any() and np.isinf(v_scan).any()
     monkeypatch.setattr(pooling, "SCAN_MAX_WINDOW", scan_limit)
     np.testing.assert_array_equal(grad(special), g_gather)  # jit (the Numba backend) too
+
+
+@pytest.mark.parametrize("strides, rhs_dilation, lhs_dilation, pads", [
+    ((1, 1), (1, 1), (1, 1), [(0, 0), (0, 0)]),
+    ((2, 1), (1, 1), (1, 1), [(2, 0), (-1, 1)]),
+    ((1, 2), (2, 1), (2, 1), [(1, 2), (0, 1)]),
+])
+def test_batch_last_kernel_gradient_strategy_equals_the_loop(monkeypatch, strides, rhs_dilation,
+                                                              lhs_dilation, pads):
+    """A big window and few outputs with the batch innermost in memory (the kernel gradient of
+    an NHWC convolution): one product per output position."""
+    from funcgrad.ops import conv as conv_module
+
+    calls = []
+    original = conv_module._batch_last
+    monkeypatch.setattr(conv_module, "_batch_last", lambda *a: calls.append(1) or original(*a))
+    rng = np.random.default_rng(9)
+    x = np.moveaxis(rng.standard_normal((3, 12, 11, 10)), -1, 0)  # (10, 3, 12, 11): batch innermost
+    w = rng.standard_normal((4, 3, 10, 9))                         # a 10x9 window, 9 to 16 outputs
+    expected = loop_conv(x, w, strides, pads, lhs_dilation, rhs_dilation)
+    got = lax.conv_general_dilated(x, w, strides, pads, lhs_dilation, rhs_dilation)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert len(calls) == 1
+    monkeypatch.setattr(conv_module, "BATCH_LAST_MAX_OUTPUTS", 0)  # the im2col it replaces
+    np.testing.assert_allclose(lax.conv_general_dilated(x, w, strides, pads, lhs_dilation,
+                                                        rhs_dilation), expected, rtol=1e-12)
+    assert len(calls) == 1
+
+
+def test_nhwc_conv_kernel_gradient_under_jit_equals_finite_differences():
+    """The layout the layers use: a kernel gradient whose input has the batch innermost."""
+    rng = np.random.default_rng(10)
+    x, w = rng.standard_normal((9, 7, 6, 8)), rng.standard_normal((3, 3, 8, 10))
+
+    def loss(w):
+        y = lax.conv_general_dilated(x, w, (1, 1), "SAME",
+                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        return fnp.sum(fnp.tanh(y))
+
+    check_grads(loss, (w,), order=1, modes=("rev",))
+    np.testing.assert_allclose(fg.jit(fg.grad(loss))(w), fg.grad(loss)(w), rtol=1e-12)

@@ -62,6 +62,8 @@ PADDINGS = ("SAME", "SAME_LOWER", "VALID")
 COLS_BLOCK = 1 << 20
 #: Elements of the channels-last im2col buffer, refilled for each block of examples.
 CHANNELS_LAST_BLOCK = 1 << 16
+#: The most outputs (positions) for which :func:`_batch_last` makes one product per position.
+BATCH_LAST_MAX_OUTPUTS = 64
 #: The fewest input features for which :func:`_channels_last` im2col is used (ungrouped).
 CHANNELS_LAST_MIN = 8
 #: The largest window (elements) that :func:`_kernel_first` adds slice by slice.
@@ -166,6 +168,13 @@ def _conv_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
     if g == 1 and c >= CHANNELS_LAST_MIN and not kernel_first and size <= 4 * p:
         return _channels_last(lhs, rhs, out_sizes, window_strides, padding, lhs_dilation,
                               rhs_dilation)
+    # Measured (float32, 28x28 inputs, 32 examples), the kernel gradient of 32 -> 64
+    # features: 22 -> 17 ms when the batch is innermost in memory (NHWC data), 19 -> 23 ms
+    # when not (NCHW); slower for 1 input feature (a matrix-vector product per position).
+    if (g == 1 and size > 4 * p and p <= BATCH_LAST_MAX_OUTPUTS and n >= 8
+            and lhs.strides[0] == lhs.itemsize):
+        return _batch_last(lhs, rhs, out_sizes, window_strides, padding, lhs_dilation,
+                           rhs_dilation)
     x = dilate_and_pad(lhs, lhs_dilation, padding)
     kernel = rhs.reshape(g, o // g, c // g, -1)
     if kernel_first:
@@ -205,6 +214,27 @@ def _channels_last(lhs, rhs, out_sizes, strides, padding, lhs_dilation, rhs_dila
         cols[:m] = view[b]
         np.matmul(cols[:m].reshape(-1, size * c), kernel, out=out[b].reshape(-1, o))
     return np.moveaxis(out.reshape((n,) + tuple(out_sizes) + (o,)), -1, 1)
+
+
+def _batch_last(lhs, rhs, out_sizes, strides, padding, lhs_dilation, rhs_dilation):
+    """A big window and few outputs (a kernel gradient): one product per output position,
+    ``(O, C * window) @ (C * window, N)``, contracting features and window together.  The
+    input is moved to ``(C, *in, N)`` (a view; contiguous when the data is channels-last in
+    memory, where a kernel gradient's input is ``(N, *in, C)``), so each position's window
+    is copied in runs of ``window_last * N`` elements, and the kernel (the cotangent) is
+    read in place."""
+    n, c = lhs.shape[:2]
+    o, _, *window = rhs.shape
+    k = len(window)
+    x = dilate_and_pad(np.moveaxis(lhs, 0, -1), tuple(lhs_dilation) + (1,),
+                       tuple(padding) + ((0, 0),))                   # (c, *in, n)
+    kernel = rhs.transpose((1,) + tuple(range(2, 2 + k)) + (0,)).reshape(-1, o)
+    out = np.empty(tuple(out_sizes) + (o, n), rhs.dtype)
+    for q in np.ndindex(*out_sizes):
+        taps = tuple(slice(i * s, i * s + (w - 1) * d + 1, d)
+                     for i, s, w, d in zip(q, strides, window, rhs_dilation))
+        np.matmul(kernel.T, x[(slice(None),) + taps].reshape(kernel.shape[0], n), out=out[q])
+    return np.moveaxis(out, (-1, -2), (0, 1))
 
 
 def _blocks(n: int, per_example: int, block: int | None = None):
