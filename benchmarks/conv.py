@@ -37,46 +37,63 @@ LR, WEIGHT_DECAY, DECAY_STEPS = 1e-2, 1e-4, 1000  # the example's AdamW; any hor
 
 
 def _problems(quick: bool):
-    """``(label, input shape, kernel shape or pooling kind)`` rows."""
+    """``(label, layout, input shape, kernel shape or pooling kind)`` rows; shapes in NCHW/OIHW."""
     n = 8 if quick else 32
-    return [("conv 3x3 1->32", (n, 1, 28, 28), (32, 1, 3, 3)),
+    rows = [("conv 3x3 1->32", (n, 1, 28, 28), (32, 1, 3, 3)),
             ("conv 3x3 32->64", (n, 32, 28, 28), (64, 32, 3, 3)),
             ("max pool 2x2", (n, 32, 28, 28), "max"),
             ("avg pool 2x2", (n, 32, 28, 28), "avg")]
+    return [(label, layout, xs, w) for layout in ("NCHW", "NHWC") for label, xs, w in rows
+            if layout == "NCHW" or label != "avg pool 2x2"]
 
 
-def _loss(lax, xp, kind):
+def _loss(lax, xp, kind, layout):
     """``½ Σ y²`` of the layer, written once for ``funcgrad.lax`` and ``jax.lax`` (same names):
-    ``loss(x)`` for pooling (``kind`` "max" or "avg"), ``loss(x, w)`` for the convolution."""
+    ``loss(x)`` for pooling (``kind`` "max" or "avg"), ``loss(x, w)`` for the convolution;
+    ``layout`` "NCHW" (kernel OIHW) or "NHWC" (kernel HWIO)."""
+    pool = (1, 1, 2, 2) if layout == "NCHW" else (1, 2, 2, 1)
     if kind == "max":
-        return lambda x: 0.5 * xp.sum(lax.reduce_window(x, -np.inf, lax.max, (1, 1, 2, 2),
-                                                         (1, 1, 2, 2), "VALID") ** 2)
+        return lambda x: 0.5 * xp.sum(lax.reduce_window(x, -np.inf, lax.max, pool, pool,
+                                                         "VALID") ** 2)
     if kind == "avg":
-        return lambda x: 0.5 * xp.sum((lax.reduce_window(x, 0.0, lax.add, (1, 1, 2, 2),
-                                                          (1, 1, 2, 2), "VALID") * 0.25) ** 2)
+        return lambda x: 0.5 * xp.sum((lax.reduce_window(x, 0.0, lax.add, pool, pool,
+                                                          "VALID") * 0.25) ** 2)
+    dn = DN if layout == "NCHW" else ("NHWC", "HWIO", "NHWC")
     return lambda x, w: 0.5 * xp.sum(
-        lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=DN) ** 2)
+        lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=dn) ** 2)
 
 
-def _funcgrad(x, w):
+def _in_layout(x, w, layout):
+    """``x`` and ``w`` (NCHW, OIHW) as ``layout`` wants them, in that order in memory."""
+    if layout == "NCHW":
+        return x, w
+    return (np.ascontiguousarray(x.transpose(0, 2, 3, 1)),
+            w if isinstance(w, str) else np.ascontiguousarray(w.transpose(2, 3, 1, 0)))
+
+
+def _funcgrad(x, w, layout):
     import funcgrad as fg
     import funcgrad.numpy as fnp
     from funcgrad import lax
 
+    x, w = _in_layout(x, w, layout)
     if isinstance(w, str):
-        step = fg.jit(fg.value_and_grad(_loss(lax, fnp, w)))
+        step = fg.jit(fg.value_and_grad(_loss(lax, fnp, w, layout)))
         return lambda: step(x)
-    step = fg.jit(fg.value_and_grad(_loss(lax, fnp, "conv"), argnums=(0, 1)))
+    step = fg.jit(fg.value_and_grad(_loss(lax, fnp, "conv", layout), argnums=(0, 1)))
     return lambda: step(x, w)
 
 
-def _torch(x, w):
+def _torch(x, w, layout):
+    """PyTorch's NCHW tensors; for ``layout="NHWC"`` in its ``channels_last`` memory format."""
     torch = peer("torch")
     if torch is None:
         return None
     f = torch.nn.functional
-    xt = torch.tensor(x, requires_grad=True)
-    wt = None if isinstance(w, str) else torch.tensor(w, requires_grad=True)
+    fmt = torch.contiguous_format if layout == "NCHW" else torch.channels_last
+    xt = torch.tensor(x).contiguous(memory_format=fmt).requires_grad_()
+    wt = None if isinstance(w, str) else torch.tensor(w).contiguous(
+        memory_format=fmt).requires_grad_()
 
     def step():
         xt.grad = None
@@ -91,16 +108,18 @@ def _torch(x, w):
     return step
 
 
-def _jax(x, w):
+def _jax(x, w, layout):
     jax = peer("jax")
     if jax is None:
         return None
+    x, w = _in_layout(x, w, layout)
     xj = jax.numpy.asarray(x)
     if isinstance(w, str):
-        step = jax.jit(jax.value_and_grad(_loss(jax.lax, jax.numpy, w)))
+        step = jax.jit(jax.value_and_grad(_loss(jax.lax, jax.numpy, w, layout)))
         return lambda: jax.block_until_ready(step(xj))
     wj = jax.numpy.asarray(w)
-    step = jax.jit(jax.value_and_grad(_loss(jax.lax, jax.numpy, "conv"), argnums=(0, 1)))
+    step = jax.jit(jax.value_and_grad(_loss(jax.lax, jax.numpy, "conv", layout),
+                                      argnums=(0, 1)))
     return lambda: jax.block_until_ready(step(xj, wj))
 
 
@@ -233,7 +252,7 @@ def _jax_cnn(setup):
 
 def _cnn_table(plan: Plan, quick: bool) -> None:
     print(f"\ndigits CNN training step (width {8 if quick else 48}, batch 32, 8x8x1 images)")
-    print(f"{'dtype':<18}{'funcgrad jit':>14}{'torch':>10}{'jax jit':>10}{'/ torch':>9}{'/ jax':>8}"
+    print(f"{'dtype':<24}{'funcgrad jit':>14}{'torch':>10}{'jax jit':>10}{'/ torch':>9}{'/ jax':>8}"
           f"   first-step losses")
     for dtype in (np.float32, np.float64):
         setup = _cnn_setup(dtype, quick)
@@ -249,20 +268,21 @@ def _row(label: str, stats, extra: str = "") -> None:
     ms = {k: s.median * 1e3 for k, s in stats.items()}
     cells = [f"{ms[k]:.2f}" if k in ms else "-" for k in ("funcgrad", "torch", "jax")]
     ratios = [f"{ms['funcgrad'] / ms[k]:.2f}x" if k in ms else "-" for k in ("torch", "jax")]
-    print(f"{label:<18}{cells[0]:>14}{cells[1]:>10}{cells[2]:>10}{ratios[0]:>9}{ratios[1]:>8}"
+    print(f"{label:<24}{cells[0]:>14}{cells[1]:>10}{cells[2]:>10}{ratios[0]:>9}{ratios[1]:>8}"
           f"{extra}", flush=True)
 
 
 def _layer_table(plan: Plan, quick: bool) -> None:
     rng = np.random.default_rng(0)
-    print(f"{'case':<18}{'funcgrad jit':>14}{'torch':>10}{'jax jit':>10}{'/ torch':>9}{'/ jax':>8}")
-    for label, xs, w in _problems(quick):
+    print(f"{'case':<24}{'funcgrad jit':>14}{'torch':>10}{'jax jit':>10}{'/ torch':>9}{'/ jax':>8}")
+    for label, layout, xs, w in _problems(quick):
         x = rng.standard_normal(xs).astype(np.float32)
         if not isinstance(w, str):
             w = (rng.standard_normal(w) / np.sqrt(np.prod(w[1:]))).astype(np.float32)
-        fns = {name: make(x, w) for name, make in
+        fns = {name: make(x, w, layout) for name, make in
                (("funcgrad", _funcgrad), ("torch", _torch), ("jax", _jax))}
-        _row(label, time_interleaved({k: v for k, v in fns.items() if v is not None}, plan))
+        _row(f"{label} {layout}", time_interleaved({k: v for k, v in fns.items()
+                                                    if v is not None}, plan))
 
 
 def main(argv: list[str] | None = None) -> int:
