@@ -31,6 +31,7 @@ from funcgrad.optimize import (
     fuse,
     fused_p,
     optimize,
+    pair_scans,
     simplify,
 )
 from funcgrad.optimize._rewrite import make_node
@@ -694,7 +695,7 @@ def test_optimize_runs_the_given_passes_in_order():
     g = graph_of(ten_ops, np.ones(3))
     assert op_counts(optimize(g, passes=())) == op_counts(g)
     assert op_counts(optimize(g, passes=[fuse])) == {"fused": 1}
-    assert DEFAULT_PASSES == (fold, cse, simplify, cse, dce, fuse, dce)
+    assert DEFAULT_PASSES == (fold, cse, simplify, cse, dce, fuse, dce, pair_scans)
     once = optimize(g)
     assert op_counts(optimize(once)) == op_counts(once)  # idempotent
 

@@ -94,6 +94,7 @@ class Lowered(NamedTuple):
     extra: tuple       # constant arrays the graph reads: kernel inputs after the graph's inputs
     extra_full: tuple  # which of them have the full shape
     helpers: frozenset  # names of HELPERS the lines call
+    prefix: str = "b_"  # of the lines' names (``b_x0``, ``b_t3``)
 
 
 _NAME = re.compile(r"\b([xt])(\d+)\b")
@@ -179,8 +180,8 @@ def lower(graph: Graph, prefix: str, full: tuple) -> Lowered:
         is_full = input_full[v] if tag == IN else tmp_full[v]
         outputs.append((is_full, f"{prefix}{'x' if tag == IN else 't'}{v}"))
     helpers = frozenset(name for name in HELPERS if any(f"{name}(" in line for _, line in lines))
-    return Lowered(tuple(input_full[:len(inputs)]), tuple(lines), tuple(outputs), tuple(extra), tuple(input_full[len(inputs):]),
-                   helpers)
+    return Lowered(tuple(input_full[:len(inputs)]), tuple(lines), tuple(outputs), tuple(extra),
+                   tuple(input_full[len(inputs):]), helpers, prefix)
 
 
 # -- source generation ------------------------------------------------------------------
@@ -192,7 +193,7 @@ class _In(NamedTuple):
     each: str  # "once" (before the loop), "step" (each step) or "element" (each element)
 
 
-def _step(low: Lowered, ins: Sequence[_In], writes: Sequence[tuple]) -> list[str]:
+def _step(low: Lowered, ins: Sequence[_In], writes: Sequence[tuple], size: str = "size") -> list[str]:
     """One step: its per-step reads, the size-1 lines, the loop over the elements, the writes.
 
     ``writes`` are ``(full?, target, expr)``; a full one is written per element.  The
@@ -201,7 +202,7 @@ def _step(low: Lowered, ins: Sequence[_In], writes: Sequence[tuple]) -> list[str
     code = [f"{v.var} = {v.read}" for v in ins if v.each == "step"]
     code += [line for full, line in low.lines if not full]
     if any(full for full, _ in low.lines) or any(full for full, *_ in writes):
-        code.append("for i in range(size):")
+        code.append(f"for i in range({size}):")
         inner = [f"{v.var} = {v.read}" for v in ins if v.each == "element"]
         inner += [line for full, line in low.lines if full]
         inner += [f"{target} = {expr}" for full, target, expr in writes if full]
@@ -223,19 +224,85 @@ def _array_ins(low: Lowered, prefix: str, names: Sequence[str], first: int) -> l
     return ins
 
 
-def _carry_ins(low: Lowered, prefix: str, first: int, count: int) -> list[_In]:
-    """Reads of the carries: in place per element (full), or the variables ``v0...`` (size 1)."""
-    return [_In(f"{prefix}x{first + j}", f"c{j}[i]", "element") if low.input_full[first + j]
-            else _In(f"{prefix}x{first + j}", f"v{j}", "step") for j in range(count)]
+def _carry_ins(low: Lowered, prefix: str, first: int, count: int, tag: str = "",
+               array: str = "c") -> list[_In]:
+    """Reads of the carries: per element from ``{tag}{array}0...`` (full), or the variables
+    ``{tag}v0...`` (size 1)."""
+    return [_In(f"{prefix}x{first + j}", f"{tag}{array}{j}[i]", "element")
+            if low.input_full[first + j] else _In(f"{prefix}x{first + j}", f"{tag}v{j}", "step")
+            for j in range(count)]
 
 
-def _carry_writes(low: Lowered, outputs: Sequence, dtypes: Sequence) -> list[tuple]:
-    return [(full, f"c{j}[i]", expr) if full else (False, f"v{j}", _cast(expr, None, dtypes[j]))
+def _carry_writes(low: Lowered, outputs: Sequence, dtypes: Sequence, tag: str = "",
+                  array: str = "c") -> list[tuple]:
+    return [(full, f"{tag}{array}{j}[i]", expr) if full
+            else (False, f"{tag}v{j}", _cast(expr, None, dtypes[j]))
             for j, (full, expr) in enumerate(outputs)]
 
 
 def _indent(lines: Sequence[str], depth: int) -> list[str]:
     return ["    " * depth + line for line in lines]
+
+
+class ScanLoop(NamedTuple):
+    """One scan's loop as kernel code: its array parameters and its lines (see :func:`scan_loop`)."""
+
+    carries: list  # parameter names, in the kernel's order
+    xs: list
+    consts: list
+    extras: list
+    ys: list
+    lines: list    # the loop, at depth 0 (the kernel's body)
+
+
+def scan_loop(low: Lowered, num_consts: int, num_carry: int, carry_dtypes, tag: str = "",
+              reverse: str = "reverse", size: str = "size", xs: Sequence | None = None,
+              ys: Sequence | None = None, pingpong: bool = False) -> ScanLoop:
+    """The loop of a scan over the lowered body ``low``: carries ``{tag}c...`` updated in place,
+    xs ``{tag}s...`` and ys ``{tag}y...`` (``(length, m)`` arrays), consts ``{tag}k...``.
+
+    ``reverse`` and ``size`` are the expressions for the direction and the element count;
+    ``xs``/``ys`` rename those arrays (a ``None`` y is not written: nothing reads it).
+    With ``pingpong``, each step reads the full carries from one buffer and writes them to
+    another (swapped after the step; the last one copied into ``c`` when it is the other):
+    a loop whose reads and writes do not alias vectorises where an in-place update with
+    data-dependent selects (a product's rule's ``where``) does not: 3.4 -> 1.8 us for the
+    ``rollout_steady`` gradient's loop (100 steps of 16 elements).
+    """
+    prefix = low.prefix
+    num_xs = len(low.input_full) - num_consts - num_carry
+    num_ys = len(low.outputs) - num_carry
+    carries = [f"{tag}c{j}" for j in range(num_carry)]
+    xs = list(xs) if xs is not None else [f"{tag}s{j}" for j in range(num_xs)]
+    ys = list(ys) if ys is not None else [f"{tag}y{j}" for j in range(num_ys)]
+    consts = [f"{tag}k{j}" for j in range(num_consts)]
+    extras = [f"{prefix}e{j}" for j in range(len(low.extra))]
+    swapped = [j for j in range(num_carry) if low.input_full[num_consts + j]]
+    pingpong = pingpong and bool(swapped)
+    ins = _array_ins(low, prefix, consts, 0) + _carry_ins(low, prefix, num_consts, num_carry, tag,
+                                                         "p" if pingpong else "c")
+    for j in range(num_xs):
+        k = num_consts + num_carry + j
+        full = low.input_full[k]
+        ins.append(_In(f"{prefix}x{k}", f"{xs[j]}[t, i]" if full else f"{xs[j]}[t, 0]",
+                       "element" if full else "step"))
+    writes = _carry_writes(low, low.outputs[:num_carry], carry_dtypes, tag,
+                           "n" if pingpong else "c")
+    writes += [(is_full, f"{y}[t, i]" if is_full else f"{y}[t, 0]", expr)
+               for y, (is_full, expr) in zip(ys, low.outputs[num_carry:]) if y is not None]
+    scalar_carries = [j for j in range(num_carry) if not low.input_full[num_consts + j]]
+    body = [f"{v.var} = {v.read}" for v in ins if v.each == "once"]
+    body += [f"{tag}v{j} = {tag}c{j}[0]" for j in scalar_carries]
+    if pingpong:
+        body += [f"{tag}p{j}, {tag}n{j} = {tag}c{j}, np.empty_like({tag}c{j})" for j in swapped]
+    body += ["for step in range(length):",
+             f"    t = length - 1 - step if {reverse} else step"]
+    body += _indent(_step(low, ins, writes, size), 1)
+    if pingpong:
+        body += [f"    {tag}p{j}, {tag}n{j} = {tag}n{j}, {tag}p{j}" for j in swapped]
+        body += ["if length % 2:"] + [f"    {tag}c{j}[:] = {tag}p{j}" for j in swapped]
+    body += [f"{tag}c{j}[0] = {tag}v{j}" for j in scalar_carries]
+    return ScanLoop(carries, xs, consts, extras, [y for y in ys if y is not None], body)
 
 
 def scan_source(low: Lowered, num_consts: int, num_carry: int, carry_dtypes) -> str:
@@ -244,32 +311,10 @@ def scan_source(low: Lowered, num_consts: int, num_carry: int, carry_dtypes) -> 
     ``c`` are the carries (flat, updated in place), ``s`` the xs and ``y`` the ys
     (``(length, m)`` arrays), ``k`` the consts and ``b_e`` the body's constant arrays (flat).
     """
-    num_xs = len(low.input_full) - num_consts - num_carry
-    num_ys = len(low.outputs) - num_carry
-    carries = [f"c{j}" for j in range(num_carry)]
-    xs = [f"s{j}" for j in range(num_xs)]
-    consts = [f"k{j}" for j in range(num_consts)]
-    extras = [f"b_e{j}" for j in range(len(low.extra))]
-    ys = [f"y{j}" for j in range(num_ys)]
-    ins = _array_ins(low, "b_", consts, 0) + _carry_ins(low, "b_", num_consts, num_carry)
-    for j in range(num_xs):
-        k = num_consts + num_carry + j
-        full = low.input_full[k]
-        ins.append(_In(f"b_x{k}", f"s{j}[t, i]" if full else f"s{j}[t, 0]",
-                       "element" if full else "step"))
-    writes = _carry_writes(low, low.outputs[:num_carry], carry_dtypes)
-    writes += [(full, f"y{j}[t, i]" if full else f"y{j}[t, 0]", expr)
-               for j, (full, expr) in enumerate(low.outputs[num_carry:])]
-    scalar_carries = [j for j in range(num_carry) if not low.input_full[num_consts + j]]
+    loop = scan_loop(low, num_consts, num_carry, carry_dtypes)
     src = source_header(f"scan, {len(low.lines)} scalar lines", low.helpers)
-    src.append(f"def kernel({', '.join(['length', 'reverse', 'size'] + carries + xs + consts + extras + ys)}):")
-    body = [f"{v.var} = {v.read}" for v in ins if v.each == "once"]
-    body += [f"v{j} = c{j}[0]" for j in scalar_carries]
-    body += ["for step in range(length):",
-             "    t = length - 1 - step if reverse else step"]
-    body += _indent(_step(low, ins, writes), 1)
-    body += [f"c{j}[0] = v{j}" for j in scalar_carries] + ["return"]
-    return "\n".join(src + _indent(body, 1)) + "\n"
+    src.append(f"def kernel({', '.join(['length', 'reverse', 'size'] + loop.carries + loop.xs + loop.consts + loop.extras + loop.ys)}):")
+    return "\n".join(src + _indent(loop.lines + ["return"], 1)) + "\n"
 
 
 def while_source(cond: Lowered, low: Lowered, num_cond_consts: int, num_body_consts: int,
@@ -619,7 +664,9 @@ def loop_source(node) -> str | None:
 
 def kernels() -> dict:
     """``{primitive: kernel}`` for the Numba backend's table."""
+    from funcgrad.backends._numba_pair import pair_kernel
     from funcgrad.ops.control_scan import scan_p
+    from funcgrad.ops.control_scan_pair import scan_pair_p
     from funcgrad.ops.control_while import while_p
 
-    return {scan_p: scan_kernel, while_p: while_kernel}
+    return {scan_p: scan_kernel, scan_pair_p: pair_kernel, while_p: while_kernel}

@@ -14,6 +14,8 @@ primitive           kernel
                     :mod:`funcgrad.backends._numba_fused`)
 ``scan``, ``while`` the body compiled once; an elementwise body runs as one
                     generated ``@njit`` loop (see :mod:`funcgrad.backends._numba_loops`)
+``scan_pair``       a loop's forward and gradient scans in one generated loop
+                    kernel when both bodies are elementwise (see ``_numba_pair``)
 ==================  ===========================================================
 
 Every kernel has its primitive's signature and returns what the NumPy reference

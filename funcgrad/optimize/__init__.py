@@ -7,9 +7,11 @@ Each pass is a pure function from graph to graph and can be run on its own:
   reshape chains, ``sum`` of ``broadcast_to``);
 * :func:`cse` -- common-subexpression elimination by structural hashing;
 * :func:`dce` -- dead-code elimination;
-* :func:`fuse` -- elementwise fusion into ``fused`` nodes (see :mod:`.fusion`).
+* :func:`fuse` -- elementwise fusion into ``fused`` nodes (see :mod:`.fusion`);
+* :func:`pair_scans` -- a scan and the scan that reads its stacked ys (a loop's gradient)
+  as one ``scan_pair`` node (see :mod:`.scan_pair`).
 
-:func:`optimize` runs fold, CSE, simplify, CSE, DCE, fusion and DCE once more.  Every pass walks
+:func:`optimize` runs fold, CSE, simplify, CSE, DCE, fusion, DCE once more and the scan pairing.  Every pass walks
 the graph with loops, never recursion, so graphs of 100,000 nodes are fine.
 """
 
@@ -23,13 +25,15 @@ from funcgrad.optimize.cse import cse
 from funcgrad.optimize.dce import dce
 from funcgrad.optimize.fold import fold
 from funcgrad.optimize.fusion import Program, fuse, fused_p
+from funcgrad.optimize.scan_pair import pair_scans
 from funcgrad.optimize.simplify import simplify
 
 #: The pipeline :func:`optimize` runs by default.  CSE runs before simplify too: the
 #: rules that must not duplicate work ask whether a value has a single reader, and
 #: a traced graph reads one value through several equal nodes.  Fusion comes last,
 #: so every other pass sees the original primitives.
-DEFAULT_PASSES: tuple[Callable[[Graph], Graph], ...] = (fold, cse, simplify, cse, dce, fuse, dce)
+DEFAULT_PASSES: tuple[Callable[[Graph], Graph], ...] = (fold, cse, simplify, cse, dce, fuse, dce,
+                                                        pair_scans)
 
 
 def optimize(graph: Graph, passes: Sequence[Callable[[Graph], Graph]] | None = None) -> Graph:
@@ -53,4 +57,4 @@ def optimize(graph: Graph, passes: Sequence[Callable[[Graph], Graph]] | None = N
 
 
 __all__ = ["DEFAULT_PASSES", "Program", "cse", "dce", "fold", "fuse", "fused_p", "optimize",
-           "simplify"]
+           "pair_scans", "simplify"]
