@@ -361,7 +361,8 @@ def test_running_where_pooling_equals_the_gather_path_with_ties_nans_and_infinit
 def test_batch_last_kernel_gradient_strategy_equals_the_loop(monkeypatch, strides, rhs_dilation,
                                                               lhs_dilation, pads):
     """A big window and few outputs with the batch innermost in memory (the kernel gradient of
-    an NHWC convolution): one product per output position."""
+    an NHWC convolution): the windows with output and window swapped, a block of features at
+    a time (one feature per block, then all)."""
     from funcgrad.ops import conv as conv_module
 
     calls = []
@@ -371,13 +372,15 @@ def test_batch_last_kernel_gradient_strategy_equals_the_loop(monkeypatch, stride
     x = np.moveaxis(rng.standard_normal((3, 12, 11, 10)), -1, 0)  # (10, 3, 12, 11): batch innermost
     w = rng.standard_normal((4, 3, 10, 9))                         # a 10x9 window, 9 to 16 outputs
     expected = loop_conv(x, w, strides, pads, lhs_dilation, rhs_dilation)
-    got = lax.conv_general_dilated(x, w, strides, pads, lhs_dilation, rhs_dilation)
-    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
-    assert len(calls) == 1
-    monkeypatch.setattr(conv_module, "BATCH_LAST_MAX_OUTPUTS", 0)  # the im2col it replaces
+    for block in (1, 10**9):
+        monkeypatch.setattr(conv_module, "CHANNELS_LAST_BLOCK", block)
+        got = lax.conv_general_dilated(x, w, strides, pads, lhs_dilation, rhs_dilation)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert len(calls) == 2
+    monkeypatch.setattr(conv_module, "BATCH_LAST_MIN_BATCH", 10**9)  # the im2col it replaces
     np.testing.assert_allclose(lax.conv_general_dilated(x, w, strides, pads, lhs_dilation,
                                                         rhs_dilation), expected, rtol=1e-12)
-    assert len(calls) == 1
+    assert len(calls) == 2
 
 
 def test_nhwc_conv_kernel_gradient_under_jit_equals_finite_differences():
