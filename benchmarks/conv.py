@@ -139,8 +139,10 @@ def _cnn_setup(dtype, quick: bool):
     x_train, _, y_train, _ = example.load_images()
     model = example.DigitsCNN(8 if quick else 48)
     params, bn_state = model.init(np.random.default_rng(0))
-    cast = lambda tree: [cast(t) for t in tree] if isinstance(tree, list) else (  # noqa: E731
-        {k: cast(v) for k, v in tree.items()} if isinstance(tree, dict) else tree.astype(dtype))
+    from funcgrad import tree
+
+    def cast(values):
+        return tree.map(lambda a: a.astype(dtype), values)
     return (example, model, cast(params), cast(bn_state), x_train[:32].astype(dtype),
             y_train[:32])
 
@@ -229,9 +231,8 @@ def _jax_cnn(setup):
         m = jax.tree.map(lambda m, g: 0.9 * m + 0.1 * g, m, grads)
         v = jax.tree.map(lambda v, g: 0.999 * v + 0.001 * g * g, v, grads)
         fix1, fix2 = (1 - 0.9 ** count).astype(x.dtype), (1 - 0.999 ** count).astype(x.dtype)
-        update = lambda p, m, v: p - lr * (  # noqa: E731
-            (m / fix1) / (jnp.sqrt(v / fix2) + 1e-8)
-            + WEIGHT_DECAY * p)
+        def update(p, m, v):
+            return p - lr * ((m / fix1) / (jnp.sqrt(v / fix2) + 1e-8) + WEIGHT_DECAY * p)
         return jax.tree.map(update, params, m, v), m, v, count
 
     @jax.jit

@@ -247,7 +247,7 @@ def test_correlate_with_the_longer_kernel_differentiates_in_both():
 @pytest.mark.parametrize("window, outputs", [((2, 2), 20), ((4, 3), 9)],
                          ids=["window-major", "output-major"])
 def test_im2col_in_blocks_of_examples_equals_the_loop(monkeypatch, window, outputs):
-    from funcgrad.ops import conv as conv_module
+    from funcgrad.ops import _conv_kernels as conv_module
 
     rng = np.random.default_rng(5)
     x, w = rng.standard_normal((5, 4, 5, 4)), rng.standard_normal((6, 2) + window)
@@ -263,7 +263,7 @@ def test_im2col_in_blocks_of_examples_equals_the_loop(monkeypatch, window, outpu
                                                            ((1, 2), (2, 1), 2)])
 def test_kernel_first_strategy_for_few_output_features_equals_the_loop(monkeypatch, strides,
                                                                        rhs_dilation, groups):
-    from funcgrad.ops import conv as conv_module
+    from funcgrad.ops import _conv_kernels as conv_module
 
     calls = []
     original = conv_module._kernel_first
@@ -288,7 +288,7 @@ def test_kernel_first_strategy_for_few_output_features_equals_the_loop(monkeypat
 @pytest.mark.parametrize("channels_last_memory", [False, True])
 def test_channels_last_im2col_equals_the_loop(monkeypatch, strides, rhs_dilation, lhs_dilation,
                                               pads, channels_last_memory):
-    from funcgrad.ops import conv as conv_module
+    from funcgrad.ops import _conv_kernels as conv_module
 
     calls = []
     original = conv_module._channels_last
@@ -358,18 +358,20 @@ def test_running_where_pooling_equals_the_gather_path_with_ties_nans_and_infinit
     ((2, 1), (1, 1), (1, 1), [(2, 0), (-1, 1)]),
     ((1, 2), (2, 1), (2, 1), [(1, 2), (0, 1)]),
 ])
+@pytest.mark.parametrize("batch_innermost", [True, False])
 def test_batch_last_kernel_gradient_strategy_equals_the_loop(monkeypatch, strides, rhs_dilation,
-                                                              lhs_dilation, pads):
+                                                              lhs_dilation, pads, batch_innermost):
     """A big window and few outputs with the batch innermost in memory (the kernel gradient of
     an NHWC convolution): the windows with output and window swapped, a block of features at
     a time (one feature per block, then all)."""
-    from funcgrad.ops import conv as conv_module
+    from funcgrad.ops import _conv_kernels as conv_module
 
     calls = []
     original = conv_module._batch_last
     monkeypatch.setattr(conv_module, "_batch_last", lambda *a: calls.append(1) or original(*a))
     rng = np.random.default_rng(9)
     x = np.moveaxis(rng.standard_normal((3, 12, 11, 10)), -1, 0)  # (10, 3, 12, 11): batch innermost
+    x = x if batch_innermost else np.ascontiguousarray(x)          # or the last axis innermost
     w = rng.standard_normal((4, 3, 10, 9))                         # a 10x9 window, 9 to 16 outputs
     expected = loop_conv(x, w, strides, pads, lhs_dilation, rhs_dilation)
     for block in (1, 10**9):
