@@ -52,8 +52,11 @@ def test_a_loops_gradient_becomes_one_pair_without_its_unread_results():
     g = paired(fg.grad(rollout_loss), X0)
     (pair,) = [n for n in g.nodes if n.name == "scan_pair"]
     assert "scan" not in names(g)
-    # Nothing reads the forward's final carries (the counter, x) or its stacked counter.
+    # Nothing reads the forward's final carries (the counter, x) or its stacked counter:
+    # the pair keeps none of them, and its forward body has no counter any more.
     assert pair.params["keep"] == ()
+    assert pair.params["num_carry"] == 1 and len(pair.params["body"].inputs) == 1
+    assert [n.dtype for n in pair.params["body"].outputs] == [np.float64] * 4
 
 
 def test_results_that_others_read_are_kept():
@@ -63,7 +66,8 @@ def test_results_that_others_read_are_kept():
     assert pair.params["keep"] == (0, 1)
     g = paired(fg.value_and_grad(rollout_loss), X0)
     (pair,) = [n for n in g.nodes if n.name == "scan_pair"]
-    assert pair.params["keep"] == (1,)  # x's final value, not the counter
+    assert pair.params["keep"] == (0,)  # x's final value; the counter is gone
+    assert pair.params["num_carry"] == 1
 
 
 def test_a_scan_reading_the_first_other_than_through_its_ys_is_not_joined():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from funcgrad._core.graph import Graph, Node
+from funcgrad._core.graph import Graph, Node, toposort
 from funcgrad.ops.control_scan import scan_p
 from funcgrad.ops.control_scan_pair import scan_pair_p
 from funcgrad.ops.results import result_p
@@ -109,22 +109,29 @@ def _join(graph: Graph, first: Node, second: Node) -> Graph:
     keep = sorted({r.params["index"] for r in readers.get(id(first), ())
                    if r.primitive is result_p and (id(r) in outputs or any(
                        reader is not second for reader in readers.get(id(r), ())))})
-    operands = list(first.inputs)
+    read = {i.params["index"] for i in second.inputs
+            if i.primitive is result_p and i.inputs[0] is first}
+    f = first.params
+    body, operands, new_index = _prune(f["body"], f["num_consts"], f["num_carry"],
+                                       list(first.inputs), set(keep) | read)
+    num_first = len(operands)
     sources = []
     for i in second.inputs:
         if i.primitive is result_p and i.inputs[0] is first:
-            sources.append(-1 - i.params["index"])
+            sources.append(-1 - new_index[i.params["index"]])
         else:
             sources.append(len(operands))
             operands.append(i)
-    f, s = first.params, second.params
+    s = second.params
     pair = make_node(scan_pair_p, operands, dict(
-        body=f["body"], num_consts=f["num_consts"], num_carry=f["num_carry"],
+        body=body, num_consts=f["num_consts"],
+        num_carry=f["num_carry"] - sum(new_index.get(r) is None for r in range(f["num_carry"])),
         reverse=f["reverse"], body2=s["body"], num_consts2=s["num_consts"],
         num_carry2=s["num_carry"], reverse2=s["reverse"], length=f["length"],
-        num_first=len(first.inputs), sources=tuple(sources), keep=tuple(keep)), second.where)
+        num_first=num_first, sources=tuple(sources),
+        keep=tuple(new_index[r] for r in keep)), second.where)
     count = len(keep) + len(scan_p.results_eval(*second.inputs, **second.params))
-    kept = {k: j for j, k in enumerate(keep)}
+    kept = {k: j for j, k in enumerate(keep)}  # old result index -> the pair's
 
     def project(src: Node, index_of) -> Callable[[Node], Node]:
         def replace(node: Node) -> Node:
@@ -140,3 +147,35 @@ def _join(graph: Graph, first: Node, second: Node) -> Graph:
     # do not depend on it: neither walk changes them, so ``pair`` reads the graph's nodes.
     graph = rewrite(graph, project(second, lambda r: len(keep) + r))
     return rewrite(graph, project(first, kept.get)) if keep else graph
+
+
+def _prune(body: Graph, num_consts: int, num_carry: int, operands: list, needed: set):
+    """``(body, operands, new_index)``: the first scan without the results nobody needs.
+
+    A y is dropped unless ``needed``; a carry unless ``needed`` or read by a kept output
+    (a ``fori_loop``'s counter, when neither the loop's final counter nor its stacked
+    values are read, goes; so does the carry of a loop whose gradient alone is wanted, if
+    the gradient does not read it).  ``new_index`` maps each kept result to its index
+    among the pruned scan's results.
+    """
+    C, K = num_consts, num_carry
+    carries = {r for r in range(K) if r in needed}
+    while True:  # a carry is live when a live output reads its value on entering a step
+        live = [body.outputs[r] for r in sorted(carries)]
+        live += [o for r, o in enumerate(body.outputs[K:], K) if r in needed]
+        reached = {id(n) for n in toposort(live)}
+        more = {r for r in range(K) if id(body.inputs[C + r]) in reached} - carries
+        if not more:
+            break
+        carries |= more
+    if len(carries) == K and all(r in needed for r in range(K, len(body.outputs))):
+        return body, operands, {r: r for r in range(len(body.outputs))}
+    kept_carries = sorted(carries)
+    kept_ys = [r for r in range(K, len(body.outputs)) if r in needed]
+    new_index = {r: k for k, r in enumerate(kept_carries + kept_ys)}
+    inputs = (list(body.inputs[:C]) + [body.inputs[C + r] for r in kept_carries]
+              + list(body.inputs[C + K:]))
+    pruned = Graph(inputs, [body.outputs[r] for r in kept_carries + kept_ys],
+                   effects=body.effects)
+    operands = (operands[:C] + [operands[C + r] for r in kept_carries] + operands[C + K:])
+    return pruned, operands, new_index
