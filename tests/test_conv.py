@@ -397,3 +397,16 @@ def test_nhwc_conv_kernel_gradient_under_jit_equals_finite_differences():
 
     check_grads(loss, (w,), order=1, modes=("rev",))
     np.testing.assert_allclose(fg.jit(fg.grad(loss))(w), fg.grad(loss)(w), rtol=1e-12)
+
+
+def test_tiled_max_pool_picks_the_first_maximum_of_each_tile():
+    """Windows that tile the operand (stride = window, channels last) pick their element by a
+    select and a sum; a maximum of ``-0.0`` comes back as ``0.0`` (equal, sign not kept)."""
+    x = np.array([[-0.0, -1.0], [-2.0, -3.0], [5.0, 5.0], [-np.inf, 2.0], [7.0, 1.0]])
+    x = np.concatenate([x[None, :, :, None], 2 * x[None, :, :, None]], axis=-1)  # (1, 5, 2, 2)
+    pool = fg.jit(lambda x: lax.reduce_window(x, -np.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1),
+                                              "VALID"))
+    np.testing.assert_array_equal(pool(x)[0, :, 0, :], [[0.0, 0.0], [5.0, 10.0]])
+    g = fg.grad(lambda x: fnp.sum(pool(x) * np.array([1.0, 3.0])))(x)  # the tie: first 5
+    np.testing.assert_array_equal(g[0, :, :, 0], [[1, 0], [0, 0], [1, 0], [0, 0], [0, 0]])
+    np.testing.assert_array_equal(g[0, :, :, 1], [[3, 0], [0, 0], [3, 0], [0, 0], [0, 0]])

@@ -16,7 +16,12 @@ every rule, so gradients of every order, JVPs, ``vmap`` and ``jit`` come with th
   Either way each cotangent goes to the first maximum of its window, as JAX's
   ``select_and_scatter_add`` does, and the JVP picks the tangent there; the running
   ``where`` does it with dense slices and selects (2x2 pooling of 32 maps of 8x8x48,
-  forward and backward: 0.85 -> 0.27 ms).
+  forward and backward: 0.85 -> 0.27 ms).  Floating windows that tile the operand
+  (stride = window, no padding, none over the last axis: channels-last pooling) are
+  summed instead, the operand where it is its tile's first extreme (found by the same
+  comparisons) and ``-0.0`` elsewhere: dense passes with no slice VJPs (32x28x28x32,
+  5.2 -> 2.2 ms); a tile whose extreme is ``-0.0`` gives ``0.0`` there (the sums start
+  from ``+0.0``).
 
 Padding and base-dilation holes hold ``init_value``, which must be the reduction's
 identity (0, -inf or the dtype's minimum, +inf or the dtype's maximum), as JAX's fast
@@ -109,8 +114,14 @@ def _window_extreme(kind: str):
 
     def reduce(x, window, strides, pads, base_dilation, window_dilation):
         out_sizes = _out_sizes(shape_of(x), window, strides, pads, base_dilation, window_dilation)
-        if all(d == 1 for d in base_dilation) and 0 not in out_sizes and (
-                int(np.prod(window)) <= SCAN_MAX_WINDOW):
+        small = 0 not in out_sizes and int(np.prod(window)) <= SCAN_MAX_WINDOW
+        # Measured (2x2 windows of 32x28x28x32 float32, forward and backward): channels last
+        # 5.2 -> 2.2 ms with tiles; with the window in the last axis (NCHW) 5.1 -> 10 ms.
+        if small and tuple(strides) == tuple(window) and window[-1] == 1 and all(
+                d == 1 for d in base_dilation + window_dilation) and not any(
+                any(p) for p in pads) and np.dtype(dtype_of(x)).kind == "f":
+            return _tiles(x, beats, window, out_sizes)
+        if small and all(d == 1 for d in base_dilation):
             return _scan_offsets(x, beats, window, strides, pads, window_dilation, out_sizes)
         index, valid, any_valid = _window_table(shape_of(x), window, strides, pads, base_dilation,
                                                 window_dilation)
@@ -139,20 +150,54 @@ def _scan_offsets(x, beats, window, strides, pads, window_dilation, out_sizes):
                                       for n, (lo, hi) in zip(shape_of(x), pads)))
     if any(lo > 0 or hi > 0 for lo, hi in pads):
         x = sh.pad(x, [(max(lo, 0), max(hi, 0)) for lo, hi in pads], constant_values=fill)
-    floating = np.dtype(dtype_of(x)).kind in "fc"
-    best = None
-    for offset in np.ndindex(*window):
-        value = indexing.getitem(x, tuple(slice(t * d, t * d + (m - 1) * s + 1, s) for t, d, m, s
-                                          in zip(offset, window_dilation, out_sizes, strides)))
-        if best is None:
-            best = value
-            continue
+    return _running_extreme(beats, np.dtype(dtype_of(x)).kind in "fc", [
+        indexing.getitem(x, tuple(slice(t * d, t * d + (m - 1) * s + 1, s) for t, d, m, s
+                                  in zip(offset, window_dilation, out_sizes, strides)))
+        for offset in np.ndindex(*window)])[0]
+
+
+def _running_extreme(beats, floating: bool, values):
+    """``(best, which)``: the first extreme of ``values`` (same-shaped arrays, NaN counting as
+    the most extreme) and its position in the list."""
+    best, which = values[0], np.zeros(shape_of(values[0]), np.intp)
+    for j, value in enumerate(values[1:], 1):
         better = beats(value, best)
         if floating:
             better = ew.logical_or(better, ew.logical_and(ew.isnan(value),
                                                           ew.logical_not(ew.isnan(best))))
-        best = ew.where(better, value, best)
-    return best
+        best, which = ew.where(better, value, best), ew.where(better, j, which)
+    return best, which
+
+
+def _tiles(x, beats, window, out_sizes):
+    """Windows that tile the operand (stride = window, no padding or dilation), floating:
+    the operand reshaped to ``(out_0, w_0, out_1, w_1, ...)`` (a view), the first extreme of
+    each tile found by comparisons (no derivative), and the result the sum over each tile
+    of the operand where it is that element and ``-0.0`` elsewhere (exact, except that an
+    extreme of ``-0.0`` comes back as ``0.0``).  Forward and backward are a few dense passes over the operand; no slice of it
+    gets a VJP of its own."""
+    shape = shape_of(x)
+    if any(m * w != n for m, w, n in zip(out_sizes, window, shape)):  # 'VALID' drops the rest
+        x = indexing.getitem(x, tuple(slice(0, m * w) for m, w in zip(out_sizes, window)))
+    dims = []  # (size, is a window axis): axes of size 1 dropped, neighbouring outputs merged
+    for m, w in zip(out_sizes, window):
+        if dims and not dims[-1][1]:
+            dims[-1] = (dims[-1][0] * m, False)
+        else:
+            dims.append((m, False))
+        if w > 1:
+            dims.append((w, True))
+    tiles = sh.reshape(x, tuple(d for d, _ in dims))
+    axes = tuple(a for a, (_, is_window) in enumerate(dims) if is_window)
+    _, which = _running_extreme(beats, True, [
+        indexing.getitem(tiles, tuple(slice(None) if a not in axes else int(offset[axes.index(a)])
+                                      for a in range(len(dims))))
+        for offset in np.ndindex(*[dims[a][0] for a in axes])])
+    offsets = np.arange(int(np.prod(window))).reshape(
+        tuple(d if is_window else 1 for d, is_window in dims))
+    first = ew.equal(sh.expand_dims(which, axes), offsets)
+    picked = ew.where(first, tiles, np.array(-0.0, dtype_of(x)))
+    return sh.reshape(red.sum(picked, axis=axes), tuple(out_sizes))
 
 
 _REDUCTIONS = {"add": _window_sum, "max": _window_extreme("max"), "min": _window_extreme("min")}
