@@ -512,8 +512,10 @@ def test_the_backend_kernels_are_the_documented_ones():
     from funcgrad.ops.control_scan_pair import scan_pair_p
     from funcgrad.ops.control_while import while_p
 
+    from funcgrad.ops.results import result_p
+
     assert set(backend.kernels) == {matmul_p, numba_cpu.sum_p, numba_cpu.broadcast_to_p, fused_p,
-                                    scan_p, scan_pair_p, while_p}
+                                    scan_p, scan_pair_p, while_p, result_p}
 
 
 # -- imports and the disk cache -------------------------------------------------------------

@@ -54,7 +54,9 @@ def plan(graph: Graph, kernel_for: Callable) -> tuple[list, list, list, list, in
 
     Every node gets a slot; after each step, the slots whose last reader that step
     was are freed, so the peak number of live intermediates of a long chain stays
-    bounded (buffer planning).  ``kernel_for(node)`` picks each node's kernel.
+    bounded (buffer planning).  ``kernel_for(node)`` picks each node's kernel; a kernel
+    with a true ``params_bound`` attribute (one made for its node) is called with the
+    operands alone, which saves building the keyword arguments on every call.
     """
     nodes = graph.nodes
     slot = {id(n): i for i, n in enumerate(nodes)}
@@ -74,8 +76,11 @@ def plan(graph: Graph, kernel_for: Callable) -> tuple[list, list, list, list, in
         frees = tuple(slot[id(i)] for i in dict.fromkeys(node.inputs)
                       if last_use.get(id(i)) == k and id(i) not in output_ids
                       and i.kind != CONSTANT)
-        steps.append(Step(node, kernel_for(node), tuple(slot[id(i)] for i in node.inputs),
-                          slot[id(node)], dict(node.params), frees))
+        kernel = kernel_for(node)
+        # A kernel made for this node that holds its params already takes the operands alone.
+        params = {} if getattr(kernel, "params_bound", False) else dict(node.params)
+        steps.append(Step(node, kernel, tuple(slot[id(i)] for i in node.inputs),
+                          slot[id(node)], params, frees))
     return (steps, constants, [slot[id(n)] for n in graph.inputs],
             [slot[id(n)] for n in graph.outputs], len(nodes))
 

@@ -62,7 +62,7 @@ from funcgrad.backends._numba_fused import (
     type_program,
 )
 from funcgrad.backends._numba_kernels import array_type
-from funcgrad.ops.results import Results
+from funcgrad.ops.results import Results, result_p
 from funcgrad.optimize._rewrite import is_python_scalar
 from funcgrad.optimize.fusion import CONST, IN, TMP, Program, fused_p
 
@@ -543,20 +543,23 @@ def _fast(plan: ScanPlan, operands, num_consts: int, num_carry: int, length: int
 
 def _scan_for_node(node, layout) -> Callable:
     """``scan_kernel`` for one node of an executable: on its first call, its plan and a
-    function with the node's reshapes written in (:func:`fast_scan_source`), then only that."""
+    function with the node's reshapes written in (:func:`fast_scan_source`), then only that.
+    It holds the node's params (``params_bound``: the executable passes the operands alone)."""
     memo: list = [None]  # the node's run(), or False when its body is not one loop kernel
+    p = dict(node.params)
+    body, num_consts, num_carry = p["body"], p["num_consts"], p["num_carry"]
+    length, reverse = p["length"], p["reverse"]
 
-    def kernel(*operands, body: Graph, num_consts: int, num_carry: int, length: int,
-               reverse: bool, unroll: int = 1):
+    def kernel(*operands):
         run = memo[0]
         if run is None:
             plan = scan_plan(body, num_consts, num_carry)
             run = memo[0] = (False if plan.kernel is None
                              else _fast(plan, operands, num_consts, num_carry, length))
         if run is False:
-            return scan_kernel(*operands, body=body, num_consts=num_consts, num_carry=num_carry,
-                               length=length, reverse=reverse, unroll=unroll)
+            return scan_kernel(*operands, **p)
         return run(*operands, length, reverse)
+    kernel.params_bound = True
     return kernel
 
 
@@ -672,4 +675,23 @@ def kernels() -> dict:
     from funcgrad.ops.control_scan_pair import scan_pair_p
     from funcgrad.ops.control_while import while_p
 
-    return {scan_p: scan_kernel, scan_pair_p: pair_kernel, while_p: while_kernel}
+    return {scan_p: scan_kernel, scan_pair_p: pair_kernel, while_p: while_kernel,
+            result_p: result_kernel}
+
+
+def result_kernel(results, index: int, count: int):
+    """``result_p``'s kernel: result ``index`` of a loop's ``Results`` (as the reference)."""
+    return results[index]
+
+
+def _result_for_node(node, layout) -> Callable:
+    """``result_kernel`` with the node's index bound (called with the operand alone)."""
+    index = node.params["index"]
+
+    def kernel(results):
+        return results[index]
+    kernel.params_bound = True
+    return kernel
+
+
+result_kernel.for_node = _result_for_node

@@ -204,10 +204,12 @@ def pair_kernel(*operands, **params):
 
 
 def _pair_for_node(node, layout) -> Callable:
-    """``pair_kernel`` for one node: the plan and the call with its shapes made once."""
+    """``pair_kernel`` for one node: the plan and the call with its shapes made once; it
+    holds the node's params (``params_bound``: the executable passes the operands alone)."""
     memo: list = [None]
+    params = dict(node.params)
 
-    def kernel(*operands, **params):
+    def kernel(*operands):
         run = memo[0]
         if run is None:
             plan = pair_plan(params)
@@ -215,6 +217,7 @@ def _pair_for_node(node, layout) -> Callable:
         if run is False:
             return _two_scans(operands, params)
         return run(*operands)
+    kernel.params_bound = True
     return kernel
 
 

@@ -16,6 +16,7 @@ primitive           kernel
                     generated ``@njit`` loop (see :mod:`funcgrad.backends._numba_loops`)
 ``scan_pair``       a loop's forward and gradient scans in one generated loop
                     kernel when both bodies are elementwise (see ``_numba_pair``)
+``result``          the reference's indexing, its index bound per node
 ==================  ===========================================================
 
 Every kernel has its primitive's signature and returns what the NumPy reference
