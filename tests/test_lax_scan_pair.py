@@ -127,3 +127,12 @@ def test_bodies_that_are_not_elementwise_run_as_two_scans():
     np.testing.assert_allclose(got, f(x), rtol=1e-13)
     g = optimize(fg.make_graph(f)(x))
     assert "scan_pair" in names(g)
+
+
+def test_the_executable_calls_the_pair_with_its_operands_alone():
+    f = fg.jit(fg.grad(rollout_loss), backend="numba")
+    f(X0)
+    (entry,) = f._cache.values()
+    (line,) = [ln for ln in entry.executable.source.splitlines() if "# scan_pair" in ln]
+    assert "=" not in line.split("(", 1)[1]  # params bound to the kernel, no keywords
+    np.testing.assert_array_equal(f(X0), fg.grad(rollout_loss)(X0))

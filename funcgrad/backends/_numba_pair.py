@@ -185,7 +185,7 @@ def _fast(plan: PairPlan, operands, p) -> Callable:
 
 def _two_scans(operands, p):
     """The pair as two scan kernels, one after the other (a body that is not elementwise)."""
-    scan = dict(length=p["length"], unroll=1)
+    scan = {"length": p["length"], "unroll": 1}
     first = scan_kernel(*operands[:p["num_first"]], body=p["body"], num_consts=p["num_consts"],
                         num_carry=p["num_carry"], reverse=p["reverse"], **scan)
     second = scan_kernel(*second_operands(operands, first, p["sources"]), body=p["body2"],

@@ -35,13 +35,13 @@ from funcgrad.ops.results import Results, define_results
 
 
 def _first_params(p: dict) -> dict:
-    return dict(body=p["body"], num_consts=p["num_consts"], num_carry=p["num_carry"],
-                length=p["length"], reverse=p["reverse"], unroll=1)
+    return {"body": p["body"], "num_consts": p["num_consts"], "num_carry": p["num_carry"],
+            "length": p["length"], "reverse": p["reverse"], "unroll": 1}
 
 
 def _second_params(p: dict) -> dict:
-    return dict(body=p["body2"], num_consts=p["num_consts2"], num_carry=p["num_carry2"],
-                length=p["length"], reverse=p["reverse2"], unroll=1)
+    return {"body": p["body2"], "num_consts": p["num_consts2"], "num_carry": p["num_carry2"],
+            "length": p["length"], "reverse": p["reverse2"], "unroll": 1}
 
 
 def second_operands(operands, first, sources) -> list:

@@ -79,9 +79,9 @@ def _reads_only_ys(first: Node, second: Node) -> bool:
     """``second`` reads ``first``'s results only as its xs, and only ``first``'s ys."""
     n_x = second.params["num_consts"] + second.params["num_carry"]
     for k, i in enumerate(second.inputs):
-        if i.primitive is result_p and i.inputs[0] is first:
-            if k < n_x or i.params["index"] < first.params["num_carry"]:
-                return False
+        if (i.primitive is result_p and i.inputs[0] is first
+                and (k < n_x or i.params["index"] < first.params["num_carry"])):
+            return False
     return True
 
 
@@ -123,13 +123,13 @@ def _join(graph: Graph, first: Node, second: Node) -> Graph:
             sources.append(len(operands))
             operands.append(i)
     s = second.params
-    pair = make_node(scan_pair_p, operands, dict(
-        body=body, num_consts=f["num_consts"],
-        num_carry=f["num_carry"] - sum(new_index.get(r) is None for r in range(f["num_carry"])),
-        reverse=f["reverse"], body2=s["body"], num_consts2=s["num_consts"],
-        num_carry2=s["num_carry"], reverse2=s["reverse"], length=f["length"],
-        num_first=num_first, sources=tuple(sources),
-        keep=tuple(new_index[r] for r in keep)), second.where)
+    num_carry = f["num_carry"] - sum(new_index.get(r) is None for r in range(f["num_carry"]))
+    pair = make_node(scan_pair_p, operands, {
+        "body": body, "num_consts": f["num_consts"], "num_carry": num_carry,
+        "reverse": f["reverse"], "body2": s["body"], "num_consts2": s["num_consts"],
+        "num_carry2": s["num_carry"], "reverse2": s["reverse"], "length": f["length"],
+        "num_first": num_first, "sources": tuple(sources),
+        "keep": tuple(new_index[r] for r in keep)}, second.where)
     count = len(keep) + len(scan_p.results_eval(*second.inputs, **second.params))
     kept = {k: j for j, k in enumerate(keep)}  # old result index -> the pair's
 
