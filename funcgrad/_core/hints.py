@@ -103,7 +103,8 @@ def operand_error(value, loc: Location) -> ArgumentError | None:
     except ValueError as e:  # NumPy: "setting an array element with a sequence" (ragged)
         problem = f"a ragged {type(value).__name__} ({e})"
     else:
-        if dtype.kind not in "OUSV":
+        # (ml_dtypes' bfloat16, float8, int4 ... have kind "V" too, but their own scalar type)
+        if dtype.kind not in "OUS" and dtype.type is not np.void:
             return None
         problem = f"a {type(value).__module__}.{type(value).__qualname__} ({value!r:.60})"
     return ArgumentError(
