@@ -209,3 +209,10 @@ def test_coverage_reason_tables_name_real_functions(coverage):
         assert name not in fnp.__all__, f"fnp.{name} exists now: drop it from UNSUPPORTED"
     for name in coverage.NO_DERIVATIVE:
         assert name in fnp.__all__, f"NO_DERIVATIVE names {name!r}, which fnp lacks"
+
+
+def test_the_package_ships_its_py_typed_marker():
+    # PEP 561: without the marker, users' type checkers treat funcgrad as untyped.
+    import importlib.resources
+
+    assert (importlib.resources.files("funcgrad") / "py.typed").is_file()
